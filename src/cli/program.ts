@@ -1,0 +1,20 @@
+import { Command } from "commander";
+
+/** A command whose usage errors exit with code 2 and print one line plus a pointer to --help. */
+export function newProgram(name: string): Command {
+  const program = new Command(name);
+  program
+    .version(packageVersion())
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride((error) => {
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    });
+  return program;
+}
+
+function packageVersion(): string {
+  return process.env.npm_package_version ?? VERSION;
+}
+
+/** Kept in step with package.json by a test. */
+export const VERSION = "0.1.0";

@@ -1,0 +1,61 @@
+import cliProgress from "cli-progress";
+import { formatBytes, formatCount } from "./format.js";
+
+export interface ProgressDisplay {
+  update(done: number, total: number): void;
+  stop(): void;
+}
+
+/** Plain progress lines go out at most this often when stderr is not a terminal (cron, CI, pipes). */
+const PLAIN_INTERVAL_MS = 15_000;
+
+/**
+ * A progress bar on a terminal; periodic plain lines otherwise, so cron mail and CI logs stay
+ * readable; nothing at all with `quiet`. Writes to stderr: stdout carries the results.
+ */
+export function createProgress(label: string, unit: "bytes" | "items", quiet = false): ProgressDisplay {
+  const format = (n: number) => (unit === "bytes" ? formatBytes(n) : formatCount(n));
+  if (quiet) return { update() {}, stop() {} };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${label} [{bar}] {percentage}% | {doneText} of {totalText} | {eta_formatted} left`,
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 50,
+        fps: 5,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(done, total) {
+        const payload = { doneText: format(done), totalText: format(total) };
+        if (!started) {
+          bar.start(total, done, payload);
+          started = true;
+        } else {
+          bar.setTotal(total);
+          bar.update(done, payload);
+        }
+      },
+      stop() {
+        if (started) bar.stop();
+      },
+    };
+  }
+  const startedAt = Date.now();
+  let lastLine = startedAt;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - lastLine < PLAIN_INTERVAL_MS) return;
+      lastLine = now;
+      const percent = total > 0 ? ((100 * done) / total).toFixed(0) : "100";
+      process.stderr.write(
+        `${label}: ${format(done)} of ${format(total)} (${percent}%) after ${Math.round((now - startedAt) / 1000)} s\n`,
+      );
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,128 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { addLineCounts, emptyLineCounts, type LineCounts } from "../reduce/line-counts.js";
+import { type DamageKind, LogLineFactory } from "./log-lines.js";
+import { type AssetPool, makeAssetPool, makeIpPool } from "./pools.js";
+import { Random } from "./random.js";
+
+export interface GenerateRawLogsOptions {
+  /** Same seed, same bytes. */
+  seed?: number;
+  /** First day, `YYYY-MM-DD`. */
+  startDate?: string;
+  days?: number;
+  /** Approximate size of each day file; the day ends at the first line past it. */
+  bytesPerDay?: number;
+  /** Share of damaged lines, 0 to 1 (0: clean logs as AWS writes them). */
+  damageRate?: number;
+  damageKinds?: readonly DamageKind[];
+  blobCount?: number;
+  zarrCount?: number;
+  ipCount?: number;
+  /** Where the reduced tables a correct reducer writes go (same layout); none when omitted. */
+  expectedReducedFolder?: string;
+}
+
+export interface GeneratedDay {
+  relativePath: string;
+  bytes: number;
+  counts: LineCounts;
+}
+
+export interface GeneratedLogs {
+  assets: AssetPool;
+  days: GeneratedDay[];
+  counts: LineCounts;
+}
+
+const DAY_SECONDS = 86_400;
+const WRITE_BATCH_BYTES = 1 << 20;
+
+/** The asset pool a seed gives; also used to build a catalog that matches generated logs. */
+export function assetPoolFor(
+  options: Pick<GenerateRawLogsOptions, "seed" | "blobCount" | "zarrCount">,
+): AssetPool {
+  return makeAssetPool(
+    new Random((options.seed ?? 1) ^ 0x5eed),
+    options.blobCount ?? 400,
+    options.zarrCount ?? 40,
+  );
+}
+
+/**
+ * Writes raw logs in the archive's layout, `<folder>/YYYY/MM/DD.log`, and, when asked, the reduced
+ * day files a correct reducer must produce from them. Lines are mostly in time order with the
+ * small disorder of real S3 log delivery.
+ */
+export function generateRawLogs(folder: string, options: GenerateRawLogsOptions = {}): GeneratedLogs {
+  const seed = options.seed ?? 1;
+  const random = new Random(seed);
+  const assets = assetPoolFor(options);
+  const ips = makeIpPool(new Random(seed ^ 0x1b5), options.ipCount ?? 300);
+  const factory = new LogLineFactory(random, assets, ips, {
+    damageRate: options.damageRate ?? 0,
+    damageKinds: options.damageKinds,
+  });
+  const start = Date.parse(`${options.startDate ?? "2024-01-01"}T00:00:00Z`) / 1000;
+  const bytesPerDay = options.bytesPerDay ?? 1_000_000;
+  const total = emptyLineCounts();
+  const days: GeneratedDay[] = [];
+
+  for (let day = 0; day < (options.days ?? 1); day++) {
+    const dayStart = start + day * DAY_SECONDS;
+    const date = new Date(dayStart * 1000).toISOString();
+    const relativePath = path.join(date.slice(0, 4), date.slice(5, 7), `${date.slice(8, 10)}.log`);
+    const filePath = path.join(folder, relativePath);
+    fs.mkdirSync(path.dirname(filePath), { recursive: true });
+    const fd = fs.openSync(filePath, "w");
+    const counts = emptyLineCounts();
+    let expected = "";
+    let batch: string[] = [];
+    let batchBytes = 0;
+    let bytes = 0;
+    // Expected size of a line is ~700 bytes; spread the requests evenly over the day.
+    const lineEstimate = Math.max(1, Math.round(bytesPerDay / 700));
+    let index = 0;
+    while (bytes < bytesPerDay) {
+      const jitter = random.int(-30, 30);
+      const when = Math.min(
+        dayStart + DAY_SECONDS - 1,
+        Math.max(dayStart, dayStart + Math.floor((index * DAY_SECONDS) / lineEstimate) + jitter),
+      );
+      index++;
+      for (const line of factory.make(when)) {
+        const text = line.text + line.terminator;
+        batch.push(text);
+        batchBytes += text.length;
+        bytes += text.length;
+        counts.lines++;
+        if (line.fate.kind === "kept") {
+          counts.kept++;
+          expected += line.fate.row;
+        } else if (line.fate.kind === "filtered") {
+          counts.filtered[line.fate.reason]++;
+        } else {
+          counts.malformed[line.fate.reason]++;
+        }
+      }
+      if (batchBytes >= WRITE_BATCH_BYTES) {
+        fs.writeSync(fd, Buffer.from(batch.join(""), "latin1"));
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    fs.writeSync(fd, Buffer.from(batch.join(""), "latin1"));
+    fs.closeSync(fd);
+    if (options.expectedReducedFolder !== undefined) {
+      const expectedPath = path.join(options.expectedReducedFolder, relativePath.replace(/\.log$/, ".tsv"));
+      fs.mkdirSync(path.dirname(expectedPath), { recursive: true });
+      fs.writeFileSync(
+        expectedPath,
+        expected === "" ? "" : `timestamp\tip_address\tobject_key\tbytes_sent\n${expected}`,
+      );
+    }
+    days.push({ relativePath, bytes, counts });
+    addLineCounts(total, counts);
+  }
+  return { assets, days, counts: total };
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/**
+ * Outputs appear whole or not at all: they are written to a temporary name beside their final path
+ * (same folder, so the rename cannot cross file systems) and renamed into place once complete.
+ * A run killed half-way leaves only temporary files, which the next run removes.
+ */
+
+const TEMP_MARK = ".tmp-";
+const TEMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
+
+export function tempPathFor(finalPath: string): string {
+  const base = path.basename(finalPath);
+  return path.join(
+    path.dirname(finalPath),
+    `.${base}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`,
+  );
+}
+
+/** Flushes the file behind `fd` to disk, closes it and renames it into place. */
+export function commitFile(fd: number, tempPath: string, finalPath: string): void {
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tempPath, finalPath);
+}
+
+/** Writes `data` to `finalPath` so that readers see the old content or the new, never a mix. */
+export function writeFileAtomic(finalPath: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  const tempPath = tempPathFor(finalPath);
+  const fd = fs.openSync(tempPath, "w");
+  try {
+    if (typeof data === "string") fs.writeSync(fd, data);
+    else fs.writeSync(fd, data);
+  } catch (error) {
+    fs.closeSync(fd);
+    fs.rmSync(tempPath, { force: true });
+    throw error;
+  }
+  commitFile(fd, tempPath, finalPath);
+}
+
+export function isTempFile(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes temporary files left in `folder` (recursively) by runs that are no longer alive. */
+export function removeStaleTempFiles(folder: string): number {
+  let removed = 0;
+  if (!fs.existsSync(folder)) return removed;
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const match = TEMP_NAME.exec(entry.name);
+    if (match === null || isProcessAlive(Number(match[1]))) continue;
+    fs.rmSync(path.join(entry.parentPath, entry.name), { force: true });
+    removed++;
+  }
+  return removed;
+}

@@ -1,0 +1,324 @@
+import { assetKeyEnd } from "../dandi/object-key.js";
+import { F_BYTES_SENT, F_HTTP_STATUS, F_KEY, F_REMOTE_IP, F_TIME } from "../s3log/fields.js";
+import { isRemoteIp } from "../s3log/ip-address.js";
+import { LineLocator, LOCATED } from "../s3log/line-locator.js";
+import {
+  M_BAD_BYTES_SENT,
+  M_BAD_HTTP_STATUS,
+  M_BAD_REMOTE_IP,
+  M_BAD_TIMESTAMP,
+  M_LINE_TOO_LONG,
+  MALFORMED_REASONS,
+  type MalformedReason,
+  R_BLANK,
+  R_IP,
+  R_NOT_ASSET_KEY,
+  R_OPERATION,
+  R_STATUS,
+  R_YEAR,
+} from "../s3log/reasons.js";
+import { writeIsoTimestamp } from "../s3log/timestamp.js";
+import { LineCounter } from "./line-counts.js";
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const SPACE = 0x20;
+const DASH = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_2 = 0x32;
+const DIGIT_9 = 0x39;
+
+export const REDUCED_HEADER = "timestamp\tip_address\tobject_key\tbytes_sent\n";
+const HEADER_BYTES = Buffer.from(REDUCED_HEADER);
+/** Longest row: timestamp, tab, IP (45), tab, key (50), tab, bytes (20 digits), newline. */
+const MAX_ROW_BYTES = 19 + 1 + 45 + 1 + 50 + 1 + 20 + 1;
+const MAX_BYTES_SENT_DIGITS = 15;
+
+export const DEFAULT_OPERATION = "REST.GET.OBJECT";
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+export interface LogReducerOptions {
+  /** The operation whose lines are kept; `REST.GET.OBJECT` unless told. */
+  operation?: string;
+  /** Years (as in the line's UTC timestamp) whose lines are filtered out. */
+  excludedYears?: Iterable<number | string>;
+  /** Remote IP addresses whose lines are filtered out. */
+  excludedIps?: Iterable<string>;
+  /** A line longer than this is malformed (`line_too_long`) and skipped without being held in memory. */
+  maxLineBytes?: number;
+  /** Size of the buffer rows are gathered in before `output` is called. */
+  outputBufferBytes?: number;
+}
+
+/** Where a reducer hands its results. Both callbacks are synchronous; buffers are reused after they return. */
+export interface ReducerSink {
+  /** Reduced rows (header included, once, before the first row), to append to the day's file. */
+  output(chunk: Buffer, length: number): void;
+  /** A malformed line: its 1-based number, the reason, and its bytes `buf[start, end)`. */
+  malformed(lineNumber: number, reason: MalformedReason, buf: Buffer, start: number, end: number): void;
+}
+
+/**
+ * Reduces raw S3 log bytes to the rows of a reduced day file: `timestamp ip_address object_key bytes_sent`.
+ *
+ * Free of I/O, like a stream parser: `write` takes chunks of any size, split anywhere (a line may
+ * span many chunks), and `end` flushes the last line. Every line is counted as kept, filtered or
+ * malformed; decoding happens only for the four fields of kept lines, straight from bytes to bytes.
+ */
+export class LogReducer {
+  readonly counter = new LineCounter();
+  private readonly locator = new LineLocator();
+  private readonly operation: Buffer;
+  private readonly excludedYears: Set<number>;
+  private readonly excludedIps: Set<string>;
+  private readonly maxLineBytes: number;
+  private out: Buffer;
+  private outView: DataView;
+  private outLength = 0;
+  /** Views over the buffer being reduced and the output, for copying four bytes at a time. */
+  private inView: DataView = new DataView(new ArrayBuffer(0));
+  private wroteHeader = false;
+  private carry: Buffer = Buffer.alloc(0);
+  private carryLength = 0;
+  private skippingLongLine = false;
+
+  constructor(
+    private readonly sink: ReducerSink,
+    options: LogReducerOptions = {},
+  ) {
+    this.operation = Buffer.from(options.operation ?? DEFAULT_OPERATION, "latin1");
+    this.excludedYears = new Set([...(options.excludedYears ?? [])].map(Number));
+    this.excludedIps = new Set(options.excludedIps ?? []);
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.locator.expectOperation(this.operation);
+    this.out = Buffer.allocUnsafe(
+      Math.max(options.outputBufferBytes ?? 256 * 1024, MAX_ROW_BYTES + HEADER_BYTES.length),
+    );
+    this.outView = viewOf(this.out);
+  }
+
+  /** Feeds the next bytes of the log. The chunk is not kept after this returns. */
+  write(chunk: Buffer): void {
+    let p = 0;
+    if (this.carryLength > 0 || this.skippingLongLine) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) {
+        this.appendCarry(chunk, 0, chunk.length);
+        return;
+      }
+      this.appendCarry(chunk, 0, newline);
+      this.finishCarriedLine();
+      p = newline + 1;
+    }
+    this.locator.setBuffer(chunk);
+    this.inView = viewOf(chunk);
+    let newline = chunk.indexOf(NEWLINE, p);
+    while (newline !== -1) {
+      this.reduceLine(chunk, p, newline);
+      p = newline + 1;
+      newline = chunk.indexOf(NEWLINE, p);
+    }
+    if (p < chunk.length) this.appendCarry(chunk, p, chunk.length);
+  }
+
+  /** Reduces a last line that had no newline and hands over the rows still buffered. */
+  end(): void {
+    if (this.carryLength > 0 || this.skippingLongLine) this.finishCarriedLine();
+    this.flush();
+  }
+
+  private appendCarry(chunk: Buffer, start: number, end: number): void {
+    if (this.skippingLongLine) return;
+    const needed = this.carryLength + (end - start);
+    if (needed > this.maxLineBytes) {
+      // Keep the start of the line for the error log, drop the rest as it streams past.
+      this.skippingLongLine = true;
+      const room = this.maxLineBytes - this.carryLength;
+      this.growCarry(this.maxLineBytes);
+      chunk.copy(this.carry, this.carryLength, start, start + room);
+      this.carryLength = this.maxLineBytes;
+      return;
+    }
+    this.growCarry(needed);
+    chunk.copy(this.carry, this.carryLength, start, end);
+    this.carryLength = needed;
+  }
+
+  private growCarry(size: number): void {
+    if (size <= this.carry.length) return;
+    const grown = Buffer.allocUnsafe(
+      Math.min(Math.max(size, this.carry.length * 2, 4096), this.maxLineBytes),
+    );
+    this.carry.copy(grown, 0, 0, this.carryLength);
+    this.carry = grown;
+  }
+
+  private finishCarriedLine(): void {
+    const line = this.carry.subarray(0, this.carryLength);
+    if (this.skippingLongLine) {
+      this.counter.lines++;
+      this.reportMalformed(M_LINE_TOO_LONG, line, 0, line.length);
+    } else {
+      this.locator.setBuffer(line);
+      this.inView = viewOf(line);
+      this.reduceLine(line, 0, line.length);
+    }
+    this.carryLength = 0;
+    this.skippingLongLine = false;
+    // A carried line can be as long as maxLineBytes; do not hold that much after a rare long line.
+    if (this.carry.length > 64 * 1024) this.carry = Buffer.alloc(0);
+  }
+
+  private reportMalformed(reason: number, buf: Buffer, start: number, end: number): void {
+    this.counter.malformed[reason]++;
+    this.sink.malformed(this.counter.lines, MALFORMED_REASONS[reason], buf, start, end);
+  }
+
+  /** The hot path: one call per line, ordered so most lines are decided after `locateHead`. */
+  private reduceLine(buf: Buffer, start: number, end: number): void {
+    const counter = this.counter;
+    counter.lines++;
+    if (end > start && buf[end - 1] === CR) end--;
+    if (end === start || isBlank(buf, start, end)) {
+      counter.filtered[R_BLANK]++;
+      return;
+    }
+    const locator = this.locator;
+    let result = locator.locateHead(start, end);
+    if (result !== LOCATED) {
+      this.reportMalformed(result, buf, start, end);
+      return;
+    }
+    const starts = locator.starts;
+    const ends = locator.ends;
+    if (!locator.operationMatched) {
+      counter.filtered[R_OPERATION]++;
+      return;
+    }
+    result = locator.locateTail(false);
+    if (result !== LOCATED) {
+      this.reportMalformed(result, buf, start, end);
+      return;
+    }
+
+    const status = starts[F_HTTP_STATUS];
+    if (
+      ends[F_HTTP_STATUS] - status !== 3 ||
+      !isDigit(buf[status]) ||
+      !isDigit(buf[status + 1]) ||
+      !isDigit(buf[status + 2])
+    ) {
+      this.reportMalformed(M_BAD_HTTP_STATUS, buf, start, end);
+      return;
+    }
+    if (buf[status] !== DIGIT_2) {
+      counter.filtered[R_STATUS]++;
+      return;
+    }
+    const ipStart = starts[F_REMOTE_IP];
+    const ipEnd = ends[F_REMOTE_IP];
+    if (!isRemoteIp(buf, ipStart, ipEnd)) {
+      this.reportMalformed(M_BAD_REMOTE_IP, buf, start, end);
+      return;
+    }
+
+    if (this.outLength + MAX_ROW_BYTES + HEADER_BYTES.length > this.out.length) this.flush();
+    const out = this.out;
+    const rowStart = this.outLength;
+    let o = writeIsoTimestamp(buf, starts[F_TIME], ends[F_TIME], out, rowStart);
+    if (o === -1) {
+      this.reportMalformed(M_BAD_TIMESTAMP, buf, start, end);
+      return;
+    }
+    if (this.excludedYears.size > 0 && this.excludedYears.has(yearAt(out, rowStart))) {
+      counter.filtered[R_YEAR]++;
+      return;
+    }
+    if (this.excludedIps.size > 0 && this.excludedIps.has(buf.toString("latin1", ipStart, ipEnd))) {
+      counter.filtered[R_IP]++;
+      return;
+    }
+    const keyStart = starts[F_KEY];
+    const keyEnd = assetKeyEnd(buf, keyStart, ends[F_KEY]);
+    if (keyEnd === -1) {
+      counter.filtered[R_NOT_ASSET_KEY]++;
+      return;
+    }
+    const bytesStart = starts[F_BYTES_SENT];
+    const bytesEnd = ends[F_BYTES_SENT];
+    const bytesIsDash = bytesEnd - bytesStart === 1 && buf[bytesStart] === DASH;
+    if (!bytesIsDash && !isWholeNumber(buf, bytesStart, bytesEnd)) {
+      this.reportMalformed(M_BAD_BYTES_SENT, buf, start, end);
+      return;
+    }
+
+    if (!this.wroteHeader) {
+      // The header goes before the first row; shift the timestamp already written.
+      out.copyWithin(rowStart + HEADER_BYTES.length, rowStart, o);
+      HEADER_BYTES.copy(out, rowStart);
+      o += HEADER_BYTES.length;
+      this.wroteHeader = true;
+    }
+    const inView = this.inView;
+    const outView = this.outView;
+    out[o++] = TAB;
+    o = copyBytes(inView, ipStart, ipEnd, outView, o);
+    out[o++] = TAB;
+    o = copyBytes(inView, keyStart, keyEnd, outView, o);
+    out[o++] = TAB;
+    if (bytesIsDash) out[o++] = DIGIT_0;
+    else o = copyBytes(inView, bytesStart, bytesEnd, outView, o);
+    out[o++] = NEWLINE;
+    this.outLength = o;
+    counter.kept++;
+  }
+
+  private flush(): void {
+    if (this.outLength === 0) return;
+    this.sink.output(this.out, this.outLength);
+    this.outLength = 0;
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= DIGIT_0 && c <= DIGIT_9;
+}
+
+function isBlank(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== SPACE && c !== TAB && c !== CR) return false;
+  }
+  return true;
+}
+
+function isWholeNumber(buf: Uint8Array, start: number, end: number): boolean {
+  if (end <= start || end - start > MAX_BYTES_SENT_DIGITS) return false;
+  for (let i = start; i < end; i++) if (!isDigit(buf[i])) return false;
+  return true;
+}
+
+function yearAt(buf: Uint8Array, at: number): number {
+  return (
+    (buf[at] - DIGIT_0) * 1000 +
+    (buf[at + 1] - DIGIT_0) * 100 +
+    (buf[at + 2] - DIGIT_0) * 10 +
+    (buf[at + 3] - DIGIT_0)
+  );
+}
+
+/**
+ * Copies the short fields of a row four bytes at a time through DataViews: measured 3 to 6 times
+ * faster than a byte loop (1.5 ns a byte) or `Buffer.copy` (about 65 ns a call) for 8 to 50 bytes.
+ */
+function copyBytes(src: DataView, start: number, end: number, dst: DataView, at: number): number {
+  let i = start;
+  for (; i + 4 <= end; i += 4, at += 4) dst.setUint32(at, src.getUint32(i, true), true);
+  for (; i < end; i++, at++) dst.setUint8(at, src.getUint8(i));
+  return at;
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
+}

@@ -1,0 +1,270 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { AbortedError, RunError, UsageError } from "../errors.js";
+import { removeStaleTempFiles, tempPathFor } from "../io/atomic-file.js";
+import { ErrorLog } from "../io/error-log.js";
+import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
+import { DEFAULT_MAX_LINE_BYTES, DEFAULT_OPERATION } from "./log-reducer.js";
+import type { ReduceTask, WorkerMessage } from "./worker-protocol.js";
+
+export interface ReduceAllOptions {
+  rawFolder: string;
+  reducedFolder: string;
+  /** Day files reduced at once, each in its own worker thread. */
+  workers?: number;
+  /** Approximate memory for buffers, in bytes, shared by all workers. */
+  bufferBytes?: number;
+  excludedYears?: readonly (string | number)[];
+  excludedIps?: readonly string[];
+  operation?: string;
+  maxLineBytes?: number;
+  /** Called on the main thread as work advances. */
+  onProgress?: (progress: ReduceProgress) => void;
+  /** Aborting stops the workers and removes unfinished outputs; the run rejects with `AbortedError`. */
+  signal?: AbortSignal;
+}
+
+export interface ReduceProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface ReduceSummary {
+  /** Day files found in the raw folder. */
+  filesFound: number;
+  filesReduced: number;
+  /** Already reduced by an earlier run: their output exists. */
+  filesAlreadyReduced: number;
+  /** In a year folder that was excluded. */
+  filesInExcludedYears: number;
+  failures: { file: string; message: string }[];
+  bytesRead: number;
+  counts: LineCounts;
+  /** The error log with every malformed line, or null when there was none. */
+  errorLogPath: string | null;
+  seconds: number;
+}
+
+export const DEFAULT_BUFFER_BYTES = 1000 * 1024 * 1024;
+const MIN_READ_BUFFER_BYTES = 64 * 1024;
+const MAX_READ_BUFFER_BYTES = 1024 * 1024;
+const DAY_FILE = /^\d+\.log$/;
+
+/** A raw day file is `.../YYYY/MM/DD.log`; its year is the name of the folder two levels up. */
+function yearFolderOf(relativePath: string): string {
+  const parts = relativePath.split("/");
+  return parts.length >= 3 ? parts[parts.length - 3] : "";
+}
+
+/** `2020/01/01.log` reduces to `2020/01/01.tsv`. */
+export function reducedPathOf(relativePath: string): string {
+  return relativePath.replace(/\.log$/, ".tsv");
+}
+
+function workerUrl(): URL {
+  // Under a TypeScript loader (the tests) this module is a .ts file, and so is its worker.
+  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`./worker${extension}`, import.meta.url);
+}
+
+function validate(options: ReduceAllOptions): { workers: number; bufferBytes: number; years: number[] } {
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new UsageError(`--maximum_number_of_workers must be a whole number of 1 or more, not ${workers}`);
+  }
+  const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+  if (!Number.isFinite(bufferBytes) || bufferBytes < 1024 * 1024) {
+    throw new UsageError(`--maximum_buffer_size_in_mb must be at least 1, not ${bufferBytes / 1024 / 1024}`);
+  }
+  const years = (options.excludedYears ?? []).map((year) => {
+    const text = String(year).trim();
+    if (!/^\d{4}$/.test(text))
+      throw new UsageError(`--excluded_years takes four-digit years such as 2019,2020; got "${year}"`);
+    return Number(text);
+  });
+  for (const ip of options.excludedIps ?? []) {
+    if (!/^[0-9A-Fa-f.:]+$/.test(ip))
+      throw new UsageError(`--excluded_ips takes IP addresses separated by commas; got "${ip}"`);
+  }
+  return { workers, bufferBytes, years };
+}
+
+/**
+ * Reduces every raw day file (`YYYY/MM/DD.log`) not yet reduced into `YYYY/MM/DD.tsv`, spreading
+ * files over worker threads. Each output is renamed into place only when complete, so a run killed
+ * at any moment leaves finished days and nothing else, and the next run picks up where it stopped.
+ */
+export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promise<ReduceSummary> {
+  const started = Date.now();
+  const { workers: maxWorkers, bufferBytes, years } = validate(options);
+  const rawFolder = requireFolder(options.rawFolder, "--raw_s3_logs_folder_path");
+  const reducedFolder = prepareOutputFolder(
+    options.reducedFolder,
+    rawFolder,
+    "--reduced_s3_logs_folder_path",
+    "--raw_s3_logs_folder_path",
+  );
+  removeStaleTempFiles(reducedFolder);
+
+  const excludedYearNames = new Set(years.map(String));
+  const found = listFiles(rawFolder, (name) => DAY_FILE.test(name));
+  const summary: ReduceSummary = {
+    filesFound: found.length,
+    filesReduced: 0,
+    filesAlreadyReduced: 0,
+    filesInExcludedYears: 0,
+    failures: [],
+    bytesRead: 0,
+    counts: emptyLineCounts(),
+    errorLogPath: null,
+    seconds: 0,
+  };
+  const todo: { relativePath: string; size: number }[] = [];
+  for (const relativePath of found) {
+    if (excludedYearNames.has(yearFolderOf(relativePath))) summary.filesInExcludedYears++;
+    else if (fs.existsSync(path.join(reducedFolder, reducedPathOf(relativePath))))
+      summary.filesAlreadyReduced++;
+    else todo.push({ relativePath, size: fs.statSync(path.join(rawFolder, relativePath)).size });
+  }
+  // Largest first: the last file to start is then a small one, so workers finish together.
+  todo.sort((a, b) => b.size - a.size || (a.relativePath < b.relativePath ? -1 : 1));
+
+  const errorLog = new ErrorLog("reduce");
+  try {
+    await runWorkers(todo, Math.min(maxWorkers, todo.length), {
+      rawFolder,
+      reducedFolder,
+      readBufferBytes: Math.min(
+        MAX_READ_BUFFER_BYTES,
+        Math.max(MIN_READ_BUFFER_BYTES, Math.floor(bufferBytes / maxWorkers / 16)),
+      ),
+      operation: options.operation ?? DEFAULT_OPERATION,
+      years,
+      excludedIps: [...(options.excludedIps ?? [])],
+      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      summary,
+      errorLog,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+  } finally {
+    errorLog.close();
+  }
+  summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
+  summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+interface PoolContext {
+  rawFolder: string;
+  reducedFolder: string;
+  readBufferBytes: number;
+  operation: string;
+  years: number[];
+  excludedIps: string[];
+  maxLineBytes: number;
+  summary: ReduceSummary;
+  errorLog: ErrorLog;
+  onProgress?: (progress: ReduceProgress) => void;
+  signal?: AbortSignal;
+}
+
+function runWorkers(
+  todo: { relativePath: string; size: number }[],
+  workerCount: number,
+  context: PoolContext,
+): Promise<void> {
+  const { summary, errorLog, signal } = context;
+  const bytesTotal = todo.reduce((sum, file) => sum + file.size, 0);
+  const inFlight = new Map<number, { task: ReduceTask; bytesRead: number }>();
+  const workers: Worker[] = [];
+  let next = 0;
+  let filesDone = 0;
+  let bytesDone = 0;
+
+  const report = () => {
+    let bytes = bytesDone;
+    for (const job of inFlight.values()) bytes += job.bytesRead;
+    context.onProgress?.({ filesDone, filesTotal: todo.length, bytesDone: bytes, bytesTotal });
+  };
+
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError("reduce was interrupted before it started"));
+    if (todo.length === 0) return resolve();
+    let settled = false;
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      for (const worker of workers) void worker.terminate();
+      // Whatever was in flight is incomplete: its temporary file goes, its output never appeared.
+      for (const job of inFlight.values()) fs.rmSync(job.task.temp, { force: true });
+      if (error) reject(error);
+      else resolve();
+    };
+    const onAbort = () =>
+      finish(new AbortedError("reduce was interrupted; days already written are complete"));
+    signal?.addEventListener("abort", onAbort);
+
+    const dispatch = (worker: Worker) => {
+      if (next >= todo.length) {
+        if (inFlight.size === 0) finish();
+        return;
+      }
+      const file = todo[next];
+      const id = next++;
+      const output = path.join(context.reducedFolder, reducedPathOf(file.relativePath));
+      fs.mkdirSync(path.dirname(output), { recursive: true });
+      const task: ReduceTask = {
+        type: "reduce",
+        id,
+        input: path.join(context.rawFolder, file.relativePath),
+        output,
+        temp: tempPathFor(output),
+        displayName: file.relativePath,
+        operation: context.operation,
+        excludedYears: context.years,
+        excludedIps: context.excludedIps,
+        readBufferBytes: context.readBufferBytes,
+        maxLineBytes: context.maxLineBytes,
+      };
+      inFlight.set(id, { task, bytesRead: 0 });
+      worker.postMessage(task);
+    };
+
+    for (let i = 0; i < workerCount; i++) {
+      const worker = new Worker(workerUrl());
+      workers.push(worker);
+      worker.on("message", (message: WorkerMessage) => {
+        const job = inFlight.get(message.id);
+        if (job === undefined || settled) return;
+        for (const error of message.errors) errorLog.record(error);
+        job.bytesRead = message.bytesRead;
+        if (message.type === "progress") return report();
+        inFlight.delete(message.id);
+        filesDone++;
+        bytesDone += todo[message.id].size;
+        if (message.type === "done") {
+          summary.filesReduced++;
+          summary.bytesRead += message.bytesRead;
+          addLineCounts(summary.counts, message.counts);
+        } else {
+          summary.failures.push({ file: job.task.displayName, message: message.message });
+        }
+        report();
+        dispatch(worker);
+      });
+      worker.on("error", (error) =>
+        finish(new RunError(`a reduce worker crashed: ${error.message}`, { cause: error })),
+      );
+      worker.on("exit", (code) => {
+        if (!settled) finish(new RunError(`a reduce worker exited early with code ${code}`));
+      });
+      dispatch(worker);
+    }
+  });
+}

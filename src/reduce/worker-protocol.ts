@@ -1,0 +1,22 @@
+import type { LineError } from "../io/error-log.js";
+import type { LineCounts } from "./line-counts.js";
+
+/** One day file for a worker to reduce. */
+export interface ReduceTask {
+  type: "reduce";
+  id: number;
+  input: string;
+  output: string;
+  temp: string;
+  displayName: string;
+  operation: string;
+  excludedYears: number[];
+  excludedIps: string[];
+  readBufferBytes: number;
+  maxLineBytes: number;
+}
+
+export type WorkerMessage =
+  | { type: "progress"; id: number; bytesRead: number; errors: LineError[] }
+  | { type: "done"; id: number; bytesRead: number; errors: LineError[]; counts: LineCounts }
+  | { type: "failed"; id: number; bytesRead: number; errors: LineError[]; message: string };

@@ -1,0 +1,46 @@
+import { parentPort } from "node:worker_threads";
+import type { LineError } from "../io/error-log.js";
+import { reduceFile } from "./reduce-file.js";
+import type { ReduceTask, WorkerMessage } from "./worker-protocol.js";
+
+/** Progress goes to the main thread at most this often, and whenever this many errors wait. */
+const PROGRESS_INTERVAL_MS = 100;
+const MAX_PENDING_ERRORS = 1000;
+
+const port = parentPort;
+if (port === null) throw new Error("reduce/worker.js runs as a worker thread only");
+
+port.on("message", (task: ReduceTask) => {
+  let errors: LineError[] = [];
+  let bytesRead = 0;
+  let lastPost = Date.now();
+  const post = (message: WorkerMessage) => port.postMessage(message);
+  try {
+    const counts = reduceFile(task.input, task.output, task.temp, {
+      displayName: task.displayName,
+      operation: task.operation,
+      excludedYears: task.excludedYears,
+      excludedIps: task.excludedIps,
+      readBufferBytes: task.readBufferBytes,
+      maxLineBytes: task.maxLineBytes,
+      onMalformed: (error) => {
+        errors.push(error);
+        if (errors.length >= MAX_PENDING_ERRORS) {
+          post({ type: "progress", id: task.id, bytesRead, errors });
+          errors = [];
+        }
+      },
+      onProgress: (read) => {
+        bytesRead = read;
+        const now = Date.now();
+        if (now - lastPost < PROGRESS_INTERVAL_MS) return;
+        lastPost = now;
+        post({ type: "progress", id: task.id, bytesRead, errors });
+        errors = [];
+      },
+    });
+    post({ type: "done", id: task.id, bytesRead, errors, counts });
+  } catch (error) {
+    post({ type: "failed", id: task.id, bytesRead, errors, message: (error as Error).message });
+  }
+});

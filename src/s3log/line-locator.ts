@@ -1,0 +1,308 @@
+import {
+  F_BUCKET,
+  F_BUCKET_OWNER,
+  F_BYTES_SENT,
+  F_HTTP_STATUS,
+  F_KEY,
+  F_OPERATION,
+  F_REFERER,
+  F_REMOTE_IP,
+  F_REQUEST_ID,
+  F_REQUEST_URI,
+  F_REQUESTER,
+  F_TIME,
+  F_TURN_AROUND_TIME,
+  F_USER_AGENT,
+  F_VERSION_ID,
+  FIELD_COUNT,
+  MINIMUM_FIELD_COUNT,
+} from "./fields.js";
+import { M_BAD_REQUEST_URI, M_BAD_TIMESTAMP, M_NO_OPERATION, M_TRUNCATED } from "./reasons.js";
+
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const DASH = 0x2d;
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const UPPER_A = 0x41;
+const UPPER_Z = 0x5a;
+const UNDERSCORE = 0x5f;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** `[06/Feb/2019:00:00:38 +0000]` is always this wide when AWS writes it. */
+const TIME_FIELD_WIDTH = 28;
+const MAX_TIME_FIELD_WIDTH = 64;
+/** How many space-separated tokens a requester may span (CloudFront identities have four spaces). */
+const MAX_REQUESTER_TOKENS = 12;
+
+/** Returned by the locate methods when the line is well formed so far. */
+export const LOCATED = -1;
+
+/**
+ * Finds where each field of one S3 access log line starts and ends, without decoding anything.
+ *
+ * The locator works on one buffer at a time (`setBuffer`) and lines are located in the order they
+ * appear in it. Every search for a space or a quote moves forward only, and the last answer is
+ * remembered: `indexOf` may run past the end of a line, but never scans the same bytes twice, so a
+ * chunk full of lines without spaces still costs linear time.
+ *
+ * Locating is split in two so a caller can stop early: `locateHead` finds the fields up to the
+ * operation (enough to filter most lines), `locateTail` the rest.
+ */
+export class LineLocator {
+  /** Start offset of each field in the buffer, for fields `0 .. fieldCount - 1`. */
+  readonly starts = new Int32Array(FIELD_COUNT);
+  /** End offset (exclusive) of each field. */
+  readonly ends = new Int32Array(FIELD_COUNT);
+  fieldCount = 0;
+
+  /** Whether the located operation equals the one given to `expectOperation`. */
+  operationMatched = false;
+
+  private buf: Buffer = Buffer.alloc(0);
+  private expected: Uint8Array = new Uint8Array(0);
+  private nextSpaceAt = -1;
+  private nextQuoteAt = -1;
+  private lineEnd = 0;
+  private cursor = 0;
+
+  /**
+   * The operation the caller is after. A token equal to it is an operation without the shape check,
+   * which saves a byte loop on most lines of the reduce path.
+   */
+  expectOperation(operation: Uint8Array): void {
+    this.expected = operation;
+  }
+
+  setBuffer(buf: Buffer): void {
+    this.buf = buf;
+    this.nextSpaceAt = -1;
+    this.nextQuoteAt = -1;
+  }
+
+  private nextSpace(from: number): number {
+    if (from <= this.nextSpaceAt) return this.nextSpaceAt;
+    const at = this.buf.indexOf(SPACE, from);
+    this.nextSpaceAt = at === -1 ? this.buf.length : at;
+    return this.nextSpaceAt;
+  }
+
+  private nextQuote(from: number): number {
+    if (from <= this.nextQuoteAt) return this.nextQuoteAt;
+    const at = this.buf.indexOf(QUOTE, from);
+    this.nextQuoteAt = at === -1 ? this.buf.length : at;
+    return this.nextQuoteAt;
+  }
+
+  private set(field: number, start: number, end: number): void {
+    this.starts[field] = start;
+    this.ends[field] = end;
+  }
+
+  /**
+   * Locates bucket owner, bucket, time, remote IP, requester, request ID and operation of the line
+   * `[start, end)` (no line terminator). Returns `LOCATED` or a malformed reason code.
+   */
+  locateHead(start: number, end: number): number {
+    const buf = this.buf;
+    this.lineEnd = end;
+    this.fieldCount = 0;
+    let p = start;
+    let sp = this.nextSpace(p);
+    if (sp >= end) return M_TRUNCATED;
+    this.set(F_BUCKET_OWNER, p, sp);
+    p = sp + 1;
+    sp = this.nextSpace(p);
+    if (sp >= end) return M_TRUNCATED;
+    this.set(F_BUCKET, p, sp);
+    p = sp + 1;
+
+    if (buf[p] !== OPEN_BRACKET) return p >= end ? M_TRUNCATED : M_BAD_TIMESTAMP;
+    // The time holds one space of its own; AWS writes it at a fixed width, so try that first.
+    if (
+      p + TIME_FIELD_WIDTH < end &&
+      buf[p + TIME_FIELD_WIDTH - 1] === CLOSE_BRACKET &&
+      buf[p + TIME_FIELD_WIDTH] === SPACE
+    ) {
+      this.set(F_TIME, p + 1, p + TIME_FIELD_WIDTH - 1);
+      p += TIME_FIELD_WIDTH + 1;
+    } else {
+      // A bounded scan: an unclosed bracket must not send indexOf through the rest of the chunk.
+      let close = p + 1;
+      const limit = Math.min(end, p + MAX_TIME_FIELD_WIDTH);
+      while (close < limit && buf[close] !== CLOSE_BRACKET) close++;
+      if (close + 1 >= end) return M_TRUNCATED;
+      if (buf[close] !== CLOSE_BRACKET || buf[close + 1] !== SPACE) return M_BAD_TIMESTAMP;
+      this.set(F_TIME, p + 1, close);
+      p = close + 2;
+    }
+
+    sp = this.nextSpace(p);
+    if (sp >= end) return M_TRUNCATED;
+    this.set(F_REMOTE_IP, p, sp);
+    p = sp + 1;
+
+    // Fast path: requester, request ID and operation are one token each.
+    const requesterEnd = this.nextSpace(p);
+    const requestIdEnd = requesterEnd < end ? this.nextSpace(requesterEnd + 1) : end;
+    const operationEnd = requestIdEnd < end ? this.nextSpace(requestIdEnd + 1) : end;
+    if (operationEnd >= end) return M_TRUNCATED;
+    this.operationMatched = equalsBytes(buf, requestIdEnd + 1, operationEnd, this.expected);
+    if (this.operationMatched || isOperation(buf, requestIdEnd + 1, operationEnd)) {
+      this.set(F_REQUESTER, p, requesterEnd);
+      this.set(F_REQUEST_ID, requesterEnd + 1, requestIdEnd);
+      return this.setOperation(requestIdEnd + 1, operationEnd);
+    }
+    return this.locateSpacedRequester(p, requestIdEnd + 1, operationEnd, end);
+  }
+
+  /**
+   * Tolerant path: the requester holds spaces (`…/CloudFront Origin Access Identity E2EXAMPLEID`),
+   * so walk on to the first token shaped like an operation; the token before it is the request ID.
+   */
+  private locateSpacedRequester(
+    requesterStart: number,
+    requestIdStart: number,
+    requestIdEnd: number,
+    end: number,
+  ): number {
+    for (let token = 0; token < MAX_REQUESTER_TOKENS; token++) {
+      const operationStart = requestIdEnd + 1;
+      const operationEnd = this.nextSpace(operationStart);
+      if (operationEnd >= end) return M_TRUNCATED;
+      if (isOperation(this.buf, operationStart, operationEnd)) {
+        this.set(F_REQUESTER, requesterStart, requestIdStart - 1);
+        this.set(F_REQUEST_ID, requestIdStart, requestIdEnd);
+        this.operationMatched = equalsBytes(this.buf, operationStart, operationEnd, this.expected);
+        return this.setOperation(operationStart, operationEnd);
+      }
+      requestIdStart = operationStart;
+      requestIdEnd = operationEnd;
+    }
+    return M_NO_OPERATION;
+  }
+
+  private setOperation(start: number, end: number): number {
+    this.set(F_OPERATION, start, end);
+    this.cursor = end + 1;
+    this.fieldCount = F_OPERATION + 1;
+    return LOCATED;
+  }
+
+  /**
+   * Locates key, request URI, status, error code, bytes sent, object size, total time and
+   * turn-around time, after a successful `locateHead`, and then referer, user agent and the trailing
+   * fields. Without `complete`, stops after bytes sent and only checks that the line reaches its host ID.
+   */
+  locateTail(complete: boolean): number {
+    const buf = this.buf;
+    const end = this.lineEnd;
+    let p = this.cursor;
+    let sp = this.nextSpace(p);
+    if (sp >= end) return M_TRUNCATED;
+    this.set(F_KEY, p, sp);
+    p = sp + 1;
+
+    // The request URI may hold unescaped quotes; it ends at the first quote followed by a status.
+    let statusStart: number;
+    if (buf[p] === QUOTE) {
+      let close = this.nextQuote(p + 1);
+      while (close < end && !isStatusAfter(buf, close + 1, end)) close = this.nextQuote(close + 1);
+      if (close >= end) return M_TRUNCATED;
+      this.set(F_REQUEST_URI, p + 1, close);
+      statusStart = close + 2;
+    } else if (buf[p] === DASH && buf[p + 1] === SPACE) {
+      this.set(F_REQUEST_URI, p, p + 1);
+      statusStart = p + 2;
+    } else {
+      return p >= end ? M_TRUNCATED : M_BAD_REQUEST_URI;
+    }
+
+    p = statusStart;
+    const last = complete ? F_TURN_AROUND_TIME : F_BYTES_SENT;
+    for (let field = F_HTTP_STATUS; field <= last; field++) {
+      sp = this.nextSpace(p);
+      if (sp >= end) return M_TRUNCATED;
+      this.set(field, p, sp);
+      p = sp + 1;
+    }
+    this.fieldCount = last + 1;
+    return complete ? this.locateQuotedTail(p, end) : this.checkReachesHostId(p, end);
+  }
+
+  /**
+   * The cheap completeness check of the reduce path: the user agent is the last quoted field and
+   * nothing after it holds a quote, so a line that reaches its host ID has a last quote, past bytes
+   * sent, followed by two more fields.
+   */
+  private checkReachesHostId(afterBytesSent: number, end: number): number {
+    const lastQuote = this.buf.lastIndexOf(QUOTE, end - 1);
+    if (lastQuote <= afterBytesSent || lastQuote + 2 >= end || this.buf[lastQuote + 1] !== SPACE)
+      return M_TRUNCATED;
+    const versionEnd = this.nextSpace(lastQuote + 2);
+    return versionEnd + 1 < end ? LOCATED : M_TRUNCATED;
+  }
+
+  private locateQuotedTail(refererStart: number, end: number): number {
+    const buf = this.buf;
+    if (buf[refererStart] !== QUOTE) return M_TRUNCATED;
+    const lastQuote = buf.lastIndexOf(QUOTE, end - 1);
+    if (lastQuote <= refererStart) return M_TRUNCATED;
+    // The referer ends at the first `" "`; whatever quotes follow belong to the user agent.
+    let close = this.nextQuote(refererStart + 1);
+    while (close < lastQuote && !(buf[close + 1] === SPACE && buf[close + 2] === QUOTE)) {
+      close = this.nextQuote(close + 1);
+    }
+    if (close >= lastQuote) return M_TRUNCATED;
+    this.set(F_REFERER, refererStart + 1, close);
+    this.set(F_USER_AGENT, close + 3, lastQuote);
+    this.fieldCount = F_USER_AGENT + 1;
+
+    let p = lastQuote + 2;
+    if (buf[lastQuote + 1] !== SPACE || p >= end) return M_TRUNCATED;
+    for (let field = F_VERSION_ID; field < FIELD_COUNT && p < end; field++) {
+      const sp = this.nextSpace(p);
+      const fieldEnd = Math.min(sp, end);
+      this.set(field, p, fieldEnd);
+      this.fieldCount = field + 1;
+      p = fieldEnd + 1;
+    }
+    return this.fieldCount >= MINIMUM_FIELD_COUNT ? LOCATED : M_TRUNCATED;
+  }
+}
+
+/** An operation looks like `REST.GET.OBJECT` or `S3.COMPUTE.OBJECT.CHECKSUM`: capitals, digits, `_`, two dots or more. */
+export function isOperation(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 5) return false;
+  const first = buf[start];
+  if (first < UPPER_A || first > UPPER_Z) return false;
+  let dots = 0;
+  for (let i = start + 1; i < end; i++) {
+    const c = buf[i];
+    if (c === DOT) dots++;
+    else if (!((c >= UPPER_A && c <= UPPER_Z) || (c >= DIGIT_0 && c <= DIGIT_9) || c === UNDERSCORE))
+      return false;
+  }
+  return dots >= 2;
+}
+
+/** After the URI's closing quote comes ` 200 ` (or ` - ` on some S3-internal lines). */
+function isStatusAfter(buf: Uint8Array, p: number, end: number): boolean {
+  if (buf[p] !== SPACE || p + 3 >= end) return false;
+  if (buf[p + 1] === DASH) return buf[p + 2] === SPACE;
+  return (
+    isDigit(buf[p + 1]) && isDigit(buf[p + 2]) && isDigit(buf[p + 3]) && p + 4 < end && buf[p + 4] === SPACE
+  );
+}
+
+function equalsBytes(buf: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (buf[start + i] !== expected[i]) return false;
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= DIGIT_0 && c <= DIGIT_9;
+}

@@ -1,0 +1,59 @@
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after } from "node:test";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const FIXTURES = path.resolve(ROOT, "..", "shared", "upstream-fixtures");
+
+const made: string[] = [];
+after(() => {
+  for (const folder of made) fs.rmSync(folder, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test file ends. */
+export function tempFolder(label = "test"): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), `dslp-${label}-`));
+  made.push(folder);
+  return folder;
+}
+
+// Tests never touch the user's settings folder.
+process.env.DANDI_S3_LOG_PARSER_HOME = tempFolder("home");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a built command (`dist/cli/<script>.js`) the way a user would. */
+export function runCli(script: string, args: string[], env: Record<string, string> = {}): CliResult {
+  const result = spawnSync(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.js`), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Starts a built command without waiting, for tests that interrupt it. */
+export function startCli(script: string, args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.js`), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Every file below `folder` (relative path -> content), for comparing whole output trees. */
+export function readTree(folder: string): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!fs.existsSync(folder)) return files;
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    files.set(path.relative(folder, full).split(path.sep).join("/"), fs.readFileSync(full, "latin1"));
+  }
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
