@@ -1,0 +1,79 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** Generated inputs are cached here between runs (same seed, same bytes); outputs go to a fresh temp folder. */
+export const CACHE = path.join(ROOT, "bench-output");
+
+export interface Timing {
+  seconds: number;
+  /** Peak resident memory of the process, in bytes (null where it cannot be measured). */
+  peakBytes: number | null;
+}
+
+/**
+ * Runs a command and measures its wall time and peak memory. Peak memory comes from GNU time's
+ * `%M` when /usr/bin/time exists.
+ */
+export function timeCommand(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; stdout?: string } = {},
+): Promise<Timing> {
+  const useTime = fs.existsSync("/usr/bin/time");
+  const file = useTime ? "/usr/bin/time" : command;
+  const fullArgs = useTime ? ["-f", "%M", command, ...args] : args;
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const out = options.stdout === undefined ? "ignore" : fs.openSync(options.stdout, "w");
+    const child = spawn(file, fullArgs, {
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", out, "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (typeof out === "number") fs.closeSync(out);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0)
+        return reject(new Error(`${command} ${args.join(" ")} exited with ${code}: ${stderr.slice(-2000)}`));
+      const last = stderr.trim().split("\n").pop() ?? "";
+      resolve({ seconds, peakBytes: useTime && /^\d+$/.test(last) ? Number(last) * 1024 : null });
+    });
+  });
+}
+
+/** Best (smallest) of `runs` timings: the machine is shared and noisy, and noise only adds time. */
+export async function best(runs: number, once: () => Promise<Timing>): Promise<Timing> {
+  let seconds = Number.POSITIVE_INFINITY;
+  let peakBytes: number | null = null;
+  for (let i = 0; i < runs; i++) {
+    const timing = await once();
+    seconds = Math.min(seconds, timing.seconds);
+    if (timing.peakBytes !== null) peakBytes = Math.max(peakBytes ?? 0, timing.peakBytes);
+  }
+  return { seconds, peakBytes };
+}
+
+export function tempFolder(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `dslp-bench-${label}-`));
+}
+
+export function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(0)} MB`;
+}
+
+export function ratio(x: number): string {
+  return `${x.toFixed(2)}x`;
+}
+
+/** The built CLI, as a user runs it. */
+export function cli(script: string): string {
+  return path.join(ROOT, "dist", "cli", `${script}.js`);
+}
