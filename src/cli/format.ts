@@ -24,6 +24,11 @@ export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
 
+/** plural(1, "day file") -> "1 day file"; plural(2, "day file") -> "2 day files". */
+export function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 export function formatSeconds(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   const minutes = Math.floor(seconds / 60);

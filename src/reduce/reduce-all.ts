@@ -1,12 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { removeStaleTempFiles, tempPathFor } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { startWorker } from "../io/worker-thread.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_OPERATION } from "./log-reducer.js";
+import { DayFileReduction } from "./reduce-file.js";
 import type { ReduceTask, WorkerMessage } from "./worker-protocol.js";
 
 export interface ReduceAllOptions {
@@ -63,12 +65,6 @@ function yearFolderOf(relativePath: string): string {
 /** `2020/01/01.log` reduces to `2020/01/01.tsv`. */
 export function reducedPathOf(relativePath: string): string {
   return relativePath.replace(/\.log$/, ".tsv");
-}
-
-function workerUrl(): URL {
-  // Under a TypeScript loader (the tests) this module is a .ts file, and so is its worker.
-  const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return new URL(`./worker${extension}`, import.meta.url);
 }
 
 function validate(options: ReduceAllOptions): { workers: number; bufferBytes: number; years: number[] } {
@@ -134,23 +130,26 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   todo.sort((a, b) => b.size - a.size || (a.relativePath < b.relativePath ? -1 : 1));
 
   const errorLog = new ErrorLog("reduce");
+  const context: PoolContext = {
+    rawFolder,
+    reducedFolder,
+    readBufferBytes: Math.min(
+      MAX_READ_BUFFER_BYTES,
+      Math.max(MIN_READ_BUFFER_BYTES, Math.floor(bufferBytes / maxWorkers / 16)),
+    ),
+    operation: options.operation ?? DEFAULT_OPERATION,
+    years,
+    excludedIps: [...(options.excludedIps ?? [])],
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    summary,
+    errorLog,
+    progress: new ProgressTracker(todo, options.onProgress),
+    signal: options.signal,
+  };
   try {
-    await runWorkers(todo, Math.min(maxWorkers, todo.length), {
-      rawFolder,
-      reducedFolder,
-      readBufferBytes: Math.min(
-        MAX_READ_BUFFER_BYTES,
-        Math.max(MIN_READ_BUFFER_BYTES, Math.floor(bufferBytes / maxWorkers / 16)),
-      ),
-      operation: options.operation ?? DEFAULT_OPERATION,
-      years,
-      excludedIps: [...(options.excludedIps ?? [])],
-      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-      summary,
-      errorLog,
-      onProgress: options.onProgress,
-      signal: options.signal,
-    });
+    // One worker is the main thread itself: starting a thread would only add its start-up time.
+    if (maxWorkers === 1) await reduceInThisThread(todo, context);
+    else await reduceInWorkers(todo, Math.min(maxWorkers, todo.length), context);
   } finally {
     errorLog.close();
   }
@@ -169,31 +168,118 @@ interface PoolContext {
   maxLineBytes: number;
   summary: ReduceSummary;
   errorLog: ErrorLog;
-  onProgress?: (progress: ReduceProgress) => void;
+  progress: ProgressTracker;
   signal?: AbortSignal;
 }
 
-function runWorkers(
-  todo: { relativePath: string; size: number }[],
-  workerCount: number,
-  context: PoolContext,
-): Promise<void> {
-  const { summary, errorLog, signal } = context;
-  const bytesTotal = todo.reduce((sum, file) => sum + file.size, 0);
-  const inFlight = new Map<number, { task: ReduceTask; bytesRead: number }>();
+type DayFile = { relativePath: string; size: number };
+
+/** Sums progress over finished files and the files in flight. */
+class ProgressTracker {
+  private filesDone = 0;
+  private bytesDone = 0;
+  private readonly bytesTotal: number;
+  readonly inFlight = new Map<number, number>();
+
+  constructor(
+    private readonly todo: DayFile[],
+    private readonly onProgress?: (progress: ReduceProgress) => void,
+  ) {
+    this.bytesTotal = todo.reduce((sum, file) => sum + file.size, 0);
+  }
+
+  advance(id: number, bytesRead: number): void {
+    this.inFlight.set(id, bytesRead);
+    this.report();
+  }
+
+  finish(id: number): void {
+    this.inFlight.delete(id);
+    this.filesDone++;
+    this.bytesDone += this.todo[id].size;
+    this.report();
+  }
+
+  private report(): void {
+    let bytes = this.bytesDone;
+    for (const read of this.inFlight.values()) bytes += read;
+    this.onProgress?.({
+      filesDone: this.filesDone,
+      filesTotal: this.todo.length,
+      bytesDone: bytes,
+      bytesTotal: this.bytesTotal,
+    });
+  }
+}
+
+function taskFor(id: number, file: DayFile, context: PoolContext): ReduceTask {
+  const output = path.join(context.reducedFolder, reducedPathOf(file.relativePath));
+  fs.mkdirSync(path.dirname(output), { recursive: true });
+  return {
+    type: "reduce",
+    id,
+    input: path.join(context.rawFolder, file.relativePath),
+    output,
+    temp: tempPathFor(output),
+    displayName: file.relativePath,
+    operation: context.operation,
+    excludedYears: context.years,
+    excludedIps: context.excludedIps,
+    readBufferBytes: context.readBufferBytes,
+    maxLineBytes: context.maxLineBytes,
+  };
+}
+
+function recordDone(context: PoolContext, bytesRead: number, counts: LineCounts): void {
+  context.summary.filesReduced++;
+  context.summary.bytesRead += bytesRead;
+  addLineCounts(context.summary.counts, counts);
+}
+
+const INTERRUPTED = "reduce was interrupted; days already written are complete";
+
+/** Reduces the files one after the other on the main thread, yielding to the event loop between chunks. */
+async function reduceInThisThread(todo: DayFile[], context: PoolContext): Promise<void> {
+  const { signal, progress } = context;
+  for (const [id, file] of todo.entries()) {
+    if (signal?.aborted) throw new AbortedError(INTERRUPTED);
+    const task = taskFor(id, file, context);
+    let reduction: DayFileReduction | null = null;
+    try {
+      reduction = new DayFileReduction(task.input, task.output, task.temp, {
+        displayName: task.displayName,
+        operation: task.operation,
+        excludedYears: task.excludedYears,
+        excludedIps: task.excludedIps,
+        readBufferBytes: task.readBufferBytes,
+        maxLineBytes: task.maxLineBytes,
+        onMalformed: (error) => context.errorLog.record(error),
+        onProgress: (bytesRead) => progress.advance(id, bytesRead),
+      });
+      while (reduction.step()) {
+        // Lets signals and the progress display through; a turn of the event loop costs microseconds.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (signal?.aborted) throw new AbortedError(INTERRUPTED);
+      }
+      recordDone(context, reduction.bytesRead, reduction.commit());
+    } catch (error) {
+      if (error instanceof AbortedError) throw error;
+      context.summary.failures.push({ file: task.displayName, message: (error as Error).message });
+    } finally {
+      reduction?.abort();
+      progress.finish(id);
+    }
+  }
+}
+
+function reduceInWorkers(todo: DayFile[], workerCount: number, context: PoolContext): Promise<void> {
+  const { summary, errorLog, signal, progress } = context;
+  const inFlight = new Map<number, ReduceTask>();
   const workers: Worker[] = [];
   let next = 0;
-  let filesDone = 0;
-  let bytesDone = 0;
-
-  const report = () => {
-    let bytes = bytesDone;
-    for (const job of inFlight.values()) bytes += job.bytesRead;
-    context.onProgress?.({ filesDone, filesTotal: todo.length, bytesDone: bytes, bytesTotal });
-  };
 
   return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError("reduce was interrupted before it started"));
+    if (signal?.aborted) return reject(new AbortedError(INTERRUPTED));
     if (todo.length === 0) return resolve();
     let settled = false;
     const finish = (error?: Error) => {
@@ -202,12 +288,11 @@ function runWorkers(
       signal?.removeEventListener("abort", onAbort);
       for (const worker of workers) void worker.terminate();
       // Whatever was in flight is incomplete: its temporary file goes, its output never appeared.
-      for (const job of inFlight.values()) fs.rmSync(job.task.temp, { force: true });
+      for (const task of inFlight.values()) fs.rmSync(task.temp, { force: true });
       if (error) reject(error);
       else resolve();
     };
-    const onAbort = () =>
-      finish(new AbortedError("reduce was interrupted; days already written are complete"));
+    const onAbort = () => finish(new AbortedError(INTERRUPTED));
     signal?.addEventListener("abort", onAbort);
 
     const dispatch = (worker: Worker) => {
@@ -215,47 +300,24 @@ function runWorkers(
         if (inFlight.size === 0) finish();
         return;
       }
-      const file = todo[next];
       const id = next++;
-      const output = path.join(context.reducedFolder, reducedPathOf(file.relativePath));
-      fs.mkdirSync(path.dirname(output), { recursive: true });
-      const task: ReduceTask = {
-        type: "reduce",
-        id,
-        input: path.join(context.rawFolder, file.relativePath),
-        output,
-        temp: tempPathFor(output),
-        displayName: file.relativePath,
-        operation: context.operation,
-        excludedYears: context.years,
-        excludedIps: context.excludedIps,
-        readBufferBytes: context.readBufferBytes,
-        maxLineBytes: context.maxLineBytes,
-      };
-      inFlight.set(id, { task, bytesRead: 0 });
+      const task = taskFor(id, todo[id], context);
+      inFlight.set(id, task);
       worker.postMessage(task);
     };
 
     for (let i = 0; i < workerCount; i++) {
-      const worker = new Worker(workerUrl());
+      const worker = startWorker(import.meta.url, "worker");
       workers.push(worker);
       worker.on("message", (message: WorkerMessage) => {
-        const job = inFlight.get(message.id);
-        if (job === undefined || settled) return;
+        const task = inFlight.get(message.id);
+        if (task === undefined || settled) return;
         for (const error of message.errors) errorLog.record(error);
-        job.bytesRead = message.bytesRead;
-        if (message.type === "progress") return report();
+        if (message.type === "progress") return progress.advance(message.id, message.bytesRead);
         inFlight.delete(message.id);
-        filesDone++;
-        bytesDone += todo[message.id].size;
-        if (message.type === "done") {
-          summary.filesReduced++;
-          summary.bytesRead += message.bytesRead;
-          addLineCounts(summary.counts, message.counts);
-        } else {
-          summary.failures.push({ file: job.task.displayName, message: message.message });
-        }
-        report();
+        if (message.type === "done") recordDone(context, message.bytesRead, message.counts);
+        else summary.failures.push({ file: task.displayName, message: message.message });
+        progress.finish(message.id);
         dispatch(worker);
       });
       worker.on("error", (error) =>

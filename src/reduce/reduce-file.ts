@@ -15,31 +15,42 @@ export interface ReduceFileOptions extends LogReducerOptions {
   displayName?: string;
 }
 
-export const DEFAULT_READ_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_READ_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * Reduces one raw day file into `outputPath`, writing through `tempPath` and renaming at the end,
- * so the output exists whole or not at all. Synchronous on purpose: it runs in a worker thread
- * that has nothing else to do, and sync reads into one reused buffer avoid all stream overhead.
+ * The reduction of one raw day file into `outputPath`, a chunk at a time. Output goes to
+ * `tempPath` and is renamed into place by `commit`, so it exists whole or not at all.
+ * Synchronous reads into one reused buffer: no stream machinery between the disk and the parser.
  */
-export function reduceFile(
-  inputPath: string,
-  outputPath: string,
-  tempPath: string,
-  options: ReduceFileOptions = {},
-): LineCounts {
-  const readBuffer = Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
-  const displayName = options.displayName ?? inputPath;
-  const { onProgress, onMalformed } = options;
-  const input = fs.openSync(inputPath, "r");
-  let output: number | null = fs.openSync(tempPath, "w");
-  try {
-    const outputFd = output;
-    const reducer = new LogReducer(
+export class DayFileReduction {
+  bytesRead = 0;
+  private readonly readBuffer: Buffer;
+  private readonly reducer: LogReducer;
+  private input: number | null;
+  private output: number | null;
+
+  constructor(
+    private readonly inputPath: string,
+    private readonly outputPath: string,
+    private readonly tempPath: string,
+    private readonly options: ReduceFileOptions = {},
+  ) {
+    this.readBuffer = Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    const displayName = options.displayName ?? inputPath;
+    const onMalformed = options.onMalformed;
+    this.input = fs.openSync(inputPath, "r");
+    try {
+      this.output = fs.openSync(tempPath, "w");
+    } catch (error) {
+      fs.closeSync(this.input);
+      throw error;
+    }
+    const output = this.output;
+    this.reducer = new LogReducer(
       {
         output: (chunk, length) => {
           let written = 0;
-          while (written < length) written += fs.writeSync(outputFd, chunk, written, length - written);
+          while (written < length) written += fs.writeSync(output, chunk, written, length - written);
         },
         malformed: (line, reason, buf, start, end) => {
           onMalformed?.({ file: displayName, line, reason, text: errorTextOf(buf, start, end) });
@@ -47,23 +58,55 @@ export function reduceFile(
       },
       options,
     );
-    let bytesRead = 0;
-    for (;;) {
-      const n = fs.readSync(input, readBuffer, 0, readBuffer.length, null);
-      if (n === 0) break;
-      reducer.write(n === readBuffer.length ? readBuffer : readBuffer.subarray(0, n));
-      bytesRead += n;
-      onProgress?.(bytesRead);
+  }
+
+  /** Reduces the next chunk; false once the whole file has been read. */
+  step(): boolean {
+    const n = fs.readSync(this.input as number, this.readBuffer, 0, this.readBuffer.length, null);
+    if (n === 0) return false;
+    this.reducer.write(n === this.readBuffer.length ? this.readBuffer : this.readBuffer.subarray(0, n));
+    this.bytesRead += n;
+    this.options.onProgress?.(this.bytesRead);
+    return true;
+  }
+
+  /** Finishes the last line, flushes and renames the output into place. */
+  commit(): LineCounts {
+    this.reducer.end();
+    commitFile(this.output as number, this.tempPath, this.outputPath);
+    this.output = null;
+    this.close();
+    return this.reducer.counter.toLineCounts();
+  }
+
+  /** Gives up: closes the files and removes the unfinished output. Safe to call more than once. */
+  abort(): void {
+    this.close();
+  }
+
+  private close(): void {
+    if (this.input !== null) fs.closeSync(this.input);
+    this.input = null;
+    if (this.output !== null) {
+      fs.closeSync(this.output);
+      fs.rmSync(this.tempPath, { force: true });
     }
-    reducer.end();
-    commitFile(outputFd, tempPath, outputPath);
-    output = null;
-    return reducer.counter.toLineCounts();
+    this.output = null;
+  }
+}
+
+/** Reduces one raw day file into `outputPath` (through `tempPath`), start to end. */
+export function reduceFile(
+  inputPath: string,
+  outputPath: string,
+  tempPath: string,
+  options: ReduceFileOptions = {},
+): LineCounts {
+  const reduction = new DayFileReduction(inputPath, outputPath, tempPath, options);
+  try {
+    while (reduction.step()) {}
+    return reduction.commit();
   } finally {
-    fs.closeSync(input);
-    if (output !== null) {
-      fs.closeSync(output);
-      fs.rmSync(tempPath, { force: true });
-    }
+    reduction.abort();
   }
 }

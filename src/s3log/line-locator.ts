@@ -205,12 +205,20 @@ export class LineLocator {
     this.set(F_KEY, p, sp);
     p = sp + 1;
 
-    // The request URI may hold unescaped quotes; it ends at the first quote followed by a status.
+    // The request URI may hold unescaped quotes; it ends at the first quote followed by what
+    // follows a URI: a status, an error code, and bytes sent and object size as numbers or `-`.
     let statusStart: number;
     if (buf[p] === QUOTE) {
       let close = this.nextQuote(p + 1);
-      while (close < end && !isStatusAfter(buf, close + 1, end)) close = this.nextQuote(close + 1);
-      if (close >= end) return M_TRUNCATED;
+      let firstSpaced = -1;
+      while (close < end && !isStatusBlockAt(buf, close + 1, end)) {
+        if (firstSpaced === -1 && buf[close + 1] === SPACE) firstSpaced = close;
+        close = this.nextQuote(close + 1);
+      }
+      // No quote is followed by a proper status block: take the first that ends a field, so a line
+      // with a damaged status is named for that, not as cut short.
+      if (close >= end) close = firstSpaced;
+      if (close === -1) return M_TRUNCATED;
       this.set(F_REQUEST_URI, p + 1, close);
       statusStart = close + 2;
     } else if (buf[p] === DASH && buf[p + 1] === SPACE) {
@@ -288,13 +296,31 @@ export function isOperation(buf: Uint8Array, start: number, end: number): boolea
   return dots >= 2;
 }
 
-/** After the URI's closing quote comes ` 200 ` (or ` - ` on some S3-internal lines). */
-function isStatusAfter(buf: Uint8Array, p: number, end: number): boolean {
-  if (buf[p] !== SPACE || p + 3 >= end) return false;
-  if (buf[p + 1] === DASH) return buf[p + 2] === SPACE;
+/**
+ * After the URI's closing quote come ` 200 NoSuchKey 512 1024 ` (status or `-`, error code, bytes
+ * sent and object size as numbers or `-`). Checking all four makes a quote inside the URI that
+ * happens to precede ` 404 ` no match.
+ */
+function isStatusBlockAt(buf: Uint8Array, p: number, end: number): boolean {
+  if (buf[p] !== SPACE) return false;
+  let at = p + 1;
+  if (buf[at] === DASH) at++;
+  else if (isDigit(buf[at]) && isDigit(buf[at + 1]) && isDigit(buf[at + 2])) at += 3;
+  else return false;
+  if (buf[at] !== SPACE) return false;
+  at++;
+  while (at < end && buf[at] !== SPACE) at++; // error code: any token
   return (
-    isDigit(buf[p + 1]) && isDigit(buf[p + 2]) && isDigit(buf[p + 3]) && p + 4 < end && buf[p + 4] === SPACE
+    at < end && (at = skipNumberOrDash(buf, at + 1, end)) !== -1 && skipNumberOrDash(buf, at, end) !== -1
   );
+}
+
+/** Skips `123 ` or `- ` at `at`, returning the offset after the space, or -1. */
+function skipNumberOrDash(buf: Uint8Array, at: number, end: number): number {
+  if (buf[at] === DASH) return buf[at + 1] === SPACE ? at + 2 : -1;
+  const start = at;
+  while (at < end && isDigit(buf[at])) at++;
+  return at > start && buf[at] === SPACE ? at + 1 : -1;
 }
 
 function equalsBytes(buf: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {

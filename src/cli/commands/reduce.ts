@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_OPERATION } from "../../reduce/log-reducer.js";
 import { type ReduceSummary, reduceAllDandiRawS3Logs } from "../../reduce/reduce-all.js";
-import { formatBytes, formatLineCounts, formatSeconds } from "../format.js";
+import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { createProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
@@ -78,7 +78,7 @@ export function configureReduceCommand(command: Command): Command {
 export function describeReduceSummary(summary: ReduceSummary): string {
   const rate = summary.seconds > 0 ? `, ${formatBytes(summary.bytesRead / summary.seconds)}/s` : "";
   const lines = [
-    `reduce: ${summary.filesReduced} day files reduced, ${summary.filesAlreadyReduced} already reduced, ` +
+    `reduce: ${plural(summary.filesReduced, "day file")} reduced, ${summary.filesAlreadyReduced} already reduced, ` +
       `${summary.filesInExcludedYears} in excluded years (${formatBytes(summary.bytesRead)} in ${formatSeconds(summary.seconds)}${rate})`,
   ];
   if (summary.filesReduced > 0) lines.push(formatLineCounts(summary.counts, summary.errorLogPath));

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+import { generateRawLogs } from "../src/index.ts";
+import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+
+function reduceArgs(raw: string, reduced: string, workers: number): string[] {
+  return [
+    "--raw_s3_logs_folder_path",
+    raw,
+    "--reduced_s3_logs_folder_path",
+    reduced,
+    "--maximum_number_of_workers",
+    String(workers),
+    "--quiet",
+  ];
+}
+
+describe("reduce survives SIGKILL at any moment", () => {
+  const raw = tempFolder("raw");
+  const expected = tempFolder("expected");
+  generateRawLogs(raw, {
+    seed: 31,
+    days: 8,
+    bytesPerDay: 4_000_000,
+    damageRate: 0.05,
+    expectedReducedFolder: expected,
+  });
+  const expectedTree = readTree(expected);
+
+  for (const workers of [1, 2]) {
+    test(`killed at five moments with ${workers} worker(s), then run again: identical to an uninterrupted run`, async () => {
+      const started = Date.now();
+      const reference = tempFolder("reference");
+      assert.equal(runCli("main", ["reduce", ...reduceArgs(raw, reference, workers)]).code, 0);
+      assert.deepEqual(readTree(reference), expectedTree);
+      const fullRun = Date.now() - started;
+
+      let interrupted = 0;
+      for (const fraction of [0.15, 0.35, 0.55, 0.75, 0.95]) {
+        const reduced = tempFolder("killed");
+        const child = startCli("main", ["reduce", ...reduceArgs(raw, reduced, workers)]);
+        const closed = once(child, "close");
+        await new Promise((resolve) => setTimeout(resolve, Math.round(fullRun * fraction)));
+        child.kill("SIGKILL");
+        await closed;
+        const afterKill = readTree(reduced);
+        if (
+          afterKill.size !== expectedTree.size ||
+          [...afterKill.keys()].some((file) => !expectedTree.has(file))
+        )
+          interrupted++;
+        // Whatever is there under its final name is complete.
+        for (const [file, content] of afterKill) {
+          if (!path.basename(file).startsWith("."))
+            assert.equal(content, expectedTree.get(file), `${file} after the kill`);
+        }
+        const rerun = runCli("main", ["reduce", ...reduceArgs(raw, reduced, workers)]);
+        assert.equal(rerun.code, 0, rerun.stderr);
+        assert.deepEqual(readTree(reduced), expectedTree, `killed at ${fraction} of the run`);
+      }
+      assert.ok(interrupted >= 2, `only ${interrupted} of the kills landed mid-run`);
+    });
+  }
+
+  test("Ctrl-C in the middle of a day removes its unfinished output and exits with 130", async () => {
+    const reduced = tempFolder("interrupted");
+    const child = startCli("main", ["reduce", ...reduceArgs(raw, reduced, 1)]);
+    const closed = once(child, "close");
+    const temporaryFiles = () =>
+      fs.existsSync(reduced)
+        ? fs
+            .readdirSync(reduced, { recursive: true })
+            .map(String)
+            .filter((name) => path.basename(name).startsWith("."))
+        : [];
+    // A temporary file exists only while a day is being reduced: interrupt right then.
+    while (temporaryFiles().length === 0 && child.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    child.kill("SIGINT");
+    const [code] = await closed;
+    assert.equal(code, 130);
+    assert.deepEqual(temporaryFiles(), [], "no temporary files left");
+    for (const [file, content] of readTree(reduced)) assert.equal(content, expectedTree.get(file), file);
+  });
+});
