@@ -30,7 +30,7 @@ export class DayFileReduction {
   private output: number | null;
 
   constructor(
-    private readonly inputPath: string,
+    inputPath: string,
     private readonly outputPath: string,
     private readonly tempPath: string,
     private readonly options: ReduceFileOptions = {},

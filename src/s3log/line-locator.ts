@@ -310,9 +310,9 @@ function isStatusBlockAt(buf: Uint8Array, p: number, end: number): boolean {
   if (buf[at] !== SPACE) return false;
   at++;
   while (at < end && buf[at] !== SPACE) at++; // error code: any token
-  return (
-    at < end && (at = skipNumberOrDash(buf, at + 1, end)) !== -1 && skipNumberOrDash(buf, at, end) !== -1
-  );
+  if (at >= end) return false;
+  const afterBytesSent = skipNumberOrDash(buf, at + 1, end);
+  return afterBytesSent !== -1 && skipNumberOrDash(buf, afterBytesSent, end) !== -1;
 }
 
 /** Skips `123 ` or `- ` at `at`, returning the offset after the space, or -1. */
