@@ -1,0 +1,75 @@
+import type { Command } from "commander";
+import { buildReport, type ReportSummary } from "../../report/build-report.js";
+import { formatCount, formatSeconds } from "../format.js";
+import { createProgress } from "../progress.js";
+import { EXIT_OK, runCommand } from "../run-command.js";
+
+interface ReportFlags {
+  mapped_s3_logs_folder_path: string;
+  output_folder: string;
+  quiet?: boolean;
+}
+
+/** The report step: the static site of charts and tables made from the mapped folder. */
+export function configureReportCommand(command: Command): Command {
+  return command
+    .description(
+      "Make a static usage report from mapped tables: index.html ranking the Dandisets, with archive-wide " +
+        "totals and charts, and a page per Dandiset. Opens from disk; needs no server and no network. " +
+        "A report already in the output folder is replaced once the new one is complete.",
+    )
+    .requiredOption(
+      "--mapped_s3_logs_folder_path <folder>",
+      "folder written by the map step (<dandiset>/<version>/… tables)",
+    )
+    .requiredOption(
+      "--output_folder <folder>",
+      "folder the report is written to (created, or replaced if it holds a report)",
+    )
+    .option("--quiet", "no progress display")
+    .action((flags: ReportFlags) =>
+      runCommand(async (signal) => {
+        const progress = await createProgress("report", "items", flags.quiet);
+        let summary: ReportSummary;
+        try {
+          summary = await buildReport({
+            mappedFolder: flags.mapped_s3_logs_folder_path,
+            outputFolder: flags.output_folder,
+            signal,
+            onProgress: (p) => progress.update(p.done, p.total),
+          });
+        } finally {
+          progress.stop();
+        }
+        process.stdout.write(`${describeReportSummary(summary)}\n`);
+        return EXIT_OK;
+      }),
+    );
+}
+
+export function describeReportSummary(summary: ReportSummary): string {
+  const { tables, none } = summary.requestSources;
+  const derived = summary.requestSources["asset files"];
+  const lines = [
+    `report: ${formatCount(summary.dandisets)} Dandiset pages and the index written in ${formatSeconds(summary.seconds)}`,
+  ];
+  if (summary.dandisets === 0) {
+    lines.push(
+      "note: no Dandiset folders found (folders holding dandiset_summary_by_day.tsv); " +
+        "is --mapped_s3_logs_folder_path the folder the map step wrote?",
+    );
+  }
+  if (derived > 0 || none > 0) {
+    lines.push(
+      `requests: from request tables for ${formatCount(tables)} Dandisets, counted from asset files for ` +
+        `${formatCount(derived)}, unknown for ${formatCount(none)}`,
+    );
+  }
+  if (summary.chartWarnings.length > 0) {
+    lines.push(
+      `chart warnings (${summary.chartWarnings.length}): ${summary.chartWarnings.slice(0, 3).join("; ")}`,
+    );
+  }
+  lines.push(summary.indexPath);
+  return lines.join("\n");
+}

@@ -1,0 +1,217 @@
+import * as path from "node:path";
+import { barChart, timeChart } from "./chart-specs.js";
+import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
+import {
+  bytesCell,
+  countCell,
+  dateRange,
+  groupRegions,
+  labelSvg,
+  type PageContext,
+  REGION_GROUP_COLUMNS,
+  regionGroupRows,
+  renderFooter,
+  requestNote,
+  shareCell,
+  shortLabels,
+} from "./page-parts.js";
+import { renderSvg } from "./render-svg.js";
+import { bucketByTime } from "./time-buckets.js";
+import { formatCount } from "./units.js";
+import type { DandisetUsage } from "./usage.js";
+
+/** Caps that keep a page light for Dandisets with thousands of assets or versions. */
+export const LIMITS = {
+  regionBars: 15,
+  assetBars: 20,
+  assetRows: 50,
+  versionBars: 25,
+  versionRows: 200,
+};
+
+/** Where a Dandiset's page goes, relative to the report folder. */
+export function dandisetPagePath(id: string): string {
+  return `dandisets/${id.replace(/[^A-Za-z0-9._-]/g, "_")}.html`;
+}
+
+/** A link to the Dandiset (or one of its versions) in the archive's web app, for real six-digit ids. */
+export function archiveLink(id: string, version?: string): string | null {
+  if (!/^\d{6}$/.test(id)) return null;
+  const tail = version === undefined ? "" : `/${encodeURIComponent(version)}`;
+  return `https://dandiarchive.org/dandiset/${id}${tail}`;
+}
+
+const GRANULARITY_NOTES = {
+  day: "One bar per day with downloads.",
+  week: "Downloads span more than four months, so each bar sums a week (Monday to Sunday).",
+  month: "Downloads span more than three years, so each bar sums a calendar month.",
+};
+
+export async function renderDandisetPage(
+  dandiset: DandisetUsage,
+  context: PageContext,
+  warnings: string[],
+): Promise<string> {
+  const id = escapeHtml(dandiset.id);
+  const chart = async (spec: Parameters<typeof renderSvg>[0], label: string) =>
+    labelSvg(await renderSvg(spec, warnings), label);
+  const sections: string[] = [];
+
+  const link = archiveLink(dandiset.id);
+  sections.push(
+    `<p><a href="../index.html">All Dandisets</a></p>`,
+    `<h1>Dandiset ${id}</h1>`,
+    `<p class="lede">Downloads from ${dateRange(dandiset.firstDate, dandiset.lastDate)}` +
+      (link === null ? "." : `. <a href="${link}">This Dandiset on dandiarchive.org</a>.`) +
+      "</p>",
+    renderStats("Totals", [
+      { label: "Bytes sent", value: bytesCell(dandiset.bytes) },
+      { label: "Requests", value: countCell(dandiset.requests) },
+      { label: "Versions", value: countCell(dandiset.versions.length) },
+      { label: "Assets downloaded", value: countCell(dandiset.byAsset.length) },
+      { label: "Regions", value: countCell(dandiset.uniqueRegions) },
+      { label: "Countries", value: countCell(dandiset.uniqueCountries) },
+    ]),
+  );
+
+  sections.push('<h2 id="time">Bytes sent over time</h2>');
+  if (dandiset.byDay.length === 0) {
+    sections.push('<p class="note">No downloads recorded.</p>');
+  } else {
+    const series = bucketByTime(dandiset.byDay);
+    const title = `Dandiset ${dandiset.id}: bytes sent per ${series.granularity}`;
+    sections.push(
+      renderFigure(
+        await chart(timeChart(title, series), `${title}, with the running total`),
+        `Bars: bytes sent in each ${series.granularity} (left axis). Line: running total (right axis). ` +
+          GRANULARITY_NOTES[series.granularity],
+      ),
+    );
+  }
+
+  sections.push('<h2 id="regions">Where the downloads went</h2>');
+  if (dandiset.byRegion.length > 0) {
+    const top = dandiset.byRegion.slice(0, LIMITS.regionBars);
+    sections.push(
+      renderFigure(
+        await chart(
+          barChart(
+            "Bytes sent by region",
+            top.map((row) => ({ label: row.key, bytes: row.bytes })),
+          ),
+          "Bytes sent by region",
+        ),
+        top.length < dandiset.byRegion.length
+          ? `The ${top.length} regions that received most, of ${formatCount(dandiset.byRegion.length)}.`
+          : "Every region that downloaded from this Dandiset.",
+      ),
+      renderTable(
+        "By country, cloud provider or other network",
+        REGION_GROUP_COLUMNS,
+        regionGroupRows(groupRegions(dandiset.byRegion), dandiset.bytes),
+      ),
+    );
+  } else {
+    sections.push('<p class="note">No regions recorded.</p>');
+  }
+
+  sections.push('<h2 id="assets">Top assets</h2>');
+  if (dandiset.byAsset.length > 0) {
+    const bars = dandiset.byAsset.slice(0, LIMITS.assetBars);
+    const labels = shortLabels(bars.map((row) => path.posix.basename(row.key)));
+    const rows = dandiset.byAsset.slice(0, LIMITS.assetRows);
+    sections.push(
+      renderFigure(
+        await chart(
+          barChart(
+            "Bytes sent by asset",
+            bars.map((row, i) => ({ label: labels[i], bytes: row.bytes })),
+          ),
+          "Bytes sent by asset",
+        ),
+        bars.length < dandiset.byAsset.length
+          ? `The ${bars.length} assets that sent most, of ${formatCount(dandiset.byAsset.length)}, by file name.`
+          : "Every asset downloaded, by file name; the table gives full paths.",
+      ),
+      renderTable(
+        rows.length < dandiset.byAsset.length
+          ? `The ${rows.length} assets that sent most, of ${formatCount(dandiset.byAsset.length)} downloaded`
+          : `All ${formatCount(rows.length)} assets downloaded`,
+        [
+          { title: "Asset path", path: true, rowHeader: true },
+          { title: "Bytes sent", numeric: true },
+          { title: "Share", numeric: true },
+          { title: "Requests", numeric: true },
+        ],
+        rows.map((row) => [
+          escapeHtml(row.key),
+          bytesCell(row.bytes),
+          shareCell(row.bytes, dandiset.bytes),
+          countCell(row.requests),
+        ]),
+      ),
+    );
+  } else {
+    sections.push('<p class="note">No assets recorded.</p>');
+  }
+
+  sections.push('<h2 id="versions">Versions</h2>');
+  const versions = dandiset.versions;
+  if (versions.length > 1) {
+    const bars = [...versions].sort((a, b) => b.bytes - a.bytes).slice(0, LIMITS.versionBars);
+    sections.push(
+      renderFigure(
+        await chart(
+          barChart(
+            "Bytes sent by version",
+            bars.map((version) => ({ label: version.id, bytes: version.bytes })),
+          ),
+          "Bytes sent by version",
+        ),
+        bars.length < versions.length
+          ? `The ${bars.length} versions that sent most, of ${formatCount(versions.length)}.`
+          : "Every version with downloads, largest first.",
+      ),
+    );
+  }
+  if (versions.length > 0) {
+    const rows = versions.slice(0, LIMITS.versionRows);
+    sections.push(
+      renderTable(
+        (rows.length < versions.length
+          ? `The first ${rows.length} of ${formatCount(versions.length)} versions. `
+          : "Each version's downloads. ") +
+          "An asset in several versions counts in each, so versions can add up to more than the Dandiset's total.",
+        [
+          { title: "Version", rowHeader: true },
+          { title: "Bytes sent", numeric: true },
+          { title: "Requests", numeric: true },
+          { title: "Assets downloaded", numeric: true },
+          { title: "First download" },
+          { title: "Last download" },
+        ],
+        rows.map((version) => {
+          const versionLink = archiveLink(dandiset.id, version.id);
+          const name = escapeHtml(version.id);
+          return [
+            versionLink === null ? name : `<a href="${versionLink}">${name}</a>`,
+            bytesCell(version.bytes),
+            countCell(version.requests),
+            countCell(version.assets),
+            version.firstDate ?? "–",
+            version.lastDate ?? "–",
+          ];
+        }),
+      ),
+    );
+  } else {
+    sections.push('<p class="note">No version folders found.</p>');
+  }
+
+  return renderPage({
+    title: `Dandiset ${dandiset.id}: usage`,
+    root: "../",
+    body: sections.join("\n"),
+    footer: renderFooter(context, [escapeHtml(requestNote(dandiset.requestSource))]),
+  });
+}

@@ -1,0 +1,181 @@
+import { barChart, timeChart } from "./chart-specs.js";
+import { dandisetPagePath } from "./dandiset-page.js";
+import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
+import {
+  bytesCell,
+  countCell,
+  dateRange,
+  groupRegions,
+  labelSvg,
+  type PageContext,
+  REGION_GROUP_COLUMNS,
+  regionGroupRows,
+  renderFooter,
+  shareCell,
+} from "./page-parts.js";
+import { renderSvg } from "./render-svg.js";
+import { bucketByTime } from "./time-buckets.js";
+import { formatCount } from "./units.js";
+import type { ArchiveUsage, DandisetUsage } from "./usage.js";
+
+/** What the index keeps of each Dandiset once its page is written. */
+export interface DandisetSummary {
+  id: string;
+  bytes: number;
+  requests: number | null;
+  versions: number;
+  assets: number;
+  uniqueCountries: number;
+  firstDate: string | null;
+  lastDate: string | null;
+}
+
+export function summarizeDandiset(dandiset: DandisetUsage): DandisetSummary {
+  return {
+    id: dandiset.id,
+    bytes: dandiset.bytes,
+    requests: dandiset.requests,
+    versions: dandiset.versions.length,
+    assets: dandiset.byAsset.length,
+    uniqueCountries: dandiset.uniqueCountries,
+    firstDate: dandiset.firstDate,
+    lastDate: dandiset.lastDate,
+  };
+}
+
+const TOP_REGIONS = 15;
+const TOP_DANDISETS = 20;
+
+export async function renderIndexPage(
+  archive: ArchiveUsage,
+  dandisets: readonly DandisetSummary[],
+  context: PageContext,
+  warnings: string[],
+): Promise<string> {
+  const ranked = [...dandisets].sort((a, b) => b.bytes - a.bytes || (a.id < b.id ? -1 : 1));
+  const chart = async (spec: Parameters<typeof renderSvg>[0], label: string) =>
+    labelSvg(await renderSvg(spec, warnings), label);
+  const sections: string[] = [
+    "<h1>DANDI Archive usage</h1>",
+    `<p class="lede">Downloads of DANDI assets from ${dateRange(archive.firstDate, archive.lastDate)}, ` +
+      "read from the access logs of the archive's S3 bucket.</p>",
+    renderStats("Archive-wide totals", [
+      { label: "Bytes sent", value: bytesCell(archive.bytes) },
+      { label: "Requests", value: countCell(archive.requests) },
+      { label: "Dandisets", value: countCell(archive.dandisets) },
+      { label: "Regions", value: countCell(archive.uniqueRegions) },
+      { label: "Countries", value: countCell(archive.uniqueCountries) },
+      {
+        label: "Period",
+        value:
+          archive.firstDate === null
+            ? "–"
+            : `<time datetime="${archive.firstDate}">${archive.firstDate}</time> to<br><time datetime="${archive.lastDate}">${archive.lastDate}</time>`,
+        small: true,
+      },
+    ]),
+  ];
+
+  sections.push('<h2 id="time">Bytes sent over time</h2>');
+  if (archive.byDay.length > 0) {
+    const series = bucketByTime(archive.byDay);
+    const title = `All Dandisets: bytes sent per ${series.granularity}`;
+    sections.push(
+      renderFigure(
+        await chart(timeChart(title, series), `${title}, with the running total`),
+        `Bars: bytes sent in each ${series.granularity} (left axis). Line: running total (right axis).` +
+          (series.granularity === "day"
+            ? ""
+            : ` Days are summed into ${series.granularity}s to keep bars readable.`),
+      ),
+    );
+  } else {
+    sections.push('<p class="note">No downloads recorded.</p>');
+  }
+
+  sections.push('<h2 id="regions">Where the downloads went</h2>');
+  if (archive.byRegion.length > 0) {
+    const top = archive.byRegion.slice(0, TOP_REGIONS);
+    sections.push(
+      renderFigure(
+        await chart(
+          barChart(
+            "Bytes sent by region, all Dandisets",
+            top.map((row) => ({ label: row.key, bytes: row.bytes })),
+          ),
+          "Bytes sent by region, all Dandisets",
+        ),
+        top.length < archive.byRegion.length
+          ? `The ${top.length} regions that received most, of ${formatCount(archive.byRegion.length)}.`
+          : "Every region that downloaded from the archive.",
+      ),
+      renderTable(
+        "By country, cloud provider or other network",
+        REGION_GROUP_COLUMNS,
+        regionGroupRows(groupRegions(archive.byRegion), archive.bytes),
+      ),
+    );
+  }
+
+  sections.push('<h2 id="dandisets">Dandisets</h2>');
+  if (ranked.length > 0) {
+    const top = ranked.slice(0, TOP_DANDISETS);
+    sections.push(
+      renderFigure(
+        await chart(
+          barChart(
+            "Bytes sent by Dandiset",
+            top.map((dandiset) => ({ label: dandiset.id, bytes: dandiset.bytes })),
+          ),
+          "Bytes sent by Dandiset",
+        ),
+        top.length < ranked.length
+          ? `The ${top.length} Dandisets that sent most, of ${formatCount(ranked.length)}; all are in the table below.`
+          : "Every Dandiset with downloads.",
+      ),
+      renderTable(
+        "Dandisets ranked by bytes sent; each links to its own page",
+        [
+          { title: "Rank", numeric: true },
+          { title: "Dandiset", rowHeader: true },
+          { title: "Bytes sent", numeric: true },
+          { title: "Share", numeric: true },
+          { title: "Requests", numeric: true },
+          { title: "Versions", numeric: true },
+          { title: "Assets", numeric: true },
+          { title: "Countries", numeric: true },
+          { title: "First download" },
+          { title: "Last download" },
+        ],
+        ranked.map((dandiset, i) => [
+          formatCount(i + 1),
+          `<a href="${dandisetPagePath(dandiset.id)}">${escapeHtml(dandiset.id)}</a>`,
+          bytesCell(dandiset.bytes),
+          shareCell(dandiset.bytes, archive.bytes),
+          countCell(dandiset.requests),
+          formatCount(dandiset.versions),
+          formatCount(dandiset.assets),
+          formatCount(dandiset.uniqueCountries),
+          dandiset.firstDate ?? "–",
+          dandiset.lastDate ?? "–",
+        ]),
+      ),
+    );
+  } else {
+    sections.push('<p class="note">The mapped folder holds no Dandisets.</p>');
+  }
+
+  const notes = [
+    archive.fromArchiveTables
+      ? "Archive-wide figures come from the archive tables of the map step."
+      : "This folder has no archive tables, so archive-wide figures are sums over the Dandisets " +
+        "(an object shared by two Dandisets counts in both).",
+    archive.requests === null ? "Request counts are not available for every Dandiset of this folder." : "",
+  ].filter((note) => note !== "");
+  return renderPage({
+    title: "DANDI Archive usage",
+    root: "",
+    body: sections.join("\n"),
+    footer: renderFooter(context, notes.map(escapeHtml)),
+  });
+}

@@ -1,0 +1,95 @@
+import * as path from "node:path";
+import { numberField, readJsonObject, readTable, stringField } from "./read-table.js";
+import { countryOf } from "./regions.js";
+import { type ArchiveUsage, type DandisetUsage, joinRequests, toMap, type UsageRow } from "./usage.js";
+
+/**
+ * Archive-wide figures. The map step writes them (`archive_*` tables and `totals.json`); for folders
+ * written before those existed they are summed over the Dandisets, which the accumulator collects as the
+ * report reads them one by one, so no Dandiset's tables stay in memory.
+ */
+export class ArchiveAccumulator {
+  private dandisets = 0;
+  private bytes = 0;
+  private requests: number | null = 0;
+  private readonly byDay = new Map<string, { bytes: number; requests: number | null }>();
+  private readonly byRegion = new Map<string, { bytes: number; requests: number | null }>();
+  private firstDate: string | null = null;
+  private lastDate: string | null = null;
+
+  add(dandiset: DandisetUsage): void {
+    this.dandisets++;
+    this.bytes += dandiset.bytes;
+    this.requests =
+      this.requests === null || dandiset.requests === null ? null : this.requests + dandiset.requests;
+    addRows(this.byDay, dandiset.byDay);
+    addRows(this.byRegion, dandiset.byRegion);
+    if (dandiset.firstDate !== null && (this.firstDate === null || dandiset.firstDate < this.firstDate))
+      this.firstDate = dandiset.firstDate;
+    if (dandiset.lastDate !== null && (this.lastDate === null || dandiset.lastDate > this.lastDate))
+      this.lastDate = dandiset.lastDate;
+  }
+
+  /** The archive's figures: its own tables where the map step wrote them, the sums otherwise. */
+  finish(mappedFolder: string): ArchiveUsage {
+    const file = (name: string) => path.join(mappedFolder, name);
+    const bytesByDay = readTable(file("archive_summary_by_day.tsv"), "date", "bytes_sent", true);
+    const bytesByRegion = readTable(file("archive_summary_by_region.tsv"), "region", "bytes_sent");
+    const totals = readJsonObject(file("totals.json"));
+    const fromArchiveTables = bytesByDay !== null && bytesByRegion !== null;
+    const byDay = fromArchiveTables
+      ? joinRequests(
+          bytesByDay,
+          toMap(readTable(file("archive_requests_by_day.tsv"), "date", "requests", true)),
+        )
+      : sortedRows(this.byDay, (a, b) => (a.key < b.key ? -1 : 1));
+    const byRegion = fromArchiveTables
+      ? joinRequests(
+          bytesByRegion,
+          toMap(readTable(file("archive_requests_by_region.tsv"), "region", "requests")),
+        )
+      : sortedRows(this.byRegion, (a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
+    const regions = new Set<string>();
+    const countries = new Set<string>();
+    for (const row of byRegion) {
+      if (row.key === "unknown") continue;
+      regions.add(row.key);
+      const country = countryOf(row.key);
+      if (country !== null) countries.add(country);
+    }
+    return {
+      bytes: numberField(totals, "bytes_sent") ?? this.bytes,
+      requests: numberField(totals, "requests") ?? this.requests,
+      dandisets: numberField(totals, "dandisets") ?? this.dandisets,
+      uniqueRegions: numberField(totals, "unique_regions") ?? regions.size,
+      uniqueCountries: numberField(totals, "unique_countries") ?? countries.size,
+      firstDate: stringField(totals, "first_date") ?? this.firstDate,
+      lastDate: stringField(totals, "last_date") ?? this.lastDate,
+      byDay,
+      byRegion,
+      fromArchiveTables,
+    };
+  }
+}
+
+function addRows(
+  into: Map<string, { bytes: number; requests: number | null }>,
+  rows: readonly UsageRow[],
+): void {
+  for (const row of rows) {
+    const sum = into.get(row.key);
+    if (sum === undefined) {
+      into.set(row.key, { bytes: row.bytes, requests: row.requests });
+    } else {
+      sum.bytes += row.bytes;
+      sum.requests = sum.requests === null || row.requests === null ? null : sum.requests + row.requests;
+    }
+  }
+}
+
+function sortedRows(
+  sums: ReadonlyMap<string, { bytes: number; requests: number | null }>,
+  compare: (a: UsageRow, b: UsageRow) => number,
+): UsageRow[] {
+  return [...sums].map(([key, sum]) => ({ key, ...sum })).sort(compare);
+}

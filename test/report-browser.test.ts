@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { buildReport } from "../src/report/build-report.ts";
+import { tempFolder } from "./helpers.ts";
+import { writeMappedFolder } from "./report-helpers/mapped-folder.ts";
+
+/** Debian's Chromium (`apt-get install -y chromium`); playwright's own browser downloads are not used. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Kept after the run (and replaced by the next one) so people and CI can look at the pages. */
+const SCREENSHOTS =
+  process.env.REPORT_SCREENSHOTS_FOLDER ?? path.join(os.tmpdir(), "dandi-s3-log-parser-report-screenshots");
+
+interface PageProblems {
+  consoleErrors: string[];
+  failedRequests: string[];
+  otherRequests: string[];
+}
+
+/** Opens a page from disk and records what should never happen: errors, failed or outside requests. */
+async function openPage(browser: Browser, file: string): Promise<{ page: Page; problems: PageProblems }> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const problems: PageProblems = { consoleErrors: [], failedRequests: [], otherRequests: [] };
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.consoleErrors.push(error.message));
+  page.on("requestfailed", (request) => problems.failedRequests.push(request.url()));
+  page.on("request", (request) => {
+    if (!request.url().startsWith("file://")) problems.otherRequests.push(request.url());
+  });
+  await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+  return { page, problems };
+}
+
+async function countMarks(page: Page) {
+  return {
+    charts: await page.locator("figure.chart svg").count(),
+    bars: await page.locator("svg .mark-rect path").count(),
+    lines: await page.locator("svg .mark-line path").count(),
+    width: await page
+      .locator("figure.chart svg")
+      .first()
+      .evaluate((svg) => svg.getBoundingClientRect().width),
+  };
+}
+
+describe("the report in a browser", () => {
+  let browser: Browser;
+  let report: string;
+
+  before(async () => {
+    assert.ok(
+      fs.existsSync(CHROMIUM),
+      `${CHROMIUM} is missing; install it with: apt-get install -y chromium`,
+    );
+    const mapped = path.join(tempFolder("report-browser"), "mapped");
+    writeMappedFolder(mapped, { dandisets: 8, seed: 3, bigDandisetAssets: 120 });
+    report = path.join(tempFolder("report-browser-out"), "report");
+    await buildReport({ mappedFolder: mapped, outputFolder: report });
+    fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  test("index.html opens from disk with its charts drawn", async (t) => {
+    const { page, problems } = await openPage(browser, path.join(report, "index.html"));
+    const marks = await countMarks(page);
+    assert.equal(marks.charts, 3);
+    assert.ok(marks.bars > 0 && marks.lines > 0, JSON.stringify(marks));
+    assert.ok(marks.width > 300, `the first chart is ${marks.width} px wide`);
+    assert.equal(await page.locator("h1").textContent(), "DANDI Archive usage");
+    const screenshot = path.join(SCREENSHOTS, "index.png");
+    await page.screenshot({ path: screenshot, fullPage: true });
+    t.diagnostic(`screenshot: ${screenshot}`);
+
+    // The ranking links to the Dandiset pages, which open from disk too.
+    await page.locator("table a", { hasText: "000001" }).click();
+    await page.waitForURL(/dandisets\/000001\.html$/);
+    assert.equal(await page.locator("h1").textContent(), "Dandiset 000001");
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [], otherRequests: [] });
+    await page.close();
+  });
+
+  test("a Dandiset page opens from disk with its charts drawn", async (t) => {
+    const { page, problems } = await openPage(browser, path.join(report, "dandisets", "000001.html"));
+    const marks = await countMarks(page);
+    assert.ok(marks.charts >= 3, JSON.stringify(marks));
+    assert.ok(marks.bars > 0 && marks.lines > 0, JSON.stringify(marks));
+    assert.ok(marks.width > 300, `the first chart is ${marks.width} px wide`);
+    assert.equal(await page.locator("table").count(), 3);
+    const screenshot = path.join(SCREENSHOTS, "dandiset-000001.png");
+    await page.screenshot({ path: screenshot, fullPage: true });
+    t.diagnostic(`screenshot: ${screenshot}`);
+    await page.emulateMedia({ colorScheme: "dark" });
+    const darkScreenshot = path.join(SCREENSHOTS, "dandiset-000001-dark.png");
+    await page.screenshot({ path: darkScreenshot, fullPage: true });
+    assert.deepEqual(problems, { consoleErrors: [], failedRequests: [], otherRequests: [] });
+    await page.close();
+  });
+});
