@@ -53,7 +53,7 @@ export function makeIpPool(random: Random, count: number): string[] {
     if (random.chance(0.04)) {
       const prefix = random.pick(IPV6_PREFIXES);
       const groups = [];
-      for (let g = 0; g < 5; g++) groups.push(random.int(0, 0xffff).toString(16));
+      for (let g = 0; g < 6; g++) groups.push(random.int(0, 0xffff).toString(16));
       ips.push(`${prefix}${groups.join(":")}`);
       continue;
     }

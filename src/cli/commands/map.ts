@@ -1,0 +1,166 @@
+import { type Command, Option } from "commander";
+import { UsageError } from "../../errors.js";
+import { type MapProgress, type MapSummary, mapBinnedS3LogsToDandisets } from "../../map/map-binned.js";
+import { formatBytes, formatCount, formatSeconds } from "../format.js";
+import { commaList, positiveInteger } from "../options.js";
+import { createProgress, type ProgressDisplay } from "../progress.js";
+import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
+
+interface MapFlags {
+  binned_s3_logs_folder_path: string;
+  mapped_s3_logs_folder_path?: string;
+  dandiset_logs_folder_path?: string;
+  excluded_dandisets: string[];
+  restrict_to_dandisets: string[];
+  dandiset_limit?: number;
+  object_type?: "blobs" | "zarr";
+  api_url?: string;
+  catalog?: string;
+  ip_ranges_folder?: string;
+  quiet?: boolean;
+}
+
+/** The options of the map step: the original tool's names, plus the catalog and region sources. */
+export function configureMapCommand(command: Command): Command {
+  return command
+    .description(
+      "Map binned objects (blobs/aaa/bbb/<uuid>.tsv, zarr/<uuid>.tsv) to the Dandisets and versions that hold them: " +
+        "one table per accessed asset with addresses turned into regions, and summaries by day, region and asset.",
+    )
+    .requiredOption(
+      "--binned_s3_logs_folder_path <folder>",
+      "folder of binned objects, as the bin step writes it",
+    )
+    .option(
+      "--mapped_s3_logs_folder_path <folder>",
+      "folder the Dandiset tables are written to (created if missing)",
+    )
+    .addOption(
+      new Option(
+        "--dandiset_logs_folder_path <folder>",
+        "the same as --mapped_s3_logs_folder_path",
+      ).hideHelp(),
+    )
+    .option(
+      "--excluded_dandisets <ids>",
+      "comma-separated Dandisets to leave out, such as 000003,000026",
+      commaList,
+      [],
+    )
+    .option("--restrict_to_dandisets <ids>", "comma-separated Dandisets to map, and no others", commaList, [])
+    .option(
+      "--dandiset_limit <n>",
+      "map at most this many Dandisets (the first by identifier)",
+      positiveInteger,
+    )
+    .addOption(new Option("--object_type <type>", "map only blobs or only Zarrs").choices(["blobs", "zarr"]))
+    .option(
+      "--api_url <url>",
+      "the DANDI API (default: DANDI_API_URL, else https://api.dandiarchive.org/api)",
+    )
+    .option(
+      "--catalog <file>",
+      "read Dandisets and assets from this snapshot instead of the API (see the catalog command)",
+    )
+    .option(
+      "--ip_ranges_folder <folder>",
+      "folder of AWS ip-ranges.json, GCP cloud.json, GitHub meta, Azure service tags",
+    )
+    .option("--quiet", "no progress display")
+    .action((flags: MapFlags) =>
+      runCommand(async (signal) => {
+        const mappedFolder = mappedFolderOf(flags);
+        const progress = phasedProgress(flags.quiet);
+        let summary: MapSummary;
+        try {
+          summary = await mapBinnedS3LogsToDandisets({
+            binnedFolder: flags.binned_s3_logs_folder_path,
+            mappedFolder,
+            catalog: flags.catalog,
+            api: { apiUrl: flags.api_url },
+            restrictTo: flags.restrict_to_dandisets,
+            excluded: flags.excluded_dandisets,
+            limit: flags.dandiset_limit,
+            objectType: flags.object_type,
+            ipRangesFolder: flags.ip_ranges_folder,
+            signal,
+            onProgress: progress.update,
+            onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+          });
+        } finally {
+          progress.stop();
+        }
+        process.stdout.write(`${describeMapSummary(summary)}\n`);
+        return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+      }),
+    );
+}
+
+function mappedFolderOf(flags: MapFlags): string {
+  const { mapped_s3_logs_folder_path: mapped, dandiset_logs_folder_path: alias } = flags;
+  if (mapped !== undefined && alias !== undefined && mapped !== alias) {
+    throw new UsageError(
+      "--mapped_s3_logs_folder_path and --dandiset_logs_folder_path name the same folder; pass only one of them",
+    );
+  }
+  const folder = mapped ?? alias;
+  if (folder === undefined) {
+    throw new UsageError(
+      "--mapped_s3_logs_folder_path is missing; pass the folder the Dandiset tables go to",
+    );
+  }
+  return folder;
+}
+
+/** One progress display per phase: Dandisets while the catalog is read, then objects. */
+function phasedProgress(quiet = false): { update: (p: MapProgress) => void; stop: () => void } {
+  let phase: MapProgress["phase"] | null = null;
+  let display: ProgressDisplay | null = null;
+  return {
+    update(p) {
+      if (p.phase !== phase) {
+        display?.stop();
+        phase = p.phase;
+        display = createProgress(
+          p.phase === "catalog" ? "catalog (Dandisets)" : "map (objects)",
+          "items",
+          quiet,
+        );
+      }
+      display!.update(p.done, p.total);
+    },
+    stop() {
+      display?.stop();
+    },
+  };
+}
+
+export function describeMapSummary(summary: MapSummary): string {
+  const lines = [
+    `map: ${formatCount(summary.dandisetsMapped)} Dandisets mapped (${formatCount(summary.versionsMapped)} versions) of ` +
+      `${formatCount(summary.dandisetsSelected)} selected, ${formatCount(summary.dandisetsEmbargoed.length)} skipped as embargoed; ` +
+      `${formatCount(summary.assetTables)} asset tables from ${formatCount(summary.objectsMapped)} objects, ` +
+      `${formatCount(summary.rows)} rows (${formatBytes(Number(summary.bytesSent))} sent) in ${formatSeconds(summary.seconds)}`,
+    `files: ${formatCount(summary.filesWritten)} written, ${formatCount(summary.filesUnchanged)} unchanged, ` +
+      `${formatCount(summary.filesRemoved)} removed; ${formatCount(summary.distinctAddresses)} distinct addresses located`,
+  ];
+  if (summary.apiRequests > 0) {
+    lines.push(
+      `api: ${formatCount(summary.apiRequests)} requests, ${formatCount(summary.apiRetries)} retried`,
+    );
+  }
+  if (summary.dandisetsEmbargoed.length > 0)
+    lines.push(`embargoed: ${summary.dandisetsEmbargoed.join(", ")}`);
+  if (summary.dandisetsMissing.length > 0)
+    lines.push(`gone from the archive: ${summary.dandisetsMissing.join(", ")}`);
+  if (summary.objectsNotInCatalog > 0) {
+    lines.push(`${formatCount(summary.objectsNotInCatalog)} binned objects belong to no selected asset`);
+  }
+  if (summary.malformedRows > 0) {
+    lines.push(
+      `${formatCount(summary.malformedRows)} malformed rows skipped, listed in ${summary.errorLogPath}`,
+    );
+  }
+  for (const failure of summary.failures) lines.push(`failed: ${failure.file}: ${failure.message}`);
+  return lines.join("\n");
+}

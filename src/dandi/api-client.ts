@@ -1,0 +1,233 @@
+import { AbortedError, RunError, UsageError } from "../errors.js";
+import { type CatalogAsset, CatalogError, toCatalogAsset } from "./catalog.js";
+import {
+  backoffMs,
+  DEFAULT_RETRY,
+  RETRIABLE_STATUSES,
+  type RetryOptions,
+  retryAfterMs,
+  sleep,
+} from "./http-retry.js";
+import { Limiter } from "./limiter.js";
+
+export const DEFAULT_API_URL = "https://api.dandiarchive.org/api";
+export const PAGE_SIZE = 1000;
+
+export interface DandiApiClientOptions {
+  /** The API root, such as `https://api.dandiarchive.org/api`. */
+  apiUrl?: string;
+  /** Sent as `Authorization: token …` to the API's own origin only; defaults to `DANDI_API_KEY`. */
+  apiKey?: string;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** Per attempt, in milliseconds. */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  signal?: AbortSignal;
+  /** Called before each retry, with what went wrong. */
+  onRetry?: (event: { url: string; attempt: number; reason: string; delayMs: number }) => void;
+}
+
+/** The API answered with a status that retrying will not change. */
+export class ApiStatusError extends RunError {
+  override name = "ApiStatusError";
+  constructor(
+    readonly url: string,
+    readonly status: number,
+  ) {
+    super(`${url} answered HTTP ${status}${hintFor(status)}`);
+  }
+
+  /** Embargoed Dandisets answer 401 to anonymous users and 403 to users without access. */
+  get isEmbargoed(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+function hintFor(status: number): string {
+  if (status === 401 || status === 403) return "; set DANDI_API_KEY to a key of an account with access";
+  if (status === 404) return "; check --api_url (such as https://api.dandiarchive.org/api)";
+  return "";
+}
+
+/** The DANDI API root from an option, `DANDI_API_URL` or the public archive, without a trailing slash. */
+export function resolveApiUrl(apiUrl?: string): string {
+  const chosen = apiUrl ?? (process.env.DANDI_API_URL || DEFAULT_API_URL);
+  let url: URL;
+  try {
+    url = new URL(chosen);
+  } catch {
+    throw new UsageError(`--api_url ${chosen} is not a URL; pass one such as ${DEFAULT_API_URL}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--api_url ${chosen} must start with https:// (or http:// for a local server)`);
+  }
+  return chosen.replace(/\/+$/, "");
+}
+
+/**
+ * A small client for the read-only part of the DANDI REST API the map step needs: Dandisets,
+ * their versions, and each version's assets, all paginated `{count, next, previous, results}`.
+ */
+export class DandiApiClient {
+  readonly apiUrl: string;
+  private readonly origin: string;
+  private readonly apiKey: string | undefined;
+  private readonly limiter: Limiter;
+  /** Requests in flight at most. */
+  readonly concurrency: number;
+  private readonly timeoutMs: number;
+  private readonly retry: Required<RetryOptions>;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onRetry: DandiApiClientOptions["onRetry"];
+  requests = 0;
+  retries = 0;
+
+  constructor(options: DandiApiClientOptions = {}) {
+    this.apiUrl = resolveApiUrl(options.apiUrl);
+    this.origin = new URL(this.apiUrl).origin;
+    this.apiKey = options.apiKey ?? (process.env.DANDI_API_KEY || undefined);
+    this.concurrency = options.concurrency ?? 8;
+    this.limiter = new Limiter(this.concurrency);
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.signal = options.signal;
+    this.onRetry = options.onRetry;
+  }
+
+  async listDandisetIdentifiers(): Promise<string[]> {
+    const identifiers: string[] = [];
+    for await (const results of this.pages(`${this.apiUrl}/dandisets/?page_size=${PAGE_SIZE}`)) {
+      for (const item of results) {
+        const identifier = (item as { identifier?: unknown })?.identifier;
+        if (typeof identifier === "string") identifiers.push(identifier);
+      }
+    }
+    return identifiers;
+  }
+
+  async listVersions(identifier: string): Promise<string[]> {
+    const versions: string[] = [];
+    const url = `${this.apiUrl}/dandisets/${encodeURIComponent(identifier)}/versions/?page_size=${PAGE_SIZE}`;
+    for await (const results of this.pages(url)) {
+      for (const item of results) {
+        const version = (item as { version?: unknown })?.version;
+        if (typeof version !== "string") throw new RunError(`${url}: a version without a "version" name`);
+        versions.push(version);
+      }
+    }
+    return versions;
+  }
+
+  async listAssets(identifier: string, version: string): Promise<CatalogAsset[]> {
+    const assets: CatalogAsset[] = [];
+    const url =
+      `${this.apiUrl}/dandisets/${encodeURIComponent(identifier)}/versions/` +
+      `${encodeURIComponent(version)}/assets/?page_size=${PAGE_SIZE}`;
+    let page = 0;
+    for await (const results of this.pages(url)) {
+      page++;
+      results.forEach((item, i) => {
+        try {
+          assets.push(toCatalogAsset(item, `${url} page ${page} result ${i}`));
+        } catch (error) {
+          // The archive sent something the map step cannot use: a fault of the server, not of the caller.
+          if (error instanceof CatalogError) throw new RunError(error.message, { cause: error });
+          throw error;
+        }
+      });
+    }
+    return assets;
+  }
+
+  /** Every page's `results`, following `next` links (later asset pages carry `count: null`). */
+  async *pages(firstUrl: string): AsyncGenerator<unknown[]> {
+    let url: string | null = firstUrl;
+    const seen = new Set<string>();
+    while (url !== null) {
+      if (seen.has(url))
+        throw new RunError(`${url}: the API's "next" link points back to a page already read`);
+      seen.add(url);
+      const page = (await this.getJson(url)) as { results?: unknown; next?: unknown };
+      if (typeof page !== "object" || page === null || !Array.isArray(page.results)) {
+        throw new RunError(`${url}: expected a page {"count", "next", "results": [...]} from the API`);
+      }
+      yield page.results;
+      if (page.next !== null && page.next !== undefined && typeof page.next !== "string") {
+        throw new RunError(`${url}: "next" must be a URL or null`);
+      }
+      url = (page.next as string | null | undefined) ?? null;
+    }
+  }
+
+  /** GETs `url` and parses its JSON, retrying what a later attempt may fix. */
+  async getJson(url: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.signal?.aborted) throw new AbortedError("interrupted while reading the DANDI API");
+      const outcome = await this.limiter.run(() => this.attempt(url));
+      if ("value" in outcome) return outcome.value;
+      if (attempt >= this.retry.attempts) {
+        throw new RunError(
+          `${url}: ${outcome.reason}, still after ${attempt} attempts; check the API (--api_url ${this.apiUrl}) and try again later`,
+        );
+      }
+      const delayMs =
+        outcome.retryAfterMs !== null
+          ? Math.min(outcome.retryAfterMs, this.retry.maxRetryAfterMs)
+          : backoffMs(attempt, this.retry);
+      this.retries++;
+      this.onRetry?.({ url, attempt, reason: outcome.reason, delayMs });
+      try {
+        await sleep(delayMs, this.signal);
+      } catch {
+        throw new AbortedError("interrupted while waiting to retry the DANDI API");
+      }
+    }
+  }
+
+  private async attempt(
+    url: string,
+  ): Promise<{ value: unknown } | { reason: string; retryAfterMs: number | null }> {
+    this.requests++;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = this.signal === undefined ? timeout : AbortSignal.any([this.signal, timeout]);
+    const headers: Record<string, string> = { Accept: "application/json" };
+    // The token goes to the API only, never to a host a "next" link might name.
+    if (this.apiKey !== undefined && new URL(url).origin === this.origin) {
+      headers.Authorization = `token ${this.apiKey}`;
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal, redirect: "follow" });
+    } catch (error) {
+      if (this.signal?.aborted) throw new AbortedError("interrupted while reading the DANDI API");
+      return {
+        reason: timeout.aborted ? `no answer within ${this.timeoutMs} ms` : networkReason(error),
+        retryAfterMs: null,
+      };
+    }
+    if (!response.ok) {
+      // The body is not needed; reading it frees the connection for reuse.
+      await response.arrayBuffer().catch(() => undefined);
+      if (RETRIABLE_STATUSES.has(response.status)) {
+        return {
+          reason: `HTTP ${response.status}`,
+          retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
+        };
+      }
+      throw new ApiStatusError(url, response.status);
+    }
+    try {
+      return { value: JSON.parse(await response.text()) };
+    } catch (error) {
+      if (this.signal?.aborted) throw new AbortedError("interrupted while reading the DANDI API");
+      // A body cut short by a dropped connection; the next attempt will likely get it whole.
+      return { reason: `an unreadable answer (${(error as Error).message})`, retryAfterMs: null };
+    }
+  }
+}
+
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return `network error (${cause?.code ?? cause?.message ?? (error as Error).message})`;
+}

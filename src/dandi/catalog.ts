@@ -1,0 +1,192 @@
+import * as fs from "node:fs";
+import { UsageError } from "../errors.js";
+import { writeFileAtomic } from "../io/atomic-file.js";
+import { isUuidAt } from "./object-key.js";
+
+/**
+ * What the map step needs to know of the archive: every Dandiset, its versions, and each version's
+ * assets with the blob or Zarr behind them. The same shape is the offline snapshot file:
+ * `{"dandisets":[{"identifier","versions":[{"version","assets":[{"asset_id","path","blob","zarr","size"}]}]}]}`.
+ */
+export interface CatalogAsset {
+  asset_id: string;
+  path: string;
+  blob: string | null;
+  zarr: string | null;
+  size: number;
+}
+
+export interface CatalogVersion {
+  version: string;
+  assets: CatalogAsset[];
+}
+
+export interface CatalogDandiset {
+  identifier: string;
+  versions: CatalogVersion[];
+}
+
+export interface Catalog {
+  dandisets: CatalogDandiset[];
+}
+
+export type ObjectType = "blobs" | "zarr";
+
+/** The binned object behind an asset: a Zarr when `zarr` is set, else its blob. */
+export function objectOf(asset: CatalogAsset): { type: ObjectType; id: string } {
+  return asset.zarr !== null ? { type: "zarr", id: asset.zarr } : { type: "blobs", id: asset.blob! };
+}
+
+/** DANDI identifiers are six digits; they become folder names, so nothing else is accepted. */
+export const DANDISET_IDENTIFIER = /^\d{6}$/;
+/** `draft` or `0.210812.1448`; also a folder name, so no separators and no leading dot. */
+const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
+
+export class CatalogError extends UsageError {
+  override name = "CatalogError";
+}
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && value.length === 36 && isUuidAt(Buffer.from(value, "latin1"), 0);
+}
+
+/**
+ * Checks one asset as the API or a snapshot gives it and keeps the five fields used. `where` names
+ * the file or URL and the position, so the message says exactly what to fix.
+ */
+export function toCatalogAsset(value: unknown, where: string): CatalogAsset {
+  if (typeof value !== "object" || value === null)
+    throw new CatalogError(`${where}: an asset must be an object`);
+  const asset = value as Record<string, unknown>;
+  const blob = asset.blob ?? null;
+  const zarr = asset.zarr ?? null;
+  if (
+    typeof asset.path !== "string" ||
+    asset.path === "" ||
+    asset.path.includes("\0") ||
+    asset.path.endsWith("/")
+  ) {
+    throw new CatalogError(`${where}.path must be the asset's path, such as "sub-01/sub-01_ecephys.nwb"`);
+  }
+  if (blob !== null && !isUuid(blob))
+    throw new CatalogError(`${where}.blob must be a lowercase UUID or null, not ${JSON.stringify(blob)}`);
+  if (zarr !== null && !isUuid(zarr))
+    throw new CatalogError(`${where}.zarr must be a lowercase UUID or null, not ${JSON.stringify(zarr)}`);
+  if (blob === null && zarr === null)
+    throw new CatalogError(`${where} (${asset.path}) has neither a blob nor a zarr id`);
+  const size = asset.size ?? 0;
+  if (typeof size !== "number" || !Number.isFinite(size) || size < 0) {
+    throw new CatalogError(`${where}.size must be a number of bytes, not ${JSON.stringify(asset.size)}`);
+  }
+  const assetId = asset.asset_id ?? "";
+  if (typeof assetId !== "string") throw new CatalogError(`${where}.asset_id must be a string`);
+  return {
+    asset_id: assetId,
+    path: asset.path,
+    blob: blob as string | null,
+    zarr: zarr as string | null,
+    size,
+  };
+}
+
+export function checkDandisetIdentifier(value: unknown, where: string): string {
+  if (typeof value !== "string" || !DANDISET_IDENTIFIER.test(value)) {
+    throw new CatalogError(
+      `${where}.identifier must be six digits such as "000003", not ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export function checkVersionName(value: unknown, where: string): string {
+  if (typeof value !== "string" || !VERSION_NAME.test(value) || /\.(tsv|json)$/.test(value)) {
+    throw new CatalogError(
+      `${where}.version must be "draft" or a version such as "0.210812.1448", not ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks a parsed snapshot; `source` (a file name) starts every message. */
+export function toCatalog(value: unknown, source: string): Catalog {
+  if (typeof value !== "object" || value === null || !Array.isArray((value as Catalog).dandisets)) {
+    throw new CatalogError(
+      `${source}: expected an object {"dandisets": [...]}; write one with "dandi-s3-log-parser catalog --output FILE"`,
+    );
+  }
+  const seen = new Set<string>();
+  const dandisets = (value as { dandisets: unknown[] }).dandisets.map((item, d) => {
+    const where = `${source}: dandisets[${d}]`;
+    if (typeof item !== "object" || item === null) throw new CatalogError(`${where} must be an object`);
+    const raw = item as Record<string, unknown>;
+    const identifier = checkDandisetIdentifier(raw.identifier, where);
+    if (seen.has(identifier)) throw new CatalogError(`${where}: Dandiset ${identifier} is listed twice`);
+    seen.add(identifier);
+    if (!Array.isArray(raw.versions)) throw new CatalogError(`${where}.versions must be a list`);
+    const versionNames = new Set<string>();
+    const versions = raw.versions.map((rawVersion: unknown, v: number) => {
+      const whereVersion = `${where}.versions[${v}]`;
+      if (typeof rawVersion !== "object" || rawVersion === null)
+        throw new CatalogError(`${whereVersion} must be an object`);
+      const version = rawVersion as Record<string, unknown>;
+      const name = checkVersionName(version.version, whereVersion);
+      if (versionNames.has(name)) throw new CatalogError(`${whereVersion}: version ${name} is listed twice`);
+      versionNames.add(name);
+      if (!Array.isArray(version.assets)) throw new CatalogError(`${whereVersion}.assets must be a list`);
+      const assets = version.assets.map((asset: unknown, a: number) =>
+        toCatalogAsset(asset, `${whereVersion}.assets[${a}]`),
+      );
+      return { version: name, assets };
+    });
+    return { identifier, versions };
+  });
+  return { dandisets };
+}
+
+export function loadCatalog(file: string): Catalog {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CatalogError(
+      `--catalog ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass a snapshot written by "dandi-s3-log-parser catalog --output FILE"`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CatalogError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return toCatalog(value, file);
+}
+
+/**
+ * Writes a snapshot atomically, one asset per line: small diffs between snapshots, and a file a
+ * person can still read.
+ */
+export function writeCatalog(file: string, catalog: Catalog): void {
+  const parts: string[] = ['{"dandisets": ['];
+  catalog.dandisets.forEach((dandiset, d) => {
+    parts.push(
+      `${d === 0 ? "" : ","}\n  {"identifier": ${JSON.stringify(dandiset.identifier)}, "versions": [`,
+    );
+    dandiset.versions.forEach((version, v) => {
+      parts.push(`${v === 0 ? "" : ","}\n    {"version": ${JSON.stringify(version.version)}, "assets": [`);
+      version.assets.forEach((asset, a) => {
+        const fields = {
+          asset_id: asset.asset_id,
+          path: asset.path,
+          blob: asset.blob,
+          zarr: asset.zarr,
+          size: asset.size,
+        };
+        parts.push(`${a === 0 ? "" : ","}\n      ${JSON.stringify(fields)}`);
+      });
+      parts.push(version.assets.length > 0 ? "\n    ]}" : "]}");
+    });
+    parts.push(dandiset.versions.length > 0 ? "\n  ]}" : "]}");
+  });
+  parts.push(catalog.dandisets.length > 0 ? "\n]}\n" : "]}\n");
+  writeFileAtomic(file, parts.join(""));
+}

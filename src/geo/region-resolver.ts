@@ -1,0 +1,58 @@
+import { CloudAsnTable } from "./asn-table.js";
+import { CityDatabase } from "./city-database.js";
+import { parseIp } from "./ip-address.js";
+import { ProviderRanges } from "./provider-ranges.js";
+import { specialAddresses } from "./special-addresses.js";
+
+export const UNKNOWN_REGION = "unknown";
+
+export interface RegionResolverOptions {
+  /** A folder of the providers' range files (see `ProviderRanges`), for `AWS/us-east-2`-style names. */
+  ipRangesFolder?: string;
+}
+
+/**
+ * Turns IP addresses into coarse regions, offline, in this order: addresses that locate nowhere
+ * (private, documentation, …) are `unknown`; the providers' range files name a cloud and its region;
+ * the ASN table names a cloud without region; the DB-IP city database gives `CC/State`; anything
+ * else is `unknown`. Each distinct address is resolved once per resolver. The cache holds addresses
+ * in memory only and is never written anywhere.
+ */
+export class RegionResolver {
+  private readonly cache = new Map<string, string>();
+  private asn: CloudAsnTable | null = null;
+  private readonly city = new CityDatabase();
+
+  constructor(private readonly ranges: ProviderRanges | null = null) {}
+
+  static create(options: RegionResolverOptions = {}): RegionResolver {
+    return new RegionResolver(
+      options.ipRangesFolder === undefined ? null : ProviderRanges.load(options.ipRangesFolder),
+    );
+  }
+
+  regionOf(address: string): string {
+    let region = this.cache.get(address);
+    if (region === undefined) {
+      region = this.resolve(address);
+      this.cache.set(address, region);
+    }
+    return region;
+  }
+
+  /** Distinct addresses resolved so far. */
+  get distinctAddresses(): number {
+    return this.cache.size;
+  }
+
+  private resolve(address: string): string {
+    const ip = parseIp(address);
+    if (ip === null || specialAddresses.lookup(ip) !== undefined) return UNKNOWN_REGION;
+    const fromRanges = this.ranges?.regionOf(ip);
+    if (fromRanges != null) return fromRanges;
+    this.asn ??= CloudAsnTable.load();
+    const cloud = this.asn.lookup(ip);
+    if (cloud !== null) return cloud;
+    return this.city.regionOf(ip, address) ?? UNKNOWN_REGION;
+  }
+}

@@ -1,0 +1,197 @@
+import { Tally } from "./tally.js";
+
+/** The header of a binned object file, as the bin step writes it. */
+export const BINNED_HEADER = "timestamp\tbytes_sent\tip_address";
+/** The header of a mapped asset file: an unnamed index column first, as the original writes it. */
+export const MAPPED_HEADER = "\ttimestamp\tbytes_sent\tregion\n";
+
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const DIGIT_0 = 0x30;
+const TIMESTAMP_LENGTH = 19;
+/** Byte counts up to 15 digits stay exact in a double. */
+const MAX_BYTES_DIGITS = 15;
+const ROWS_PER_CHUNK = 50_000;
+
+export class BinnedHeaderError extends Error {
+  override name = "BinnedHeaderError";
+}
+
+export interface MappedTable {
+  /** The mapped asset file: index, timestamp, bytes sent and region, sorted by time. */
+  table: Buffer;
+  rows: number;
+  bytes: number;
+  byDay: Tally;
+  byRegion: Tally;
+}
+
+export type MalformedRowHandler = (line: number, reason: string, start: number, end: number) => void;
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS` as the number YYYYMMDDHHMMSS, which orders as the text does, or -1 when
+ * the bytes are not a timestamp.
+ */
+function timeKeyAt(buf: Buffer, start: number): number {
+  let key = 0;
+  for (let i = 0; i < TIMESTAMP_LENGTH; i++) {
+    const c = buf[start + i];
+    if (i === 4 || i === 7) {
+      if (c !== 0x2d) return -1;
+    } else if (i === 10) {
+      if (c !== 0x54) return -1;
+    } else if (i === 13 || i === 16) {
+      if (c !== 0x3a) return -1;
+    } else {
+      const digit = c - DIGIT_0;
+      if (digit < 0 || digit > 9) return -1;
+      key = key * 10 + digit;
+    }
+  }
+  return key;
+}
+
+/**
+ * Turns one binned object file (`timestamp\tbytes_sent\tip_address`) into its mapped table and
+ * its activity by day and region. Pure: no file access. Rows are kept as offsets and typed arrays
+ * rather than objects, because a popular object's file holds millions of rows; addresses become
+ * regions here and nothing downstream ever sees one. Rows are sorted by time, stably, so rows of
+ * the same second stay in binned order.
+ */
+export function mapBinnedTable(
+  buf: Buffer,
+  regionOf: (address: string) => string,
+  onMalformed: MalformedRowHandler = () => {},
+): MappedTable {
+  let lineEnd = buf.indexOf(NEWLINE);
+  if (lineEnd === -1) lineEnd = buf.length;
+  const header = buf.toString("utf8", 0, buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd);
+  if (buf.length > 0 && header !== BINNED_HEADER) {
+    throw new BinnedHeaderError(
+      `the first line is ${JSON.stringify(header.slice(0, 80))}, not the header ${JSON.stringify(BINNED_HEADER)}`,
+    );
+  }
+
+  let capacity = 1024;
+  let starts = new Uint32Array(capacity);
+  let keys = new Float64Array(capacity);
+  let sizes = new Float64Array(capacity);
+  let regionIndexes = new Uint32Array(capacity);
+  const regions: string[] = [];
+  const regionIndexOf = new Map<string, number>();
+  let rows = 0;
+  let lineNumber = 1;
+  let position = lineEnd + 1;
+
+  while (position < buf.length) {
+    let end = buf.indexOf(NEWLINE, position);
+    if (end === -1) end = buf.length;
+    lineNumber++;
+    const lineStart = position;
+    position = end + 1;
+    if (buf[end - 1] === CR) end--;
+    if (end === lineStart) continue;
+    const tab1 = lineStart + TIMESTAMP_LENGTH;
+    if (tab1 >= end || buf[tab1] !== TAB) {
+      onMalformed(lineNumber, "the timestamp is not YYYY-MM-DDTHH:MM:SS followed by a tab", lineStart, end);
+      continue;
+    }
+    const key = timeKeyAt(buf, lineStart);
+    if (key < 0) {
+      onMalformed(lineNumber, "the timestamp is not YYYY-MM-DDTHH:MM:SS", lineStart, end);
+      continue;
+    }
+    let size = 0;
+    let i = tab1 + 1;
+    for (; i < end && buf[i] !== TAB; i++) {
+      const digit = buf[i] - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      size = size * 10 + digit;
+    }
+    if (buf[i] !== TAB || i === tab1 + 1 || i - tab1 - 1 > MAX_BYTES_DIGITS) {
+      onMalformed(lineNumber, "bytes_sent is not a whole number followed by a tab", lineStart, end);
+      continue;
+    }
+    const addressStart = i + 1;
+    let addressEnd = buf.indexOf(TAB, addressStart);
+    if (addressEnd === -1 || addressEnd > end) addressEnd = end;
+    const region = regionOf(buf.toString("latin1", addressStart, addressEnd));
+    let regionIndex = regionIndexOf.get(region);
+    if (regionIndex === undefined) {
+      regionIndex = regions.length;
+      regions.push(region);
+      regionIndexOf.set(region, regionIndex);
+    }
+    if (rows === capacity) {
+      capacity *= 2;
+      starts = grow(starts, new Uint32Array(capacity));
+      keys = grow(keys, new Float64Array(capacity));
+      sizes = grow(sizes, new Float64Array(capacity));
+      regionIndexes = grow(regionIndexes, new Uint32Array(capacity));
+    }
+    starts[rows] = lineStart;
+    keys[rows] = key;
+    sizes[rows] = size;
+    regionIndexes[rows] = regionIndex;
+    rows++;
+  }
+
+  const order = timeOrder(keys, rows);
+  const regionBytes = new Float64Array(regions.length);
+  const regionRequests = new Float64Array(regions.length);
+  const byDay = new Tally();
+  const chunks: Buffer[] = [Buffer.from(MAPPED_HEADER)];
+  let text = "";
+  let day = "";
+  let dayBytes = 0;
+  let dayRequests = 0;
+  let bytes = 0;
+  for (let n = 0; n < rows; n++) {
+    const row = order === null ? n : order[n];
+    const timestamp = buf.toString("latin1", starts[row], starts[row] + TIMESTAMP_LENGTH);
+    const size = sizes[row];
+    const regionIndex = regionIndexes[row];
+    text += `${n}\t${timestamp}\t${size}\t${regions[regionIndex]}\n`;
+    if ((n + 1) % ROWS_PER_CHUNK === 0) {
+      chunks.push(Buffer.from(text));
+      text = "";
+    }
+    regionBytes[regionIndex] += size;
+    regionRequests[regionIndex]++;
+    bytes += size;
+    // Rows come in time order, so each day is one run: one map update per day, not per row.
+    const rowDay = timestamp.slice(0, 10);
+    if (rowDay !== day) {
+      if (dayRequests > 0) byDay.add(day, BigInt(dayBytes), dayRequests);
+      day = rowDay;
+      dayBytes = 0;
+      dayRequests = 0;
+    }
+    dayBytes += size;
+    dayRequests++;
+  }
+  if (dayRequests > 0) byDay.add(day, BigInt(dayBytes), dayRequests);
+  if (text !== "") chunks.push(Buffer.from(text));
+  const byRegion = new Tally();
+  regions.forEach((region, index) => {
+    byRegion.add(region, BigInt(regionBytes[index]), regionRequests[index]);
+  });
+  return { table: Buffer.concat(chunks), rows, bytes, byDay, byRegion };
+}
+
+function grow<T extends Uint32Array | Float64Array>(old: T, bigger: T): T {
+  bigger.set(old);
+  return bigger;
+}
+
+/** Row indexes in time order, or null when the rows already are (the common case: binned days in order). */
+function timeOrder(keys: Float64Array, rows: number): Uint32Array | null {
+  let sorted = true;
+  for (let i = 1; i < rows && sorted; i++) sorted = keys[i - 1] <= keys[i];
+  if (sorted) return null;
+  const order = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  // Ties fall back to the row index, which makes the sort stable whatever the engine's algorithm.
+  return order.sort((a, b) => keys[a] - keys[b] || a - b);
+}

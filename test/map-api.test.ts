@@ -1,0 +1,70 @@
+import "./helpers.ts";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import { type ApiStandIn, startApiStandIn } from "../src/dandi/api-stand-in.ts";
+import { generateBinned, generateCatalog } from "../src/map/generate-archive.ts";
+import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
+import { readTree, tempFolder } from "./helpers.ts";
+
+const ARCHIVE = { dandisets: 20, assetsPerDandiset: 30, accessedObjects: 150, rowsPerObject: 6, seed: 11 };
+const catalog = generateCatalog(ARCHIVE);
+const binnedFolder = path.join(tempFolder("api-binned"), "binned");
+const binned = generateBinned(binnedFolder, catalog, ARCHIVE);
+const FAST = { baseDelayMs: 2, maxDelayMs: 20, attempts: 12 };
+
+const servers: ApiStandIn[] = [];
+after(async () => {
+  for (const server of servers) await server.close();
+});
+
+async function mapFrom(options: Parameters<typeof startApiStandIn>[0], label: string) {
+  const server = await startApiStandIn(options);
+  servers.push(server);
+  const out = path.join(tempFolder(label), "mapped");
+  const summary = await mapBinnedS3LogsToDandisets({
+    binnedFolder,
+    mappedFolder: out,
+    api: { apiUrl: server.url, retry: FAST },
+  });
+  return { server, summary, tree: readTree(out) };
+}
+
+describe("mapping with the catalog from the API", () => {
+  test("with 25% of the API's answers failing, the output is identical to a healthy API's", async () => {
+    const healthy = await mapFrom({ catalog, maxPageSize: 7 }, "api-healthy");
+    const flaky = await mapFrom(
+      { catalog, maxPageSize: 7, failureRate: 0.25, retryAfter: "0", seed: 3 },
+      "api-flaky",
+    );
+    assert.ok(healthy.tree.size > 150);
+    assert.deepEqual([...flaky.tree.keys()], [...healthy.tree.keys()]);
+    for (const [file, content] of healthy.tree) assert.equal(flaky.tree.get(file), content, file);
+    const failed = flaky.server.requests.filter((r) => r.answer !== 200).length;
+    assert.ok(
+      failed / flaky.server.requests.length > 0.15,
+      `only ${failed} of ${flaky.server.requests.length} failed`,
+    );
+    assert.equal(flaky.summary.apiRetries, failed);
+    // The same catalog from a file gives the same output too.
+    const out = path.join(tempFolder("api-file"), "mapped");
+    await mapBinnedS3LogsToDandisets({ binnedFolder, mappedFolder: out, catalog });
+    assert.deepEqual(readTree(out), healthy.tree);
+  });
+
+  test("embargoed Dandisets are skipped, counted, and get no folder", async () => {
+    const { summary, tree } = await mapFrom({ catalog, embargoed: ["000002", "000005"] }, "api-embargo");
+    assert.deepEqual(summary.dandisetsEmbargoed, ["000002", "000005"]);
+    assert.ok(![...tree.keys()].some((file) => file.startsWith("000002/") || file.startsWith("000005/")));
+    assert.ok([...tree.keys()].some((file) => file.startsWith("000003/")));
+  });
+
+  test("no IP address appears in any output byte", async () => {
+    const { tree } = await mapFrom({ catalog }, "api-ips");
+    assert.ok(binned.addresses.size > 500);
+    const addresses = [...binned.addresses];
+    for (const [file, content] of tree) {
+      for (const address of addresses) assert.ok(!content.includes(address), `${address} in ${file}`);
+    }
+  });
+});

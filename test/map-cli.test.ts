@@ -1,0 +1,190 @@
+import "./helpers.ts";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import { type ApiStandIn, startApiStandIn } from "../src/dandi/api-stand-in.ts";
+import { loadCatalog } from "../src/dandi/catalog.ts";
+import { FIXTURES, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+
+const EXAMPLE = path.join(FIXTURES, "mapping", "mapped_to_dandisets_example_0");
+const BINNED = path.join(EXAMPLE, "binned_logs");
+const CATALOG = path.join(EXAMPLE, "catalog.json");
+
+const servers: ApiStandIn[] = [];
+after(async () => {
+  for (const server of servers) await server.close();
+});
+
+/** Runs a built command without blocking, so a stand-in API in this process can answer it. */
+function runCliAsync(script: string, args: string[], env: Record<string, string> = {}) {
+  const child = startCli(script, args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+describe("the map command", () => {
+  test("the original's command maps the fixture and prints a summary", () => {
+    const out = path.join(tempFolder("cli-map"), "mapped");
+    const result = runCli("map-binned-s3-logs-to-dandisets", [
+      "--binned_s3_logs_folder_path",
+      BINNED,
+      "--dandiset_logs_folder_path",
+      out,
+      "--catalog",
+      CATALOG,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /^map: 3 Dandisets mapped \(6 versions\) of 4 selected, 0 skipped as embargoed; 9 asset tables from 4 objects, 6 rows/,
+    );
+    assert.ok(fs.existsSync(path.join(out, "000003", "draft", "version_summary_by_day.tsv")));
+  });
+
+  test("usage errors exit 2 with one line naming the flag", () => {
+    const out = path.join(tempFolder("cli-usage"), "mapped");
+    const base = ["map", "--binned_s3_logs_folder_path", BINNED];
+    const cases: [string[], RegExp][] = [
+      [[...base, "--catalog", CATALOG], /--mapped_s3_logs_folder_path is missing/],
+      [
+        [
+          ...base,
+          "--mapped_s3_logs_folder_path",
+          out,
+          "--dandiset_logs_folder_path",
+          `${out}2`,
+          "--catalog",
+          CATALOG,
+        ],
+        /pass only one of them/,
+      ],
+      [
+        [...base, "--mapped_s3_logs_folder_path", out, "--object_type", "blob"],
+        /--object_type.*Allowed choices are blobs, zarr/,
+      ],
+      [
+        [...base, "--mapped_s3_logs_folder_path", out, "--restrict_to_dandisets", "3", "--catalog", CATALOG],
+        /--restrict_to_dandisets takes six-digit/,
+      ],
+      [
+        [...base, "--mapped_s3_logs_folder_path", out, "--dandiset_limit", "0"],
+        /--dandiset_limit.*expected a whole number/,
+      ],
+      [
+        [...base, "--mapped_s3_logs_folder_path", out, "--catalog", path.join(out, "none.json")],
+        /--catalog .*none\.json cannot be read/,
+      ],
+      [
+        [
+          ...base,
+          "--mapped_s3_logs_folder_path",
+          out,
+          "--catalog",
+          path.join(EXAMPLE, "binned_logs", "zarr", "cb65c877-882b-4554-8fa1-8f4e986e13a6.tsv"),
+        ],
+        /is not valid JSON/,
+      ],
+      [
+        [
+          "map",
+          "--binned_s3_logs_folder_path",
+          path.join(out, "nothing"),
+          "--mapped_s3_logs_folder_path",
+          out,
+          "--catalog",
+          CATALOG,
+        ],
+        /--binned_s3_logs_folder_path .* does not exist/,
+      ],
+      [
+        [...base, "--mapped_s3_logs_folder_path", path.join(BINNED, "out"), "--catalog", CATALOG],
+        /is inside --binned_s3_logs_folder_path/,
+      ],
+      [
+        [
+          ...base,
+          "--mapped_s3_logs_folder_path",
+          out,
+          "--catalog",
+          CATALOG,
+          "--ip_ranges_folder",
+          path.join(out, "none"),
+        ],
+        /--ip_ranges_folder .* is not a readable folder/,
+      ],
+      [
+        [...base, "--mapped_s3_logs_folder_path", out, "--api_url", "api.dandiarchive.org"],
+        /--api_url api\.dandiarchive\.org is not a URL/,
+      ],
+      [[...base, "--mapped_s3_logs_folder_path", out, "--no_such_flag"], /unknown option '--no_such_flag'/],
+      [["catalog"], /required option '--output <file>'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = runCli("main", args);
+      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr.split("\n")[0], message, args.join(" "));
+    }
+  });
+
+  test("a catalog written from the API maps exactly like the API itself", async () => {
+    const server = await startApiStandIn({
+      catalog: loadCatalog(CATALOG),
+      embargoed: ["000013"],
+      maxPageSize: 1,
+    });
+    servers.push(server);
+    const root = tempFolder("cli-catalog");
+    const snapshot = path.join(root, "snapshot.json");
+    const written = await runCliAsync("main", [
+      "catalog",
+      "--output",
+      snapshot,
+      "--api_url",
+      server.url,
+      "--quiet",
+    ]);
+    assert.equal(written.code, 0, written.stderr);
+    assert.match(
+      written.stdout,
+      /^catalog: 3 Dandisets, 5 versions, 9 assets written to .*; 1 skipped as embargoed/,
+    );
+    assert.match(written.stderr, /warning: Dandiset 000013 skipped: HTTP 401/);
+
+    const fromApi = await runCliAsync(
+      "main",
+      [
+        "map",
+        "--binned_s3_logs_folder_path",
+        BINNED,
+        "--mapped_s3_logs_folder_path",
+        path.join(root, "api"),
+        "--quiet",
+      ],
+      { DANDI_API_URL: server.url },
+    );
+    assert.equal(fromApi.code, 0, fromApi.stderr);
+    assert.match(fromApi.stdout, /2 Dandisets mapped .* 1 skipped as embargoed/);
+    assert.match(fromApi.stdout, /\nembargoed: 000013\n/);
+    const fromFile = runCli("main", [
+      "map",
+      "--binned_s3_logs_folder_path",
+      BINNED,
+      "--mapped_s3_logs_folder_path",
+      path.join(root, "file"),
+      "--catalog",
+      snapshot,
+    ]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.deepEqual(readTree(path.join(root, "file")), readTree(path.join(root, "api")));
+  });
+});

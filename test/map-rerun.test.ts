@@ -1,0 +1,187 @@
+import "./helpers.ts";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
+import { writeCatalog } from "../src/dandi/catalog.ts";
+import { assetFileNames } from "../src/map/asset-file-names.ts";
+import { generateBinned, generateCatalog } from "../src/map/generate-archive.ts";
+import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
+import { readTree, startCli, tempFolder } from "./helpers.ts";
+
+const BLOB_A = "aaaaaaaa-0000-4000-8000-000000000001";
+const BLOB_B = "bbbbbbbb-0000-4000-8000-000000000002";
+const BLOB_C = "cccccccc-0000-4000-8000-000000000003";
+
+function asset(assetPath: string, blob: string): CatalogAsset {
+  return { asset_id: `id-${assetPath}`, path: assetPath, blob, zarr: null, size: 10 };
+}
+
+function writeBinned(folder: string, blob: string, rows: string[]): void {
+  const file = path.join(folder, "blobs", blob.slice(0, 3), blob.slice(3, 6), `${blob}.tsv`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `timestamp\tbytes_sent\tip_address\n${rows.join("\n")}\n`);
+}
+
+describe("asset table names", () => {
+  test("assets of one version sharing a file name all survive, numbered in path order", () => {
+    const names = assetFileNames([
+      "c/X.nwb",
+      "b/x.nwb",
+      "a/x.nwb",
+      "d/x_nwb_2",
+      "e/version_summary_by_day",
+      "f/y.nwb",
+    ]);
+    assert.deepEqual(Object.fromEntries(names), {
+      "a/x.nwb": "x_nwb.tsv",
+      "b/x.nwb": "x_nwb_3.tsv",
+      "c/X.nwb": "X_nwb_4.tsv",
+      "d/x_nwb_2": "x_nwb_2.tsv",
+      "e/version_summary_by_day": "version_summary_by_day_2.tsv",
+      "f/y.nwb": "y_nwb.tsv",
+    });
+  });
+
+  test("mapping writes both same-name tables, whichever was downloaded", async () => {
+    const root = tempFolder("same-name");
+    const binned = path.join(root, "binned");
+    writeBinned(binned, BLOB_A, ["2023-01-01T00:00:00\t100\t192.0.2.1"]);
+    writeBinned(binned, BLOB_B, ["2023-01-02T00:00:00\t200\t192.0.2.1", "2023-01-01T00:00:00\t7\t192.0.2.2"]);
+    const catalog: Catalog = {
+      dandisets: [
+        {
+          identifier: "000001",
+          versions: [
+            {
+              version: "draft",
+              assets: [
+                asset("sub-2/a.nwb", BLOB_B),
+                asset("sub-1/a.nwb", BLOB_A),
+                asset("sub-3/a.nwb", BLOB_C),
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const out = path.join(root, "mapped");
+    await mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: out, catalog });
+    const tree = readTree(out);
+    assert.equal(
+      tree.get("000001/draft/a_nwb.tsv"),
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t100\tunknown\n",
+    );
+    assert.equal(
+      tree.get("000001/draft/a_nwb_2.tsv"),
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t7\tunknown\n1\t2023-01-02T00:00:00\t200\tunknown\n",
+    );
+    assert.equal(tree.get("000001/draft/a_nwb_3.tsv"), undefined);
+    assert.equal(
+      tree.get("000001/draft/version_summary_by_asset.tsv"),
+      "asset_path\tbytes_sent\nsub-2/a.nwb\t207\nsub-1/a.nwb\t100\n",
+    );
+  });
+});
+
+describe("reruns", () => {
+  test("new binned rows rewrite what changed; unchanged files are left untouched; leftovers go", async () => {
+    const root = tempFolder("rerun");
+    const binned = path.join(root, "binned");
+    writeBinned(binned, BLOB_A, ["2023-01-01T00:00:00\t100\t192.0.2.1"]);
+    writeBinned(binned, BLOB_B, ["2023-01-01T00:00:00\t5\t192.0.2.1"]);
+    const dandisets = (assetsOf1: CatalogAsset[]): Catalog => ({
+      dandisets: [
+        { identifier: "000001", versions: [{ version: "draft", assets: assetsOf1 }] },
+        { identifier: "000002", versions: [{ version: "draft", assets: [asset("b.nwb", BLOB_B)] }] },
+      ],
+    });
+    const out = path.join(root, "mapped");
+    const first = await mapBinnedS3LogsToDandisets({
+      binnedFolder: binned,
+      mappedFolder: out,
+      catalog: dandisets([asset("a.nwb", BLOB_A), asset("b.nwb", BLOB_B)]),
+    });
+    const untouched = path.join(out, "000002", "draft", "b_nwb.tsv");
+    const before = fs.statSync(untouched).mtimeMs;
+    fs.writeFileSync(path.join(out, "000001", "notes.txt"), "kept: not a table");
+
+    writeBinned(binned, BLOB_A, [
+      "2023-01-01T00:00:00\t100\t192.0.2.1",
+      "2023-01-03T00:00:00\t50\t192.0.2.1",
+    ]);
+    const second = await mapBinnedS3LogsToDandisets({
+      binnedFolder: binned,
+      mappedFolder: out,
+      catalog: dandisets([asset("a.nwb", BLOB_A), asset("b.nwb", BLOB_B)]),
+    });
+    assert.equal(fs.statSync(untouched).mtimeMs, before);
+    assert.ok(second.filesWritten > 0 && second.filesWritten < first.filesWritten);
+    assert.match(
+      fs.readFileSync(path.join(out, "000001", "draft", "a_nwb.tsv"), "utf8"),
+      /2023-01-03T00:00:00\t50/,
+    );
+    assert.match(fs.readFileSync(path.join(out, "totals.json"), "utf8"), /"bytes_sent": 155,/);
+
+    // b.nwb leaves Dandiset 000001: its table goes, the rest stays.
+    const third = await mapBinnedS3LogsToDandisets({
+      binnedFolder: binned,
+      mappedFolder: out,
+      catalog: dandisets([asset("a.nwb", BLOB_A)]),
+    });
+    assert.equal(third.filesRemoved, 1);
+    assert.ok(!fs.existsSync(path.join(out, "000001", "draft", "b_nwb.tsv")));
+    assert.ok(fs.existsSync(path.join(out, "000001", "notes.txt")));
+    assert.equal(fs.statSync(untouched).mtimeMs, before);
+  });
+
+  test("killed at any moment and run again, the output is identical to an uninterrupted run", async () => {
+    const archive = { dandisets: 40, assetsPerDandiset: 40, accessedObjects: 500, rowsPerObject: 5, seed: 5 };
+    const root = tempFolder("kill");
+    const binned = path.join(root, "binned");
+    generateBinned(binned, generateCatalog(archive), archive);
+    const catalogFile = path.join(root, "catalog.json");
+    writeCatalog(catalogFile, generateCatalog(archive));
+    const clean = path.join(root, "clean");
+    await mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: clean, catalog: catalogFile });
+    const expected = readTree(clean);
+
+    const out = path.join(root, "killed");
+    const args = [
+      "map",
+      "--binned_s3_logs_folder_path",
+      binned,
+      "--mapped_s3_logs_folder_path",
+      out,
+      "--catalog",
+      catalogFile,
+      "--quiet",
+    ];
+    const child = startCli("main", args);
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // Kill once some tables are in place but well before the end.
+    while (countFiles(out) < expected.size / 4) await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill("SIGKILL");
+    await exited;
+    const partial = readTree(out);
+    assert.ok(partial.size < expected.size, "the run was killed before it finished");
+    for (const [file, content] of partial) {
+      if (!path.basename(file).startsWith("."))
+        assert.equal(content, expected.get(file), `${file} appeared incomplete`);
+    }
+
+    const rerun = startCli("main", args);
+    const code = await new Promise<number | null>((resolve) => rerun.on("exit", (c) => resolve(c)));
+    assert.equal(code, 0);
+    assert.deepEqual(readTree(out), expected);
+  });
+});
+
+function countFiles(folder: string): number {
+  try {
+    return fs.readdirSync(folder, { recursive: true }).length;
+  } catch {
+    return 0;
+  }
+}
