@@ -1,9 +1,12 @@
 import { CommanderError } from "commander";
 import { AbortedError, RunError, UsageError } from "../errors.js";
+import { LockedError } from "../io/run-lock.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** EX_TEMPFAIL: another run holds the work folder; try again later. */
+export const EXIT_LOCKED = 75;
 export const EXIT_INTERRUPTED = 130;
 
 /**
@@ -34,13 +37,14 @@ export async function runCommand(action: (signal: AbortSignal) => Promise<number
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT_USAGE;
   if (error instanceof AbortedError) return EXIT_INTERRUPTED;
+  if (error instanceof LockedError) return EXIT_LOCKED;
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   return EXIT_FAILED;
 }
 
 function messageOf(error: unknown): string {
-  if (error instanceof UsageError || error instanceof AbortedError || error instanceof RunError)
-    return `error: ${error.message}`;
+  const expected = [UsageError, AbortedError, RunError, LockedError];
+  if (expected.some((kind) => error instanceof kind)) return `error: ${(error as Error).message}`;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === undefined ? `error: ${error.stack ?? error.message}` : `error: ${error.message}`;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { buildReport, type ReportSummary } from "../../report/build-report.js";
+import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { createProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
@@ -29,7 +29,9 @@ export function configureReportCommand(command: Command): Command {
     .option("--quiet", "no progress display")
     .action((flags: ReportFlags) =>
       runCommand(async (signal) => {
-        const progress = await createProgress("report", "items", flags.quiet);
+        // Loaded here: the chart renderer takes a third of a second to load, which other commands need not pay.
+        const { buildReport } = await import("../../report/build-report.js");
+        const progress = createProgress("report", "items", flags.quiet);
         let summary: ReportSummary;
         try {
           summary = await buildReport({

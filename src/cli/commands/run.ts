@@ -1,0 +1,103 @@
+import type { Command } from "commander";
+import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.js";
+import { formatSeconds } from "../format.js";
+import { commaList, positiveInteger, positiveNumber } from "../options.js";
+import { createProgress, type ProgressDisplay } from "../progress.js";
+import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
+import { describeBinSummary } from "./bin.js";
+import { describeMapSummary } from "./map.js";
+import { describeReduceSummary } from "./reduce.js";
+import { describeReportSummary } from "./report.js";
+
+interface RunFlags {
+  raw_s3_logs_folder_path: string;
+  work_folder: string;
+  catalog?: string;
+  api_url?: string;
+  ip_ranges_folder?: string;
+  maximum_number_of_workers: number;
+  maximum_buffer_size_in_mb: number;
+  excluded_years: string[];
+  excluded_ips: string[];
+  no_report?: boolean;
+  report?: boolean;
+  quiet?: boolean;
+}
+
+const STEP_UNITS: Record<StepName, "bytes" | "items"> = { reduce: "bytes", bin: "bytes", map: "items", report: "items" };
+
+/** `run`: the whole chain, for cron. */
+export function configureRunCommand(command: Command): Command {
+  return command
+    .description(
+      "Run the whole chain on a work folder: reduce the new raw days, bin them, map to Dandisets and rebuild the " +
+        "report. Each step does only what is new; a lock keeps two runs from overlapping (exit code 75 when another " +
+        "run holds it). Made for a daily cron job.",
+    )
+    .requiredOption("--raw_s3_logs_folder_path <folder>", "folder of raw logs, laid out as YYYY/MM/DD.log")
+    .requiredOption("--work_folder <folder>", "folder for reduced/, binned/, mapped/ and report/ (created if missing)")
+    .option("--catalog <file>", "read Dandisets and assets from this snapshot instead of the API")
+    .option("--api_url <url>", "the DANDI API (default: DANDI_API_URL, else https://api.dandiarchive.org/api)")
+    .option("--ip_ranges_folder <folder>", "folder of the cloud providers' IP range files, for regions like AWS/us-east-2")
+    .option("--maximum_number_of_workers <n>", "day files reduced at once", positiveInteger, 1)
+    .option("--maximum_buffer_size_in_mb <mb>", "approximate memory for buffers", positiveNumber, 1000)
+    .option("--excluded_years <years>", "comma-separated years to leave out", commaList, [])
+    .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
+    .option("--no-report", "stop after the tables, without the report")
+    .option("--quiet", "no progress display")
+    .action((flags: RunFlags) =>
+      runCommand(async (signal) => {
+        const summary = await runWithProgress(
+          {
+            rawFolder: flags.raw_s3_logs_folder_path,
+            workFolder: flags.work_folder,
+            catalog: flags.catalog,
+            api: { apiUrl: flags.api_url },
+            ipRangesFolder: flags.ip_ranges_folder,
+            workers: flags.maximum_number_of_workers,
+            bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
+            excludedYears: flags.excluded_years,
+            excludedIps: flags.excluded_ips,
+            skipReport: flags.report === false,
+            signal,
+          },
+          flags.quiet,
+        );
+        process.stdout.write(`${describeRunSummary(summary)}\n`);
+        return runFailed(summary) ? EXIT_FAILED : EXIT_OK;
+      }),
+    );
+}
+
+/** Runs the chain with one progress display per step. */
+export async function runWithProgress(options: RunAllOptions, quiet = false): Promise<RunAllSummary> {
+  const { runAll } = await import("../../run/run-all.js");
+  const shown: { step: StepName | null; display: ProgressDisplay | null } = { step: null, display: null };
+  try {
+    return await runAll({
+      ...options,
+      onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+      onProgress: (step, done, total) => {
+        if (step !== shown.step) {
+          shown.display?.stop();
+          shown.step = step;
+          shown.display = createProgress(step, STEP_UNITS[step], quiet);
+        }
+        if (total > 0) shown.display?.update(done, total);
+      },
+    });
+  } finally {
+    shown.display?.stop();
+  }
+}
+
+export function runFailed(summary: RunAllSummary): boolean {
+  return summary.reduce.failures.length > 0 || summary.map.failures.length > 0;
+}
+
+export function describeRunSummary(summary: RunAllSummary): string {
+  const parts = [describeReduceSummary(summary.reduce), describeBinSummary(summary.bin), describeMapSummary(summary.map)];
+  if (summary.report !== null) parts.push(describeReportSummary(summary.report));
+  parts.push(`run: finished in ${formatSeconds(summary.seconds)}; tables in ${summary.folders.mapped}`);
+  return parts.join("\n\n");
+}

@@ -1,0 +1,111 @@
+import * as path from "node:path";
+import { type BinSummary, binAllReducedS3LogsByObjectKey } from "../bin/bin-all.js";
+import type { DandiApiClientOptions } from "../dandi/api-client.js";
+import { prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { acquireRunLock } from "../io/run-lock.js";
+import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.js";
+import { type ReduceSummary, reduceAllDandiRawS3Logs } from "../reduce/reduce-all.js";
+import type { ReportSummary } from "../report/build-report.js";
+
+export type StepName = "reduce" | "bin" | "map" | "report";
+
+export interface RunAllOptions {
+  rawFolder: string;
+  /** Holds `reduced/`, `binned/`, `mapped/` and `report/`, and the lock of the run. */
+  workFolder: string;
+  /** Catalog snapshot; the API is read when absent. */
+  catalog?: string;
+  api?: DandiApiClientOptions;
+  ipRangesFolder?: string;
+  workers?: number;
+  bufferBytes?: number;
+  excludedYears?: readonly string[];
+  excludedIps?: readonly string[];
+  /** Leave the report out (tables only). */
+  skipReport?: boolean;
+  /** Step starts, and progress within the step, as `done` of `total` (in the step's own unit). */
+  onProgress?: (step: StepName, done: number, total: number) => void;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunAllSummary {
+  folders: Record<"reduced" | "binned" | "mapped" | "report", string>;
+  reduce: ReduceSummary;
+  bin: BinSummary;
+  map: MapSummary;
+  report: ReportSummary | null;
+  seconds: number;
+}
+
+/** The folders of a work folder, by step. */
+export function workFoldersOf(workFolder: string): RunAllSummary["folders"] {
+  const root = path.resolve(workFolder);
+  return {
+    reduced: path.join(root, "reduced"),
+    binned: path.join(root, "binned"),
+    mapped: path.join(root, "mapped"),
+    report: path.join(root, "report"),
+  };
+}
+
+/**
+ * The daily job: reduce the new raw days, bin the new reduced days, map, and rebuild the report.
+ * Each step is incremental and crash-safe on its own, so the chain is too: a run killed anywhere is
+ * finished by the next. A lock in the work folder keeps two runs (two cron jobs) from overlapping.
+ */
+export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
+  const started = Date.now();
+  const rawFolder = requireFolder(options.rawFolder, "--raw_s3_logs_folder_path");
+  const workFolder = prepareOutputFolder(options.workFolder, rawFolder, "--work_folder", "--raw_s3_logs_folder_path");
+  const folders = workFoldersOf(workFolder);
+  const release = acquireRunLock(path.join(workFolder, ".run.lock"));
+  const { signal, onProgress } = options;
+  try {
+    onProgress?.("reduce", 0, 0);
+    const reduce = await reduceAllDandiRawS3Logs({
+      rawFolder,
+      reducedFolder: folders.reduced,
+      workers: options.workers,
+      bufferBytes: options.bufferBytes,
+      excludedYears: options.excludedYears,
+      excludedIps: options.excludedIps,
+      signal,
+      onProgress: (p) => onProgress?.("reduce", p.bytesDone, p.bytesTotal),
+    });
+    onProgress?.("bin", 0, 0);
+    const bin = await binAllReducedS3LogsByObjectKey({
+      reducedFolder: folders.reduced,
+      binnedFolder: folders.binned,
+      bufferBytes: options.bufferBytes,
+      signal,
+      onProgress: (p) => onProgress?.("bin", p.bytesDone, p.bytesTotal),
+    });
+    onProgress?.("map", 0, 0);
+    const map = await mapBinnedS3LogsToDandisets({
+      binnedFolder: folders.binned,
+      mappedFolder: folders.mapped,
+      catalog: options.catalog,
+      api: options.api,
+      ipRangesFolder: options.ipRangesFolder,
+      signal,
+      onWarning: options.onWarning,
+      onProgress: (p) => onProgress?.("map", p.done, p.total),
+    });
+    let report: ReportSummary | null = null;
+    if (!options.skipReport) {
+      onProgress?.("report", 0, 0);
+      // Loaded here: the chart renderer is a third of a second of start-up that the other steps do not need.
+      const { buildReport } = await import("../report/build-report.js");
+      report = await buildReport({
+        mappedFolder: folders.mapped,
+        outputFolder: folders.report,
+        signal,
+        onProgress: (p) => onProgress?.("report", p.done, p.total),
+      });
+    }
+    return { folders, reduce, bin, map, report, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,69 @@
+import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+import { generateCatalog } from "../src/generate/catalog.ts";
+import { generateRawLogs } from "../src/index.ts";
+
+/** The tables of a work folder: everything but the report, whose pages say when they were made. */
+function tables(work: string): Map<string, string> {
+  const all = new Map<string, string>();
+  for (const folder of ["reduced", "binned", "mapped"]) {
+    for (const [file, text] of readTree(path.join(work, folder))) all.set(`${folder}/${file}`, text);
+  }
+  return all;
+}
+
+describe("run, day after day", () => {
+  const raw = tempFolder("raw");
+  const generated = generateRawLogs(raw, { seed: 51, days: 6, startDate: "2024-06-01", bytesPerDay: 400_000, damageRate: 0.03, blobCount: 120, zarrCount: 12 });
+  const catalog = path.join(tempFolder("catalog"), "catalog.json");
+  fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 51, dandisets: 5 })));
+  const run = (rawFolder: string, work: string) =>
+    runCli("main", ["run", "--raw_s3_logs_folder_path", rawFolder, "--work_folder", work, "--catalog", catalog, "--quiet"]);
+
+  const reference = path.join(tempFolder("reference"), "work");
+  const first = run(raw, reference);
+  const expected = tables(reference);
+
+  test("one run on all days writes every step's tables and the report", () => {
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok([...expected.keys()].some((file) => file.startsWith("mapped/") && file.endsWith("totals.json")));
+    assert.ok(fs.existsSync(path.join(reference, "report", "index.html")));
+  });
+
+  test("days arriving over three runs give exactly the tables of one run on all of them", () => {
+    const partial = tempFolder("partial");
+    const work = path.join(tempFolder("incremental"), "work");
+    for (const days of [2, 5, 6]) {
+      for (const day of generated.days.slice(0, days)) {
+        const target = path.join(partial, day.relativePath);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        if (!fs.existsSync(target)) fs.copyFileSync(path.join(raw, day.relativePath), target);
+      }
+      const result = run(partial, work);
+      assert.equal(result.code, 0, result.stderr);
+    }
+    assert.deepEqual(tables(work), expected);
+  });
+
+  test("killed with SIGKILL at several moments, then run again: the same tables", async () => {
+    const started = Date.now();
+    const timing = path.join(tempFolder("timing"), "work");
+    assert.equal(run(raw, timing).code, 0);
+    const fullRun = Date.now() - started;
+    for (const fraction of [0.2, 0.45, 0.7, 0.9]) {
+      const work = path.join(tempFolder("killed"), "work");
+      const child = startCli("main", ["run", "--raw_s3_logs_folder_path", raw, "--work_folder", work, "--catalog", catalog, "--quiet"]);
+      const closed = once(child, "close");
+      await new Promise((resolve) => setTimeout(resolve, Math.round(fullRun * fraction)));
+      child.kill("SIGKILL");
+      await closed;
+      const rerun = run(raw, work);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual(tables(work), expected, `killed at ${fraction} of the run`);
+    }
+  });
+});
