@@ -1,15 +1,54 @@
 /**
  * dandi-s3-log-parser as a library: the S3 access log parser, and each step of the pipeline.
+ * The report (which loads a chart renderer) is imported separately: `dandi-s3-log-parser/report`.
  */
 
+// Bin.
+export {
+  type BinAllOptions,
+  type BinProgress,
+  type BinSummary,
+  binAllReducedS3LogsByObjectKey,
+  DEFAULT_BIN_BUFFER_BYTES,
+} from "./bin/bin-all.js";
+export { type GenerateReducedDaysOptions, generateReducedDays } from "./bin/generate-reduced-days.js";
+export { BINNED_HEADER } from "./bin/object-files.js";
+export { REJECT_REASONS, type RejectReason } from "./bin/reject-reasons.js";
+// Map: the DANDI catalog (API or snapshot), regions and the mapping to Dandisets.
+export {
+  ApiStatusError,
+  DandiApiClient,
+  type DandiApiClientOptions,
+  DEFAULT_API_URL,
+} from "./dandi/api-client.js";
+export {
+  type Catalog,
+  type CatalogAsset,
+  type CatalogDandiset,
+  CatalogError,
+  type CatalogVersion,
+  loadCatalog,
+  writeCatalog,
+} from "./dandi/catalog.js";
+export { type FetchCatalogOptions, type FetchedCatalog, fetchCatalog } from "./dandi/fetch-catalog.js";
 // DANDI object keys.
 export { toAssetKey } from "./dandi/object-key.js";
-// Errors.
+// Errors the caller can act on.
 export { AbortedError, RunError, UsageError } from "./errors.js";
-// Generated logs, for tests and benchmarks.
+// Synthetic logs and catalogs, for trying the tool, tests and benchmarks.
+export { type GeneratedCatalog, generateCatalog } from "./generate/catalog.js";
 export { assetPoolFor, type GenerateRawLogsOptions, generateRawLogs } from "./generate/raw-logs.js";
-export type { LineCounts } from "./reduce/line-counts.js";
+export { RegionResolver, type RegionResolverOptions, UNKNOWN_REGION } from "./geo/region-resolver.js";
+export { LockedError } from "./io/run-lock.js";
+export { assetFileNames } from "./map/asset-file-names.js";
+export {
+  type MapOptions,
+  type MapProgress,
+  type MapSummary,
+  mapBinnedS3LogsToDandisets,
+} from "./map/map-binned.js";
 // Reduce.
+export type { LineCounts } from "./reduce/line-counts.js";
 export {
   LogReducer,
   type LogReducerOptions,
@@ -18,8 +57,11 @@ export {
 } from "./reduce/log-reducer.js";
 export { type ReduceAllOptions, type ReduceSummary, reduceAllDandiRawS3Logs } from "./reduce/reduce-all.js";
 export { type ReduceFileOptions, reduceFile } from "./reduce/reduce-file.js";
-// The S3 access log format.
-export { S3_LOG_FIELD_NAMES, type S3LogFieldName } from "./s3log/fields.js";
+
+// The daily chain.
+export { type RunAllOptions, type RunAllSummary, runAll, type StepName } from "./run/run-all.js";
+// The S3 access log format, for any bucket's logs.
+export { DEFAULT_OPERATION, S3_LOG_FIELD_NAMES, type S3LogFieldName } from "./s3log/fields.js";
 export { isOperation, LineLocator, LOCATED } from "./s3log/line-locator.js";
 export { type ParseResult, parseS3LogLine, type S3LogRecord } from "./s3log/parse-line.js";
 export {
@@ -29,7 +71,3 @@ export {
   type MalformedReason,
 } from "./s3log/reasons.js";
 export { isoTimestampOf } from "./s3log/timestamp.js";
-
-// (bin) exports go here
-// (map) exports go here
-// (report) exports go here

@@ -1,8 +1,8 @@
-import { readTree, ROOT, runCli, tempFolder } from "./helpers.ts";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
+import { ROOT, readTree, runCli, tempFolder } from "./helpers.ts";
 
 const SAMPLES = path.join(ROOT, "samples");
 
@@ -25,7 +25,10 @@ describe("the demo", () => {
     const result = runCli("main", ["demo", "--work_folder", work, "--quiet"]);
     assert.equal(result.code, 0, result.stderr);
     const reportPath = path.join(work, "report", "index.html");
-    assert.match(result.stdout, new RegExp(`The demo report: ${reportPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    assert.match(
+      result.stdout,
+      new RegExp(`The demo report: ${reportPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+    );
     const html = fs.readFileSync(reportPath, "utf8");
     assert.match(html, /<svg/);
     assert.ok(fs.readdirSync(path.join(work, "report", "dandisets")).length >= 5);

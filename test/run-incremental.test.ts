@@ -1,4 +1,3 @@
-import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import * as fs from "node:fs";
@@ -6,6 +5,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs } from "../src/index.ts";
+import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 
 /** The tables of a work folder: everything but the report, whose pages say when they were made. */
 function tables(work: string): Map<string, string> {
@@ -18,11 +18,28 @@ function tables(work: string): Map<string, string> {
 
 describe("run, day after day", () => {
   const raw = tempFolder("raw");
-  const generated = generateRawLogs(raw, { seed: 51, days: 6, startDate: "2024-06-01", bytesPerDay: 400_000, damageRate: 0.03, blobCount: 120, zarrCount: 12 });
+  const generated = generateRawLogs(raw, {
+    seed: 51,
+    days: 6,
+    startDate: "2024-06-01",
+    bytesPerDay: 400_000,
+    damageRate: 0.03,
+    blobCount: 120,
+    zarrCount: 12,
+  });
   const catalog = path.join(tempFolder("catalog"), "catalog.json");
   fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 51, dandisets: 5 })));
   const run = (rawFolder: string, work: string) =>
-    runCli("main", ["run", "--raw_s3_logs_folder_path", rawFolder, "--work_folder", work, "--catalog", catalog, "--quiet"]);
+    runCli("main", [
+      "run",
+      "--raw_s3_logs_folder_path",
+      rawFolder,
+      "--work_folder",
+      work,
+      "--catalog",
+      catalog,
+      "--quiet",
+    ]);
 
   const reference = path.join(tempFolder("reference"), "work");
   const first = run(raw, reference);
@@ -30,7 +47,9 @@ describe("run, day after day", () => {
 
   test("one run on all days writes every step's tables and the report", () => {
     assert.equal(first.code, 0, first.stderr);
-    assert.ok([...expected.keys()].some((file) => file.startsWith("mapped/") && file.endsWith("totals.json")));
+    assert.ok(
+      [...expected.keys()].some((file) => file.startsWith("mapped/") && file.endsWith("totals.json")),
+    );
     assert.ok(fs.existsSync(path.join(reference, "report", "index.html")));
   });
 
@@ -56,7 +75,16 @@ describe("run, day after day", () => {
     const fullRun = Date.now() - started;
     for (const fraction of [0.2, 0.45, 0.7, 0.9]) {
       const work = path.join(tempFolder("killed"), "work");
-      const child = startCli("main", ["run", "--raw_s3_logs_folder_path", raw, "--work_folder", work, "--catalog", catalog, "--quiet"]);
+      const child = startCli("main", [
+        "run",
+        "--raw_s3_logs_folder_path",
+        raw,
+        "--work_folder",
+        work,
+        "--catalog",
+        catalog,
+        "--quiet",
+      ]);
       const closed = once(child, "close");
       await new Promise((resolve) => setTimeout(resolve, Math.round(fullRun * fraction)));
       child.kill("SIGKILL");

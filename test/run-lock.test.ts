@@ -1,4 +1,3 @@
-import { FIXTURES, ROOT, runCli, tempFolder } from "./helpers.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -6,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { acquireRunLock, LockedError } from "../src/io/run-lock.ts";
+import { FIXTURES, ROOT, runCli, tempFolder } from "./helpers.ts";
 
 describe("the run lock", () => {
   test("a second taker is refused while the first holds it, and gets it once released", () => {
@@ -21,7 +21,10 @@ describe("the run lock", () => {
     const lock = path.join(tempFolder("lock"), ".run.lock");
     const child = spawn(process.execPath, ["-e", "0"]);
     await once(child, "close");
-    fs.writeFileSync(lock, JSON.stringify({ pid: child.pid, host: (await import("node:os")).hostname(), since: "earlier" }));
+    fs.writeFileSync(
+      lock,
+      JSON.stringify({ pid: child.pid, host: (await import("node:os")).hostname(), since: "earlier" }),
+    );
     const release = acquireRunLock(lock);
     assert.equal(JSON.parse(fs.readFileSync(lock, "utf8")).pid, process.pid);
     release();
@@ -32,7 +35,16 @@ describe("the run lock", () => {
     const release = acquireRunLock(path.join(work, ".run.lock"));
     try {
       const raw = path.join(FIXTURES, "reduction", "reduction_example_1", "raw_logs");
-      const result = runCli("main", ["run", "--raw_s3_logs_folder_path", raw, "--work_folder", work, "--catalog", path.join(ROOT, "samples", "catalog.json"), "--quiet"]);
+      const result = runCli("main", [
+        "run",
+        "--raw_s3_logs_folder_path",
+        raw,
+        "--work_folder",
+        work,
+        "--catalog",
+        path.join(ROOT, "samples", "catalog.json"),
+        "--quiet",
+      ]);
       assert.equal(result.code, 75, result.stderr);
       assert.match(result.stderr, new RegExp(`run ${process.pid} on .* is working in`));
     } finally {

@@ -19,10 +19,16 @@ const SUBJECT_KINDS = ["ecephys", "ophys", "behavior+ecephys", "icephys", "behav
  * map to something: Dandisets with a draft and some published versions, assets named the BIDS/NWB
  * way, Zarrs as OME-Zarr images. Published versions hold a subset of the draft's assets.
  */
-export function generateCatalog(pool: AssetPool, options: { seed?: number; dandisets?: number } = {}): GeneratedCatalog {
+export function generateCatalog(
+  pool: AssetPool,
+  options: { seed?: number; dandisets?: number } = {},
+): GeneratedCatalog {
   const random = new Random((options.seed ?? 1) ^ 0xca7a);
   const count = Math.max(1, options.dandisets ?? 8);
-  const groups: { blobs: AssetPool["blobs"]; zarrs: AssetPool["zarrs"] }[] = Array.from({ length: count }, () => ({ blobs: [], zarrs: [] }));
+  const groups: { blobs: AssetPool["blobs"]; zarrs: AssetPool["zarrs"] }[] = Array.from(
+    { length: count },
+    () => ({ blobs: [], zarrs: [] }),
+  );
   // Uneven sizes, as in the archive: a few large Dandisets and a long tail.
   const weights = groups.map((_, i) => 1 / (i + 1));
   const pick = () => random.weighted(weights.map((weight, i) => [i, weight] as const));

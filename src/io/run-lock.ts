@@ -58,7 +58,8 @@ export function acquireRunLock(lockPath: string): () => void {
       const owner = readOwner(lockPath);
       const stale = owner !== null && owner.host === mine.host && !isAlive(owner.pid);
       if (!stale) {
-        const who = owner === null ? "another run" : `run ${owner.pid} on ${owner.host}, started ${owner.since},`;
+        const who =
+          owner === null ? "another run" : `run ${owner.pid} on ${owner.host}, started ${owner.since},`;
         throw new LockedError(
           `${who} is working in ${path.dirname(lockPath)}; try again when it has finished ` +
             `(if no such run exists any more, remove ${lockPath})`,

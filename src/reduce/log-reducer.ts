@@ -1,5 +1,12 @@
 import { assetKeyEnd } from "../dandi/object-key.js";
-import { F_BYTES_SENT, F_HTTP_STATUS, F_KEY, F_REMOTE_IP, F_TIME } from "../s3log/fields.js";
+import {
+  DEFAULT_OPERATION,
+  F_BYTES_SENT,
+  F_HTTP_STATUS,
+  F_KEY,
+  F_REMOTE_IP,
+  F_TIME,
+} from "../s3log/fields.js";
 import { isRemoteIp } from "../s3log/ip-address.js";
 import { LineLocator, LOCATED } from "../s3log/line-locator.js";
 import {
@@ -35,7 +42,6 @@ const HEADER_BYTES = Buffer.from(REDUCED_HEADER);
 const MAX_ROW_BYTES = 19 + 1 + 45 + 1 + 50 + 1 + 20 + 1;
 const MAX_BYTES_SENT_DIGITS = 15;
 
-export const DEFAULT_OPERATION = "REST.GET.OBJECT";
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
 export interface LogReducerOptions {

@@ -6,8 +6,9 @@ import { removeStaleTempFiles, tempPathFor } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { startWorker } from "../io/worker-thread.js";
+import { DEFAULT_OPERATION } from "../s3log/fields.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
-import { DEFAULT_MAX_LINE_BYTES, DEFAULT_OPERATION } from "./log-reducer.js";
+import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { DayFileReduction } from "./reduce-file.js";
 import type { ReduceTask, WorkerMessage } from "./worker-protocol.js";
 

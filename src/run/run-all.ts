@@ -57,7 +57,12 @@ export function workFoldersOf(workFolder: string): RunAllSummary["folders"] {
 export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
   const started = Date.now();
   const rawFolder = requireFolder(options.rawFolder, "--raw_s3_logs_folder_path");
-  const workFolder = prepareOutputFolder(options.workFolder, rawFolder, "--work_folder", "--raw_s3_logs_folder_path");
+  const workFolder = prepareOutputFolder(
+    options.workFolder,
+    rawFolder,
+    "--work_folder",
+    "--raw_s3_logs_folder_path",
+  );
   const folders = workFoldersOf(workFolder);
   const release = acquireRunLock(path.join(workFolder, ".run.lock"));
   const { signal, onProgress } = options;

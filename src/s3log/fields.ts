@@ -56,5 +56,8 @@ export const F_USER_AGENT = 16;
 export const F_VERSION_ID = 17;
 export const F_HOST_ID = 18;
 
+/** The operation of a download, the one the reduce step keeps. */
+export const DEFAULT_OPERATION = "REST.GET.OBJECT";
+
 /** Lines written before 2017 or so stop after the host ID; anything shorter was cut off. */
 export const MINIMUM_FIELD_COUNT = F_HOST_ID + 1;

@@ -2,8 +2,10 @@ import {
   F_BUCKET,
   F_BUCKET_OWNER,
   F_BYTES_SENT,
+  F_ERROR_CODE,
   F_HTTP_STATUS,
   F_KEY,
+  F_OBJECT_SIZE,
   F_OPERATION,
   F_REFERER,
   F_REMOTE_IP,
@@ -207,11 +209,15 @@ export class LineLocator {
 
     // The request URI may hold unescaped quotes; it ends at the first quote followed by what
     // follows a URI: a status, an error code, and bytes sent and object size as numbers or `-`.
+    // Matching that block also locates those four fields.
+    let located = false;
     let statusStart: number;
     if (buf[p] === QUOTE) {
       let close = this.nextQuote(p + 1);
       let firstSpaced = -1;
-      while (close < end && !isStatusBlockAt(buf, close + 1, end)) {
+      while (close < end) {
+        located = this.matchStatusBlock(close + 1, end);
+        if (located) break;
         if (firstSpaced === -1 && buf[close + 1] === SPACE) firstSpaced = close;
         close = this.nextQuote(close + 1);
       }
@@ -228,16 +234,53 @@ export class LineLocator {
       return p >= end ? M_TRUNCATED : M_BAD_REQUEST_URI;
     }
 
-    p = statusStart;
     const last = complete ? F_TURN_AROUND_TIME : F_BYTES_SENT;
-    for (let field = F_HTTP_STATUS; field <= last; field++) {
+    let field = F_HTTP_STATUS;
+    p = statusStart;
+    if (located) {
+      field = F_OBJECT_SIZE + 1;
+      p = this.ends[F_OBJECT_SIZE] + 1;
+    }
+    for (; field <= last; field++) {
       sp = this.nextSpace(p);
       if (sp >= end) return M_TRUNCATED;
       this.set(field, p, sp);
       p = sp + 1;
     }
-    this.fieldCount = last + 1;
-    return complete ? this.locateQuotedTail(p, end) : this.checkReachesHostId(p, end);
+    this.fieldCount = Math.max(last, field - 1) + 1;
+    return complete
+      ? this.locateQuotedTail(p, end)
+      : this.checkReachesHostId(this.ends[F_BYTES_SENT] + 1, end);
+  }
+
+  /**
+   * Whether ` 200 NoSuchKey 512 1024 ` (status or `-`, error code, bytes sent and object size as
+   * numbers or `-`) starts at `p`; if so, locates those four fields. Requiring all four makes a
+   * quote inside the URI that happens to precede ` 404 ` no match.
+   */
+  private matchStatusBlock(p: number, end: number): boolean {
+    const buf = this.buf;
+    if (buf[p] !== SPACE) return false;
+    const status = p + 1;
+    let at = status;
+    if (buf[at] === DASH) at++;
+    else if (isDigit(buf[at]) && isDigit(buf[at + 1]) && isDigit(buf[at + 2])) at += 3;
+    else return false;
+    if (buf[at] !== SPACE) return false;
+    const errorCode = at + 1;
+    at = errorCode;
+    while (at < end && buf[at] !== SPACE) at++;
+    if (at >= end) return false;
+    const bytesSent = at + 1;
+    const objectSize = skipNumberOrDash(buf, bytesSent, end);
+    if (objectSize === -1) return false;
+    const afterObjectSize = skipNumberOrDash(buf, objectSize, end);
+    if (afterObjectSize === -1) return false;
+    this.set(F_HTTP_STATUS, status, errorCode - 1);
+    this.set(F_ERROR_CODE, errorCode, bytesSent - 1);
+    this.set(F_BYTES_SENT, bytesSent, objectSize - 1);
+    this.set(F_OBJECT_SIZE, objectSize, afterObjectSize - 1);
+    return true;
   }
 
   /**
@@ -294,25 +337,6 @@ export function isOperation(buf: Uint8Array, start: number, end: number): boolea
       return false;
   }
   return dots >= 2;
-}
-
-/**
- * After the URI's closing quote come ` 200 NoSuchKey 512 1024 ` (status or `-`, error code, bytes
- * sent and object size as numbers or `-`). Checking all four makes a quote inside the URI that
- * happens to precede ` 404 ` no match.
- */
-function isStatusBlockAt(buf: Uint8Array, p: number, end: number): boolean {
-  if (buf[p] !== SPACE) return false;
-  let at = p + 1;
-  if (buf[at] === DASH) at++;
-  else if (isDigit(buf[at]) && isDigit(buf[at + 1]) && isDigit(buf[at + 2])) at += 3;
-  else return false;
-  if (buf[at] !== SPACE) return false;
-  at++;
-  while (at < end && buf[at] !== SPACE) at++; // error code: any token
-  if (at >= end) return false;
-  const afterBytesSent = skipNumberOrDash(buf, at + 1, end);
-  return afterBytesSent !== -1 && skipNumberOrDash(buf, afterBytesSent, end) !== -1;
 }
 
 /** Skips `123 ` or `- ` at `at`, returning the offset after the space, or -1. */

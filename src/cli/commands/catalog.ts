@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { writeCatalog } from "../../dandi/catalog.js";
-import { type FetchedCatalog, fetchCatalog } from "../../dandi/fetch-catalog.js";
+import type { FetchedCatalog } from "../../dandi/fetch-catalog.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { commaList, positiveInteger } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -39,6 +38,8 @@ export function configureCatalogCommand(command: Command): Command {
     .option("--quiet", "no progress display")
     .action((flags: CatalogFlags) =>
       runCommand(async (signal) => {
+        const { writeCatalog } = await import("../../dandi/catalog.js");
+        const { fetchCatalog } = await import("../../dandi/fetch-catalog.js");
         const started = Date.now();
         const progress = createProgress("catalog (Dandisets)", "items", flags.quiet);
         let fetched: FetchedCatalog;

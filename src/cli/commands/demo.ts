@@ -10,7 +10,13 @@ interface DemoFlags {
 }
 
 /** The bundled sample logs and catalog, generated once by `generate` (see samples/README.md). */
-export const SAMPLES_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "samples");
+export const SAMPLES_FOLDER = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "samples",
+);
 
 /** `demo`: the whole chain on the bundled samples, offline. */
 export function configureDemoCommand(command: Command): Command {
@@ -34,7 +40,9 @@ export function configureDemoCommand(command: Command): Command {
         );
         process.stdout.write(`${describeRunSummary(summary)}\n`);
         if (summary.report !== null) {
-          process.stdout.write(`\nThe demo report: ${summary.report.indexPath}\nOpen it in a browser (it needs no server).\n`);
+          process.stdout.write(
+            `\nThe demo report: ${summary.report.indexPath}\nOpen it in a browser (it needs no server).\n`,
+          );
         }
         return runFailed(summary) ? EXIT_FAILED : EXIT_OK;
       }),

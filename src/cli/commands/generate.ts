@@ -1,8 +1,6 @@
 import * as path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { UsageError } from "../../errors.js";
-import { generateCatalog } from "../../generate/catalog.js";
-import { generateRawLogs } from "../../generate/raw-logs.js";
 import { writeFileAtomic } from "../../io/atomic-file.js";
 import { formatBytes, plural } from "../format.js";
 import { positiveInteger } from "../options.js";
@@ -23,7 +21,8 @@ interface GenerateFlags {
 
 function rate(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a share from 0 to 1, got "${value}"`);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`expected a share from 0 to 1, got "${value}"`);
   return n;
 }
 
@@ -40,12 +39,19 @@ export function configureGenerateCommand(command: Command): Command {
     .option("--days <n>", "number of day files", positiveInteger, 7)
     .option("--start_date <YYYY-MM-DD>", "first day", "2024-01-01")
     .option("--bytes_per_day <n>", "approximate size of each day file", positiveInteger, 1_000_000)
-    .option("--damage_rate <share>", "share of lines with one kind of damage real logs carry (0 to 1)", rate, 0)
+    .option(
+      "--damage_rate <share>",
+      "share of lines with one kind of damage real logs carry (0 to 1)",
+      rate,
+      0,
+    )
     .option("--blobs <n>", "blob objects in the bucket", positiveInteger, 400)
     .option("--zarrs <n>", "Zarr objects in the bucket", positiveInteger, 40)
     .option("--dandisets <n>", "Dandisets in the catalog", positiveInteger, 8)
     .action((flags: GenerateFlags) =>
       runCommand(async () => {
+        const { generateCatalog } = await import("../../generate/catalog.js");
+        const { generateRawLogs } = await import("../../generate/raw-logs.js");
         if (!/^\d{4}-\d{2}-\d{2}$/.test(flags.start_date) || Number.isNaN(Date.parse(flags.start_date))) {
           throw new UsageError(`--start_date takes a date as YYYY-MM-DD, not "${flags.start_date}"`);
         }
@@ -66,7 +72,9 @@ export function configureGenerateCommand(command: Command): Command {
         if (flags.catalog_output !== undefined) {
           const catalog = generateCatalog(generated.assets, { seed: flags.seed, dandisets: flags.dandisets });
           writeFileAtomic(flags.catalog_output, `${JSON.stringify(catalog, null, 1)}\n`);
-          process.stdout.write(`generate: catalog of ${plural(catalog.dandisets.length, "Dandiset")} in ${path.resolve(flags.catalog_output)}\n`);
+          process.stdout.write(
+            `generate: catalog of ${plural(catalog.dandisets.length, "Dandiset")} in ${path.resolve(flags.catalog_output)}\n`,
+          );
         }
         return EXIT_OK;
       }),

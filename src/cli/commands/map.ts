@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { UsageError } from "../../errors.js";
-import { type MapProgress, type MapSummary, mapBinnedS3LogsToDandisets } from "../../map/map-binned.js";
+import type { MapProgress, MapSummary } from "../../map/map-binned.js";
 import { formatBytes, formatCount, formatSeconds } from "../format.js";
 import { commaList, positiveInteger } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
@@ -69,6 +69,7 @@ export function configureMapCommand(command: Command): Command {
     .option("--quiet", "no progress display")
     .action((flags: MapFlags) =>
       runCommand(async (signal) => {
+        const { mapBinnedS3LogsToDandisets } = await import("../../map/map-binned.js");
         const mappedFolder = mappedFolderOf(flags);
         const progress = phasedProgress(flags.quiet);
         let summary: MapSummary;

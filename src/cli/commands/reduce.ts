@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { DEFAULT_OPERATION } from "../../reduce/log-reducer.js";
-import { type ReduceSummary, reduceAllDandiRawS3Logs } from "../../reduce/reduce-all.js";
+import type { ReduceSummary } from "../../reduce/reduce-all.js";
+import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -52,6 +52,7 @@ export function configureReduceCommand(command: Command): Command {
     .option("--quiet", "no progress display")
     .action((flags: ReduceFlags) =>
       runCommand(async (signal) => {
+        const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
         const progress = createProgress("reduce", "bytes", flags.quiet);
         let summary: ReduceSummary;
         try {

@@ -24,7 +24,12 @@ interface RunFlags {
   quiet?: boolean;
 }
 
-const STEP_UNITS: Record<StepName, "bytes" | "items"> = { reduce: "bytes", bin: "bytes", map: "items", report: "items" };
+const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
+  reduce: "bytes",
+  bin: "bytes",
+  map: "items",
+  report: "items",
+};
 
 /** `run`: the whole chain, for cron. */
 export function configureRunCommand(command: Command): Command {
@@ -35,10 +40,19 @@ export function configureRunCommand(command: Command): Command {
         "run holds it). Made for a daily cron job.",
     )
     .requiredOption("--raw_s3_logs_folder_path <folder>", "folder of raw logs, laid out as YYYY/MM/DD.log")
-    .requiredOption("--work_folder <folder>", "folder for reduced/, binned/, mapped/ and report/ (created if missing)")
+    .requiredOption(
+      "--work_folder <folder>",
+      "folder for reduced/, binned/, mapped/ and report/ (created if missing)",
+    )
     .option("--catalog <file>", "read Dandisets and assets from this snapshot instead of the API")
-    .option("--api_url <url>", "the DANDI API (default: DANDI_API_URL, else https://api.dandiarchive.org/api)")
-    .option("--ip_ranges_folder <folder>", "folder of the cloud providers' IP range files, for regions like AWS/us-east-2")
+    .option(
+      "--api_url <url>",
+      "the DANDI API (default: DANDI_API_URL, else https://api.dandiarchive.org/api)",
+    )
+    .option(
+      "--ip_ranges_folder <folder>",
+      "folder of the cloud providers' IP range files, for regions like AWS/us-east-2",
+    )
     .option("--maximum_number_of_workers <n>", "day files reduced at once", positiveInteger, 1)
     .option("--maximum_buffer_size_in_mb <mb>", "approximate memory for buffers", positiveNumber, 1000)
     .option("--excluded_years <years>", "comma-separated years to leave out", commaList, [])
@@ -96,7 +110,11 @@ export function runFailed(summary: RunAllSummary): boolean {
 }
 
 export function describeRunSummary(summary: RunAllSummary): string {
-  const parts = [describeReduceSummary(summary.reduce), describeBinSummary(summary.bin), describeMapSummary(summary.map)];
+  const parts = [
+    describeReduceSummary(summary.reduce),
+    describeBinSummary(summary.bin),
+    describeMapSummary(summary.map),
+  ];
   if (summary.report !== null) parts.push(describeReportSummary(summary.report));
   parts.push(`run: finished in ${formatSeconds(summary.seconds)}; tables in ${summary.folders.mapped}`);
   return parts.join("\n\n");

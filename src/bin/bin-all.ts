@@ -1,0 +1,346 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { RunError, UsageError } from "../errors.js";
+import { ErrorLog, errorTextOf } from "../io/error-log.js";
+import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { lockFolder } from "./folder-lock.js";
+import { type BinnedDay, readJournal, writeJournal } from "./journal.js";
+import { BINNED_HEADER_BYTES, writeObjectFiles } from "./object-files.js";
+import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
+import { readReducedDay } from "./read-reduced-day.js";
+import { type DayStats, ReducedRowParser } from "./reduced-row-parser.js";
+import { emptyRejectCounts, REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
+import { RowStore } from "./row-store.js";
+import { TieOrder } from "./tie-order.js";
+import { applyUndoLog, readUndoLog, UndoLogWriter, undoLogPath } from "./undo-log.js";
+
+export interface BinAllOptions {
+  reducedFolder: string;
+  binnedFolder: string;
+  /** Days binned in this run at most: the first ones, in path order, of those not binned yet. */
+  fileLimit?: number;
+  /** Approximate memory for the rows held at once, in bytes. */
+  bufferBytes?: number;
+  onProgress?: (progress: BinProgress) => void;
+  /** Aborting rolls back the batch in progress; the run rejects with `AbortedError`. */
+  signal?: AbortSignal;
+}
+
+export interface BinProgress {
+  daysDone: number;
+  daysTotal: number;
+  /** Input bytes, each counted half when read and half when its rows are written. */
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface BinSummary {
+  /** Reduced day files found. */
+  daysFound: number;
+  daysBinned: number;
+  /** Listed in the binned folder's journal by earlier runs. */
+  daysAlreadyBinned: number;
+  /** Left for later runs by `fileLimit`. */
+  daysLeft: number;
+  rowsBinned: number;
+  rowsRejected: Record<RejectReason, number>;
+  /** Object files written (created or extended), once per batch that touched them. */
+  objectsWritten: number;
+  objectsCreated: number;
+  batches: number;
+  /** Passes over batches: more than the batches when a batch did not fit the buffer at once. */
+  passes: number;
+  bytesRead: number;
+  /** An earlier run was killed in a batch, and that batch was undone before this run started. */
+  rolledBackInterruptedBatch: boolean;
+  /** Rows whose place among rows of the same second could not be told exactly (see tie-order.ts). */
+  ambiguousTies: number;
+  errorLogPath: string | null;
+  seconds: number;
+}
+
+export const DEFAULT_BIN_BUFFER_BYTES = 1000 * 1024 * 1024;
+/** Typed-array offsets into the row arena are 32-bit: a pass never holds more than this. */
+const MAX_PASS_BYTES = 1536 * 1024 * 1024;
+const READ_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Memory a pass holds per byte of reduced input: the row arena (0.6), its copy arranged by object
+ * (0.5) and the per-row arrays (0.35); so a buffer of B bytes takes passes of B / 1.5 input bytes.
+ */
+const MEMORY_PER_INPUT_BYTE = 1.5;
+const DAY_FILE = /^\d+\.tsv$/;
+
+function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: number } {
+  const fileLimit = options.fileLimit ?? Number.POSITIVE_INFINITY;
+  if (fileLimit !== Number.POSITIVE_INFINITY && (!Number.isInteger(fileLimit) || fileLimit < 1))
+    throw new UsageError(`--file_limit must be a whole number of 1 or more, not ${fileLimit}`);
+  const bufferBytes = options.bufferBytes ?? DEFAULT_BIN_BUFFER_BYTES;
+  if (!Number.isFinite(bufferBytes) || bufferBytes < 1024 * 1024)
+    throw new UsageError(`--maximum_buffer_size_in_mb must be at least 1, not ${bufferBytes / 1024 / 1024}`);
+  return { fileLimit, bufferBytes: Math.min(bufferBytes, MAX_PASS_BYTES) };
+}
+
+/**
+ * Bins every reduced day (`YYYY/MM/DD.tsv`) not binned yet into one file per object:
+ * `blobs/aaa/bbb/<uuid>.tsv` and `zarr/<uuid>.tsv`, rows by timestamp, ties in input order.
+ *
+ * Safe to kill at any moment. Days are binned in batches, and a batch is atomic:
+ *  1. before any object file changes, an undo record saying how to restore it is in the undo log
+ *     (`.bin_undo_log`); files are then extended or rewritten in place;
+ *  2. the batch commits by replacing the journal of binned days (`.binned_days`) atomically, after
+ *     which the undo log is deleted;
+ *  3. a run that finds an undo log either deletes it (its days are in the journal: committed) or
+ *     applies it (not committed), which restores every object file byte for byte; undoing is
+ *     idempotent, so a kill during it is mended by the next run. The batch's days are then still
+ *     pending, and are binned again from scratch.
+ * Files are changed in place and undone, rather than written anew and renamed into place, because
+ * replacing 3,000 files measured about 2 s here against 40 ms for extending them. Nothing but the
+ * journal is fsynced: after a process kill, the kernel still holds every write the process
+ * completed, and in program order, which is all this relies on. Surviving power loss as well would
+ * take an fsync of the undo log before each group of changes, and of the changed files before the
+ * commit.
+ */
+export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Promise<BinSummary> {
+  const started = Date.now();
+  const { fileLimit, bufferBytes } = validate(options);
+  const reducedFolder = requireFolder(options.reducedFolder, "--reduced_s3_logs_folder_path");
+  if (isInside(reducedFolder, options.binnedFolder)) {
+    throw new UsageError(
+      `--reduced_s3_logs_folder_path ${options.reducedFolder} is inside --binned_s3_logs_folder_path ${options.binnedFolder}; choose folders apart`,
+    );
+  }
+  const binnedFolder = prepareOutputFolder(
+    options.binnedFolder,
+    reducedFolder,
+    "--binned_s3_logs_folder_path",
+    "--reduced_s3_logs_folder_path",
+  );
+  const unlock = lockFolder(binnedFolder);
+  const errorLog = new ErrorLog("bin");
+  try {
+    const journal = openJournal(binnedFolder);
+    const rolledBack = recoverInterruptedBatch(binnedFolder, journal);
+    const committed = new Set(journal.map((d) => d.day));
+    const found = listFiles(reducedFolder, (name) => DAY_FILE.test(name));
+    const pending: PendingDay[] = [];
+    for (const day of found) {
+      if (committed.has(day)) continue;
+      pending.push({ day, bytes: fs.statSync(path.join(reducedFolder, day)).size });
+    }
+    const todo = pending.slice(0, Math.min(pending.length, fileLimit));
+    const batches = planBatches(todo, bufferBytes / MEMORY_PER_INPUT_BYTE);
+    const summary: BinSummary = {
+      daysFound: found.length,
+      daysBinned: 0,
+      daysAlreadyBinned: found.length - pending.length,
+      daysLeft: pending.length - todo.length,
+      rowsBinned: 0,
+      rowsRejected: emptyRejectCounts(),
+      objectsWritten: 0,
+      objectsCreated: 0,
+      batches: 0,
+      passes: 0,
+      bytesRead: 0,
+      rolledBackInterruptedBatch: rolledBack,
+      ambiguousTies: 0,
+      errorLogPath: null,
+      seconds: 0,
+    };
+    const run: RunState = {
+      reducedFolder,
+      binnedFolder,
+      journal,
+      knownFolders: new Set(),
+      readBuffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      scratch: Buffer.allocUnsafe(256 * 1024),
+      out: Buffer.allocUnsafe(1024 * 1024),
+      errorLog,
+      summary,
+      progress: {
+        daysDone: 0,
+        daysTotal: todo.length,
+        bytesDone: 0,
+        bytesTotal: batches.reduce((sum, b) => sum + b.bytes * b.passes, 0),
+      },
+      onProgress: options.onProgress,
+      signal: options.signal,
+    };
+    options.onProgress?.({ ...run.progress });
+    for (const batch of batches) await binBatch(batch, run);
+    summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
+    summary.seconds = (Date.now() - started) / 1000;
+    return summary;
+  } finally {
+    errorLog.close();
+    unlock();
+  }
+}
+
+interface RunState {
+  reducedFolder: string;
+  binnedFolder: string;
+  journal: BinnedDay[];
+  knownFolders: Set<string>;
+  readBuffer: Buffer;
+  scratch: Buffer;
+  out: Buffer;
+  errorLog: ErrorLog;
+  summary: BinSummary;
+  progress: BinProgress;
+  onProgress?: (progress: BinProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** The journal, created empty in a new folder; a folder with object files but no journal is refused. */
+function openJournal(binnedFolder: string): BinnedDay[] {
+  const journal = readJournal(binnedFolder);
+  if (journal !== null) return journal;
+  for (const top of ["blobs", "zarr"]) {
+    if (holdsAnyFile(path.join(binnedFolder, top))) {
+      throw new UsageError(
+        `--binned_s3_logs_folder_path ${binnedFolder} holds binned files but no journal of binned days (.binned_days), ` +
+          "so it was not made by this tool and its days are unknown; bin into a new, empty folder",
+      );
+    }
+  }
+  writeJournal(binnedFolder, []);
+  return [];
+}
+
+function holdsAnyFile(folder: string): boolean {
+  let dir: fs.Dir;
+  try {
+    dir = fs.opendirSync(folder);
+  } catch {
+    return false;
+  }
+  try {
+    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+      if (!entry.isDirectory()) return true;
+      if (holdsAnyFile(path.join(folder, entry.name))) return true;
+    }
+    return false;
+  } finally {
+    dir.closeSync();
+  }
+}
+
+/** Finishes what a killed run left: deletes a committed batch's undo log, or undoes an uncommitted batch. */
+function recoverInterruptedBatch(binnedFolder: string, journal: readonly BinnedDay[]): boolean {
+  const file = undoLogPath(binnedFolder);
+  if (!fs.existsSync(file)) return false;
+  const log = readUndoLog(file);
+  const committed = new Set(journal.map((d) => d.day));
+  const isCommitted = log.days !== null && log.days.length > 0 && log.days.every((day) => committed.has(day));
+  if (!isCommitted) applyUndoLog(binnedFolder, file, log);
+  fs.rmSync(file, { force: true });
+  return !isCommitted && log.records.length > 0;
+}
+
+async function binBatch(batch: Batch, run: RunState): Promise<void> {
+  const { summary, progress } = run;
+  const days = batch.days.map((d) => d.day);
+  const tie = new TieOrder(run.journal, days);
+  const undo = new UndoLogWriter(run.binnedFolder, days);
+  let committed = false;
+  try {
+    const stats: DayStats[] = [];
+    for (let pass = 0; pass < batch.passes; pass++) {
+      const passBytes = batch.bytes / batch.passes;
+      const store = new RowStore(passBytes);
+      const passStart = progress.bytesDone;
+      let readBefore = 0;
+      for (let i = 0; i < batch.days.length; i++) {
+        const day = batch.days[i];
+        const parser = new ReducedRowParser(store, {
+          day: i,
+          partition: pass,
+          partitions: batch.passes,
+          onReject:
+            pass === 0
+              ? (line, reason, buf, start, end) =>
+                  run.errorLog.record({ file: day.day, line, reason, text: errorTextOf(buf, start, end) })
+              : undefined,
+        });
+        const bytes = await readReducedDay(
+          path.join(run.reducedFolder, day.day),
+          parser,
+          run.readBuffer,
+          (read) =>
+            report(run, passStart + ((readBefore + read) / Math.max(1, batch.bytes)) * (passBytes / 2)),
+          run.signal,
+        );
+        readBefore += bytes;
+        summary.bytesRead += bytes;
+        if (pass === 0) {
+          stats.push(parser.stats);
+          REJECT_REASONS.forEach((reason, r) => {
+            summary.rowsRejected[reason] += parser.rejected[r];
+          });
+        }
+      }
+      summary.rowsBinned += store.rows;
+      const rows = store.arrangeByObject(BINNED_HEADER_BYTES);
+      const written = await writeObjectFiles(
+        {
+          binnedFolder: run.binnedFolder,
+          store,
+          rows,
+          undo,
+          tie,
+          knownFolders: run.knownFolders,
+          scratch: run.scratch,
+          out: run.out,
+        },
+        (done, total) =>
+          report(run, passStart + passBytes / 2 + (total > 0 ? (done / total) * (passBytes / 2) : 0)),
+        run.signal,
+      );
+      summary.objectsWritten += written.written;
+      summary.objectsCreated += written.created;
+      progress.bytesDone = passStart + passBytes;
+    }
+    undo.close();
+    const journal = [
+      ...run.journal,
+      ...batch.days.map((d, i) => ({
+        day: d.day,
+        rows: stats[i].rows,
+        first: stats[i].first,
+        last: stats[i].last,
+      })),
+    ];
+    writeJournal(run.binnedFolder, journal);
+    committed = true;
+    run.journal = journal;
+    fs.rmSync(undoLogPath(run.binnedFolder), { force: true });
+  } catch (error) {
+    undo.close();
+    if (!committed) rollBack(run, error);
+    throw error;
+  }
+  summary.ambiguousTies += tie.ambiguous;
+  summary.daysBinned += batch.days.length;
+  summary.batches++;
+  summary.passes += batch.passes;
+  progress.daysDone += batch.days.length;
+  report(run, progress.bytesDone);
+}
+
+/** Undoes the batch that failed or was aborted; if even that fails, the next run undoes it. */
+function rollBack(run: RunState, cause: unknown): void {
+  try {
+    recoverInterruptedBatch(run.binnedFolder, run.journal);
+  } catch (error) {
+    throw new RunError(
+      `binning failed (${(cause as Error).message}) and undoing its batch failed too (${(error as Error).message}); ` +
+        "the next run undoes it",
+      { cause },
+    );
+  }
+}
+
+function report(run: RunState, bytesDone: number): void {
+  run.progress.bytesDone = bytesDone;
+  run.onProgress?.({ ...run.progress });
+}

@@ -1,0 +1,204 @@
+import { assetKeyEnd, BLOB_KEY_LENGTH, ZARR_KEY_LENGTH } from "../dandi/object-key.js";
+import { isRemoteIp } from "../s3log/ip-address.js";
+import { copyBytes, viewOf } from "./copy-bytes.js";
+import { REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
+import type { RowStore } from "./row-store.js";
+import { TIMESTAMP_LENGTH, timestampAt } from "./timestamp.js";
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const SPACE = 0x20;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const MAX_BYTES_SENT_DIGITS = 15;
+/** Where a blob key's uuid starts (`blobs/aaa/bbb/`), and a Zarr key's (`zarr/`). */
+const BLOB_UUID_OFFSET = 14;
+const ZARR_UUID_OFFSET = 5;
+
+const HEADER = Buffer.from("timestamp\tip_address\tobject_key\tbytes_sent");
+
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (const c of "0123456789abcdef") HEX_VALUE[c.charCodeAt(0)] = Number.parseInt(c, 16);
+
+/** What a day's valid rows span, over all partitions: the journal keeps it to order ties exactly. */
+export interface DayStats {
+  rows: number;
+  /** Smallest and largest timestamp (YYYYMMDDHHMMSS), or -1 for a day without rows. */
+  first: number;
+  last: number;
+}
+
+export interface ReducedRowParserOptions {
+  /** Index of the day in its batch, stored with each row. */
+  day: number;
+  /** Only rows of objects in `partition` of `partitions` are stored (a day too big for one pass). */
+  partition?: number;
+  partitions?: number;
+  /** A line that is not a valid row: its 1-based number, the reason and its bytes `buf[start, end)`. */
+  onReject?: (line: number, reason: RejectReason, buf: Buffer, start: number, end: number) => void;
+}
+
+/**
+ * Parses the rows of one reduced day file (`timestamp ip_address object_key bytes_sent`) into a
+ * RowStore, checking every field again: the file may have been edited by hand, and its key becomes
+ * a path. Free of I/O: `parse` takes whatever bytes were read and says how far it got, `finish`
+ * takes a last line without a newline.
+ */
+export class ReducedRowParser {
+  line = 0;
+  readonly stats: DayStats = { rows: 0, first: -1, last: -1 };
+  readonly rejected = new Float64Array(REJECT_REASONS.length);
+  private readonly day: number;
+  private readonly partition: number;
+  private readonly partitions: number;
+
+  constructor(
+    private readonly store: RowStore,
+    private readonly options: ReducedRowParserOptions,
+  ) {
+    this.day = options.day;
+    this.partition = options.partition ?? 0;
+    this.partitions = options.partitions ?? 1;
+  }
+
+  /** Parses the complete lines in `buf[start, end)`; returns where the first incomplete line starts. */
+  parse(buf: Buffer, start: number, end: number): number {
+    const lastNewline = buf.lastIndexOf(NEWLINE, end - 1);
+    if (lastNewline < start) return start;
+    const stats = this.stats;
+    const view = viewOf(buf);
+    this.store.reserveFor(lastNewline + 1 - start);
+    let s = start;
+    // The hot loop: every line up to lastNewline is complete, so the scans below stop at a newline
+    // at the latest; fields are checked and copied byte by byte, with no string but the key.
+    while (s <= lastNewline) {
+      this.line++;
+      const timestamp = timestampAt(buf, s);
+      if (timestamp >= 0 && buf[s + TIMESTAMP_LENGTH] === TAB) {
+        const ipStart = s + TIMESTAMP_LENGTH + 1;
+        let p = ipStart;
+        while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+        const ipEnd = p;
+        if (buf[p] === TAB && isRemoteIp(buf, ipStart, ipEnd)) {
+          const keyStart = ++p;
+          // Checked keys have one of two lengths: look for the tab there before scanning for it.
+          if (buf[keyStart + BLOB_KEY_LENGTH] === TAB) p = keyStart + BLOB_KEY_LENGTH;
+          else if (buf[keyStart + ZARR_KEY_LENGTH] === TAB) p = keyStart + ZARR_KEY_LENGTH;
+          else while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+          const keyEnd = buf[p] === TAB ? assetKeyEnd(buf, keyStart, p) : -1;
+          if (keyEnd !== -1) {
+            const bytesStart = ++p;
+            while (buf[p] >= DIGIT_0 && buf[p] <= DIGIT_9) p++;
+            const bytesEnd = p;
+            if (buf[p] === CR) p++;
+            if (
+              buf[p] === NEWLINE &&
+              bytesEnd > bytesStart &&
+              bytesEnd - bytesStart <= MAX_BYTES_SENT_DIGITS
+            ) {
+              stats.rows++;
+              if (stats.first === -1 || timestamp < stats.first) stats.first = timestamp;
+              if (timestamp > stats.last) stats.last = timestamp;
+              if (
+                this.partitions === 1 ||
+                partitionOf(buf, keyStart, keyEnd, this.partitions) === this.partition
+              ) {
+                this.keep(buf, view, s, timestamp, ipStart, ipEnd, keyStart, keyEnd, bytesStart, bytesEnd);
+              }
+              s = p + 1;
+              continue;
+            }
+          }
+        }
+      }
+      s = this.rejectLine(buf, s) + 1;
+    }
+    return lastNewline + 1;
+  }
+
+  /** Parses a last line that has no newline: `buf` must have one spare byte after `end`. */
+  finish(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return;
+    buf[end] = NEWLINE;
+    this.parse(buf, start, end + 1);
+  }
+
+  /** Counts a line longer than any read buffer, whose start is `buf[start, end)`. */
+  skipLongLine(buf: Buffer, start: number, end: number): void {
+    this.line++;
+    this.reject("line_too_long", buf, start, end);
+  }
+
+  private keep(
+    buf: Buffer,
+    view: DataView,
+    timestampStart: number,
+    timestamp: number,
+    ipStart: number,
+    ipEnd: number,
+    keyStart: number,
+    keyEnd: number,
+    bytesStart: number,
+    bytesEnd: number,
+  ): void {
+    const store = this.store;
+    const object = store.objectIdAt(buf, view, keyStart, keyEnd);
+    const arena = store.arenaView;
+    let o = copyBytes(view, timestampStart, timestampStart + TIMESTAMP_LENGTH, arena, store.arenaLength);
+    arena.setUint8(o++, TAB);
+    o = copyBytes(view, bytesStart, bytesEnd, arena, o);
+    arena.setUint8(o++, TAB);
+    o = copyBytes(view, ipStart, ipEnd, arena, o);
+    arena.setUint8(o++, NEWLINE);
+    store.commitRow(timestamp, object, this.day, o);
+  }
+
+  /** The slow path: finds the line's end, and the reason when it is neither blank nor the header. */
+  private rejectLine(buf: Buffer, start: number): number {
+    const newline = buf.indexOf(NEWLINE, start);
+    let end = newline;
+    if (end > start && buf[end - 1] === CR) end--;
+    if (isBlank(buf, start, end)) return newline;
+    if (
+      this.line === 1 &&
+      end - start === HEADER.length &&
+      buf.compare(HEADER, 0, HEADER.length, start, end) === 0
+    )
+      return newline;
+    this.reject(reasonOf(buf, start, end, this.line), buf, start, end);
+    return newline;
+  }
+
+  private reject(reason: RejectReason, buf: Buffer, start: number, end: number): void {
+    this.rejected[REJECT_REASONS.indexOf(reason)]++;
+    this.options.onReject?.(this.line, reason, buf, start, end);
+  }
+}
+
+/** Why `buf[start, end)` is not a valid row. */
+function reasonOf(buf: Buffer, start: number, end: number, line: number): RejectReason {
+  const tabs: number[] = [];
+  for (let i = start; i < end; i++) if (buf[i] === TAB) tabs.push(i);
+  const first = buf[start];
+  if (line === 1 && !(first >= DIGIT_0 && first <= DIGIT_9)) return "bad_header";
+  if (tabs.length < 3) return "too_few_columns";
+  if (tabs.length > 3) return "too_many_columns";
+  if (tabs[0] - start !== TIMESTAMP_LENGTH || timestampAt(buf, start) < 0) return "bad_timestamp";
+  if (!isRemoteIp(buf, tabs[0] + 1, tabs[1])) return "bad_ip_address";
+  if (assetKeyEnd(buf, tabs[1] + 1, tabs[2]) === -1) return "not_asset_key";
+  return "bad_bytes_sent";
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== SPACE && buf[i] !== TAB && buf[i] !== CR) return false;
+  return true;
+}
+
+/** Spreads objects over passes by the first six hex digits of their uuid, which are random. */
+export function partitionOf(buf: Uint8Array, keyStart: number, keyEnd: number, partitions: number): number {
+  const uuid = keyStart + (keyEnd - keyStart === ZARR_KEY_LENGTH ? ZARR_UUID_OFFSET : BLOB_UUID_OFFSET);
+  let value = 0;
+  for (let i = uuid; i < uuid + 6; i++) value = value * 16 + HEX_VALUE[buf[i]];
+  return value % partitions;
+}

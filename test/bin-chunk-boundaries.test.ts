@@ -1,0 +1,55 @@
+import "./helpers.ts";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import { generateReducedDays } from "../src/bin/generate-reduced-days.ts";
+import { readReducedDay } from "../src/bin/read-reduced-day.ts";
+import { ReducedRowParser } from "../src/bin/reduced-row-parser.ts";
+import { RowStore } from "../src/bin/row-store.ts";
+import { tempFolder } from "./helpers.ts";
+
+const BLOB = "blobs/11e/c89/11ec8933-1456-4942-922b-94e5878bb991";
+
+async function parseWith(file: string, bufferBytes: number) {
+  const store = new RowStore(1024);
+  const errors: string[] = [];
+  const parser = new ReducedRowParser(store, {
+    day: 0,
+    onReject: (line, reason) => errors.push(`${line}:${reason}`),
+  });
+  await readReducedDay(file, parser, Buffer.alloc(bufferBytes), () => {}, undefined);
+  return {
+    rows: store.arena.subarray(0, store.arenaLength).toString("latin1"),
+    timestamps: Array.from(store.timestamp.subarray(0, store.rows)),
+    objects: Array.from(store.object.subarray(0, store.rows), (id) => store.keys[id]),
+    errors,
+    stats: parser.stats,
+  };
+}
+
+test("where the read buffer splits lines never matters", async () => {
+  const root = tempFolder("bin-chunks");
+  const [day] = generateReducedDays(root, { seed: 9, rowsPerDay: 400, blobCount: 20, zarrCount: 3 });
+  const file = path.join(root, day);
+  // Damage real files carry: CRLF, blank lines, bad rows, and a last line without a newline.
+  const text = fs.readFileSync(file, "latin1").split("\n");
+  text.splice(5, 0, "", `2024-01-01T00:00:01\t192.0.2.1\t${BLOB}\t12\r`, "not a row");
+  fs.writeFileSync(file, text.join("\n").replace(/\n$/, ""), "latin1");
+  const whole = await parseWith(file, 1 << 20);
+  assert.equal(whole.timestamps.length, 401);
+  assert.deepEqual(whole.errors, ["8:too_few_columns"]);
+  for (const size of [150, 151, 193, 256, 1000, 4096]) {
+    assert.deepEqual(await parseWith(file, size), whole, `read buffer of ${size} bytes`);
+  }
+});
+
+test("a line longer than the read buffer is reported and skipped", async () => {
+  const root = tempFolder("bin-long-line");
+  const file = path.join(root, "01.tsv");
+  const good = `2024-01-01T00:00:01\t192.0.2.1\t${BLOB}\t12`;
+  fs.writeFileSync(file, `${good}\n${"x".repeat(5000)}\n${good}\n`);
+  const result = await parseWith(file, 512);
+  assert.deepEqual(result.errors, ["2:line_too_long"]);
+  assert.equal(result.timestamps.length, 2);
+});
