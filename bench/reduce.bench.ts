@@ -4,8 +4,9 @@ import { generateRawLogs } from "../src/generate/raw-logs.ts";
 import { best, CACHE, cli, mb, ratio, type Timing, tempFolder, timeCommand } from "./common.ts";
 
 /**
- * Reduce against the plain mawk one-liner a user would otherwise reach for, on the same files:
- * one 200 MB day (one worker, and peak memory), and an eight-day folder (one and two workers).
+ * Reduce against the plain mawk one-liner a user would otherwise reach for, on the same files, both
+ * writing their output to a file: a 200 MB day and a 1 GB day (one worker, and peak memory; real busy
+ * days are 1 to 4 GB), and a four-day folder of 250 MB days (one and two workers).
  */
 const MAWK_PROGRAM = '$8=="REST.GET.OBJECT" && ($9 ~ /^blobs\\// || $9 ~ /^zarr\\//) {print $3, $5, $9, $12}';
 const RUNS = 3;
@@ -36,7 +37,10 @@ function sizeOf(files: string[]): number {
 }
 
 function mawk(files: string[]): Promise<Timing> {
-  return best(RUNS, () => timeCommand("mawk", [MAWK_PROGRAM, ...files], { stdout: "/dev/null" }));
+  const output = path.join(tempFolder("mawk"), "out.txt");
+  return best(RUNS, () => timeCommand("mawk", [MAWK_PROGRAM, ...files], { stdout: output })).finally(() =>
+    fs.rmSync(path.dirname(output), { recursive: true, force: true }),
+  );
 }
 
 function reduce(rawFolder: string, workers: number): Promise<Timing> {
@@ -71,33 +75,58 @@ function row(label: string, bytes: number, timing: Timing, versus?: Timing, vers
   return `${label.padEnd(34)} ${timing.seconds.toFixed(2).padStart(6)} s  ${speed.padStart(9)}${against}${memory}`;
 }
 
+async function compareDay(folder: string): Promise<{ ours: Timing; mawk: Timing }> {
+  const files = logFiles(folder);
+  const bytes = sizeOf(files);
+  const mawkTiming = await mawk(files);
+  const ours = await reduce(folder, 1);
+  console.log(`one day file of ${mb(bytes)}:`);
+  console.log(row("mawk one-liner", bytes, mawkTiming));
+  console.log(row("dandi-s3-log-parser reduce, 1 worker", bytes, ours, mawkTiming));
+  return { ours, mawk: mawkTiming };
+}
+
 export async function run(): Promise<void> {
-  const oneDay = ensureLogs("reduce-one-day-200MB", 1, 200_000_000);
-  const eightDays = ensureLogs("reduce-eight-days-400MB", 8, 50_000_000);
+  const smallDay = ensureLogs("reduce-one-day-200MB", 1, 200_000_000);
+  // Real days of the archive run from 1 to 4 GB: a 1 GB day, and four of them for the workers.
+  const fourDays = ensureLogs("reduce-four-days-4GB", 4, 1_000_000_000);
+  const bigDay = path.join(CACHE, "reduce-one-day-1GB");
+  if (!fs.existsSync(bigDay)) {
+    const first = logFiles(fourDays)[0];
+    fs.mkdirSync(path.join(bigDay, path.relative(fourDays, path.dirname(first))), { recursive: true });
+    fs.linkSync(first, path.join(bigDay, path.relative(fourDays, first)));
+  }
+  console.log(
+    `best of ${RUNS}, whole commands (start-up included), page cache warm, output written to a file\n`,
+  );
 
-  const dayFiles = logFiles(oneDay);
-  const dayBytes = sizeOf(dayFiles);
-  const mawkDay = await mawk(dayFiles);
-  const oursDay = await reduce(oneDay, 1);
-  console.log(`one day file of ${mb(dayBytes)} (best of ${RUNS}, whole commands, page cache warm):`);
-  console.log(row("mawk one-liner", dayBytes, mawkDay));
-  console.log(row("dandi-s3-log-parser reduce, 1 worker", dayBytes, oursDay, mawkDay));
+  const small = await compareDay(smallDay);
+  console.log();
+  const big = await compareDay(bigDay);
 
-  const folderFiles = logFiles(eightDays);
+  const folderFiles = logFiles(fourDays);
   const folderBytes = sizeOf(folderFiles);
   const mawkFolder = await mawk(folderFiles);
-  const oursOne = await reduce(eightDays, 1);
-  const oursTwo = await reduce(eightDays, 2);
-  console.log(`\neight day files, ${mb(folderBytes)} in all:`);
+  const oursOne = await reduce(fourDays, 1);
+  const oursTwo = await reduce(fourDays, 2);
+  console.log(`\nfour day files, ${mb(folderBytes)} in all:`);
   console.log(row("mawk one-liner", folderBytes, mawkFolder));
   console.log(row("reduce, 1 worker", folderBytes, oursOne, mawkFolder));
   console.log(row("reduce, 2 workers", folderBytes, oursTwo, mawkFolder));
+
+  console.log("\nsummary");
+  console.log(`  reduce, 1 worker vs mawk, 200 MB day:  ${ratio(small.mawk.seconds / small.ours.seconds)}`);
   console.log(
-    `\nreduce, 1 worker vs mawk (200 MB day): ${ratio(mawkDay.seconds / oursDay.seconds)}   (target >= 1.0x, aim 1.5x)`,
+    `  reduce, 1 worker vs mawk, 1 GB day:    ${ratio(big.mawk.seconds / big.ours.seconds)}   (target >= 1.0x, aim 1.5x)`,
   );
   console.log(
-    `reduce, 2 workers vs 1 worker (8 days): ${ratio(oursOne.seconds / oursTwo.seconds)}   (target >= 1.7x)`,
+    `  reduce, 2 workers vs 1 worker, 4 days: ${ratio(oursOne.seconds / oursTwo.seconds)}   (target >= 1.7x)`,
   );
-  if (oursDay.peakBytes !== null)
-    console.log(`reduce peak memory on the 200 MB day: ${mb(oursDay.peakBytes)}   (target < 150 MB)`);
+  for (const [label, timing] of [
+    ["200 MB", small.ours],
+    ["1 GB", big.ours],
+  ] as const) {
+    if (timing.peakBytes !== null)
+      console.log(`  reduce peak memory, ${label} day: ${mb(timing.peakBytes)}   (target < 150 MB)`);
+  }
 }

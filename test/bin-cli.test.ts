@@ -128,9 +128,9 @@ test("--file_processing_limit is --file_limit: one day per run, then the rest", 
   const args = ["--reduced_s3_logs_folder_path", REDUCED, "--binned_s3_logs_folder_path", out, "--quiet"];
   const first = bin([...args, "--file_processing_limit", "1"], 1);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /1 days binned, 0 already binned, 1 left for later runs/);
+  assert.match(first.stdout, /1 day binned, 0 already binned, 1 left for later runs/);
   const second = bin(args, 1);
-  assert.match(second.stdout, /1 days binned, 1 already binned/);
+  assert.match(second.stdout, /1 day binned, 1 already binned/);
   assert.match(second.stdout, /rows binned\s+0/);
   const third = bin(args, 1);
   assert.match(third.stdout, /0 days binned, 2 already binned/);

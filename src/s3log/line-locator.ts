@@ -67,6 +67,8 @@ export class LineLocator {
   private expected: Uint8Array = new Uint8Array(0);
   private nextSpaceAt = -1;
   private nextQuoteAt = -1;
+  private nextBracketAt = -1;
+  private lineStart = 0;
   private lineEnd = 0;
   private cursor = 0;
 
@@ -82,6 +84,7 @@ export class LineLocator {
     this.buf = buf;
     this.nextSpaceAt = -1;
     this.nextQuoteAt = -1;
+    this.nextBracketAt = -1;
   }
 
   private nextSpace(from: number): number {
@@ -98,6 +101,13 @@ export class LineLocator {
     return this.nextQuoteAt;
   }
 
+  private nextBracket(from: number): number {
+    if (from <= this.nextBracketAt) return this.nextBracketAt;
+    const at = this.buf.indexOf(OPEN_BRACKET, from);
+    this.nextBracketAt = at === -1 ? this.buf.length : at;
+    return this.nextBracketAt;
+  }
+
   private set(field: number, start: number, end: number): void {
     this.starts[field] = start;
     this.ends[field] = end;
@@ -109,19 +119,15 @@ export class LineLocator {
    */
   locateHead(start: number, end: number): number {
     const buf = this.buf;
+    this.lineStart = start;
     this.lineEnd = end;
     this.fieldCount = 0;
-    let p = start;
-    let sp = this.nextSpace(p);
-    if (sp >= end) return M_TRUNCATED;
-    this.set(F_BUCKET_OWNER, p, sp);
-    p = sp + 1;
-    sp = this.nextSpace(p);
-    if (sp >= end) return M_TRUNCATED;
-    this.set(F_BUCKET, p, sp);
-    p = sp + 1;
+    // Owner and bucket hold neither spaces nor brackets: one search for the time's bracket skips
+    // both (they are located only when a caller asks for every field).
+    let p = this.nextBracket(start);
+    if (p >= end) return M_TRUNCATED;
+    if (p === start || buf[p - 1] !== SPACE) return M_BAD_TIMESTAMP;
 
-    if (buf[p] !== OPEN_BRACKET) return p >= end ? M_TRUNCATED : M_BAD_TIMESTAMP;
     // The time holds one space of its own; AWS writes it at a fixed width, so try that first.
     if (
       p + TIME_FIELD_WIDTH < end &&
@@ -141,13 +147,14 @@ export class LineLocator {
       p = close + 2;
     }
 
-    sp = this.nextSpace(p);
+    const sp = this.nextSpace(p);
     if (sp >= end) return M_TRUNCATED;
     this.set(F_REMOTE_IP, p, sp);
     p = sp + 1;
 
-    // Fast path: requester, request ID and operation are one token each.
-    const requesterEnd = this.nextSpace(p);
+    // Fast path: requester, request ID and operation are one token each; the requester is `-` on
+    // most lines of a public bucket, which saves a search.
+    const requesterEnd = buf[p] === DASH && buf[p + 1] === SPACE ? p + 1 : this.nextSpace(p);
     const requestIdEnd = requesterEnd < end ? this.nextSpace(requesterEnd + 1) : end;
     const operationEnd = requestIdEnd < end ? this.nextSpace(requestIdEnd + 1) : end;
     if (operationEnd >= end) return M_TRUNCATED;
@@ -296,8 +303,19 @@ export class LineLocator {
     return versionEnd + 1 < end ? LOCATED : M_TRUNCATED;
   }
 
+  /** Owner and bucket, before the time's bracket; only the full parse needs them. */
+  private locateOwnerAndBucket(): void {
+    const start = this.lineStart;
+    const beforeTime = this.starts[F_TIME] - 2;
+    let ownerEnd = start;
+    while (ownerEnd < beforeTime && this.buf[ownerEnd] !== SPACE) ownerEnd++;
+    this.set(F_BUCKET_OWNER, start, ownerEnd);
+    this.set(F_BUCKET, Math.min(ownerEnd + 1, beforeTime), beforeTime);
+  }
+
   private locateQuotedTail(refererStart: number, end: number): number {
     const buf = this.buf;
+    this.locateOwnerAndBucket();
     if (buf[refererStart] !== QUOTE) return M_TRUNCATED;
     const lastQuote = buf.lastIndexOf(QUOTE, end - 1);
     if (lastQuote <= refererStart) return M_TRUNCATED;
