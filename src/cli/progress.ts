@@ -61,3 +61,18 @@ export function createProgress(label: string, unit: "bytes" | "items", quiet = f
     stop() {},
   };
 }
+
+/** Runs `work` with a progress display that `work` feeds through `update`, stopped however it ends. */
+export async function withProgress<T>(
+  label: string,
+  unit: "bytes" | "items",
+  quiet: boolean | undefined,
+  work: (update: (done: number, total: number) => void) => Promise<T>,
+): Promise<T> {
+  const display = createProgress(label, unit, quiet);
+  try {
+    return await work((done, total) => display.update(done, total));
+  } finally {
+    display.stop();
+  }
+}

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isProcessAlive } from "./process-alive.js";
 
 /**
  * Outputs appear whole or not at all: they are written to a temporary name beside their final path
@@ -44,16 +45,6 @@ export function writeFileAtomic(finalPath: string, data: string | Uint8Array): v
 
 export function isTempFile(name: string): boolean {
   return TEMP_NAME.test(name);
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Removes temporary files left in `folder` (recursively) by runs that are no longer alive. */

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { isProcessAlive } from "./process-alive.js";
 
 /** Another live run holds the folder. Exit code 75 (EX_TEMPFAIL): try again later. */
 export class LockedError extends Error {
@@ -11,15 +12,6 @@ interface LockOwner {
   pid: number;
   host: string;
   since: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function readOwner(lockPath: string): LockOwner | null {
@@ -56,7 +48,7 @@ export function acquireRunLock(lockPath: string): () => void {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
       const owner = readOwner(lockPath);
-      const stale = owner !== null && owner.host === mine.host && !isAlive(owner.pid);
+      const stale = owner !== null && owner.host === mine.host && !isProcessAlive(owner.pid);
       if (!stale) {
         const who =
           owner === null ? "another run" : `run ${owner.pid} on ${owner.host}, started ${owner.since},`;

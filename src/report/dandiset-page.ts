@@ -5,16 +5,14 @@ import {
   bytesCell,
   countCell,
   dateRange,
-  groupRegions,
   labelSvg,
   type PageContext,
-  REGION_GROUP_COLUMNS,
-  regionGroupRows,
   renderFooter,
   requestNote,
   shareCell,
   shortLabels,
 } from "./page-parts.js";
+import { renderRegionSection } from "./region-section.js";
 import { renderSvg } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
@@ -89,31 +87,14 @@ export async function renderDandisetPage(
     );
   }
 
-  sections.push('<h2 id="regions">Where the downloads went</h2>');
-  if (dandiset.byRegion.length > 0) {
-    const top = dandiset.byRegion.slice(0, LIMITS.regionBars);
-    sections.push(
-      renderFigure(
-        await chart(
-          barChart(
-            "Bytes sent by region",
-            top.map((row) => ({ label: row.key, bytes: row.bytes })),
-          ),
-          "Bytes sent by region",
-        ),
-        top.length < dandiset.byRegion.length
-          ? `The ${top.length} regions that received most, of ${formatCount(dandiset.byRegion.length)}.`
-          : "Every region that downloaded from this Dandiset.",
-      ),
-      renderTable(
-        "By country, cloud provider or other network",
-        REGION_GROUP_COLUMNS,
-        regionGroupRows(groupRegions(dandiset.byRegion), dandiset.bytes),
-      ),
-    );
-  } else {
-    sections.push('<p class="note">No regions recorded.</p>');
-  }
+  sections.push(
+    ...(await renderRegionSection(dandiset.byRegion, dandiset.bytes, {
+      title: "Bytes sent by region",
+      topCount: LIMITS.regionBars,
+      everyRegionNote: "Every region that downloaded from this Dandiset.",
+      chart,
+    })),
+  );
 
   sections.push('<h2 id="assets">Top assets</h2>');
   if (dandiset.byAsset.length > 0) {

@@ -5,14 +5,12 @@ import {
   bytesCell,
   countCell,
   dateRange,
-  groupRegions,
   labelSvg,
   type PageContext,
-  REGION_GROUP_COLUMNS,
-  regionGroupRows,
   renderFooter,
   shareCell,
 } from "./page-parts.js";
+import { renderRegionSection } from "./region-section.js";
 import { renderSvg } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
@@ -93,29 +91,14 @@ export async function renderIndexPage(
     sections.push('<p class="note">No downloads recorded.</p>');
   }
 
-  sections.push('<h2 id="regions">Where the downloads went</h2>');
-  if (archive.byRegion.length > 0) {
-    const top = archive.byRegion.slice(0, TOP_REGIONS);
-    sections.push(
-      renderFigure(
-        await chart(
-          barChart(
-            "Bytes sent by region, all Dandisets",
-            top.map((row) => ({ label: row.key, bytes: row.bytes })),
-          ),
-          "Bytes sent by region, all Dandisets",
-        ),
-        top.length < archive.byRegion.length
-          ? `The ${top.length} regions that received most, of ${formatCount(archive.byRegion.length)}.`
-          : "Every region that downloaded from the archive.",
-      ),
-      renderTable(
-        "By country, cloud provider or other network",
-        REGION_GROUP_COLUMNS,
-        regionGroupRows(groupRegions(archive.byRegion), archive.bytes),
-      ),
-    );
-  }
+  sections.push(
+    ...(await renderRegionSection(archive.byRegion, archive.bytes, {
+      title: "Bytes sent by region, all Dandisets",
+      topCount: TOP_REGIONS,
+      everyRegionNote: "Every region that downloaded from the archive.",
+      chart,
+    })),
+  );
 
   sections.push('<h2 id="dandisets">Dandisets</h2>');
   if (ranked.length > 0) {

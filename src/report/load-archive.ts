@@ -1,6 +1,6 @@
 import * as path from "node:path";
+import { regionCounts } from "./load-dandiset.js";
 import { numberField, readJsonObject, readTable, stringField } from "./read-table.js";
-import { countryOf } from "./regions.js";
 import { type ArchiveUsage, type DandisetUsage, joinRequests, toMap, type UsageRow } from "./usage.js";
 
 /**
@@ -49,20 +49,13 @@ export class ArchiveAccumulator {
           toMap(readTable(file("archive_requests_by_region.tsv"), "region", "requests")),
         )
       : sortedRows(this.byRegion, (a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
-    const regions = new Set<string>();
-    const countries = new Set<string>();
-    for (const row of byRegion) {
-      if (row.key === "unknown") continue;
-      regions.add(row.key);
-      const country = countryOf(row.key);
-      if (country !== null) countries.add(country);
-    }
+    const counted = regionCounts(byRegion);
     return {
       bytes: numberField(totals, "bytes_sent") ?? this.bytes,
       requests: numberField(totals, "requests") ?? this.requests,
       dandisets: numberField(totals, "dandisets") ?? this.dandisets,
-      uniqueRegions: numberField(totals, "unique_regions") ?? regions.size,
-      uniqueCountries: numberField(totals, "unique_countries") ?? countries.size,
+      uniqueRegions: numberField(totals, "unique_regions") ?? counted.regions,
+      uniqueCountries: numberField(totals, "unique_countries") ?? counted.countries,
       firstDate: stringField(totals, "first_date") ?? this.firstDate,
       lastDate: stringField(totals, "last_date") ?? this.lastDate,
       byDay,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isProcessAlive } from "../io/process-alive.js";
 
 /**
  * A report appears whole or not at all: it is built in a staging folder beside its final place (same
@@ -27,16 +28,6 @@ function sideFoldersOf(finalFolder: string): { name: string; kind: string; pid: 
     if (match !== null) found.push({ name: path.join(parent, name), kind: match[1], pid: Number(match[2]) });
   }
   return found;
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Cleans up after killed runs, then creates a fresh staging folder for `finalFolder`. */

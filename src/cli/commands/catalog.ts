@@ -1,9 +1,8 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import type { FetchedCatalog } from "../../dandi/fetch-catalog.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { commaList, positiveInteger } from "../options.js";
-import { createProgress } from "../progress.js";
+import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 
 interface CatalogFlags {
@@ -41,21 +40,17 @@ export function configureCatalogCommand(command: Command): Command {
         const { writeCatalog } = await import("../../dandi/catalog.js");
         const { fetchCatalog } = await import("../../dandi/fetch-catalog.js");
         const started = Date.now();
-        const progress = createProgress("catalog (Dandisets)", "items", flags.quiet);
-        let fetched: FetchedCatalog;
-        try {
-          fetched = await fetchCatalog({
+        const fetched = await withProgress("catalog (Dandisets)", "items", flags.quiet, (update) =>
+          fetchCatalog({
             apiUrl: flags.api_url,
             restrictTo: flags.restrict_to_dandisets,
             excluded: flags.excluded_dandisets,
             limit: flags.dandiset_limit,
             signal,
-            onProgress: (p) => progress.update(p.dandisetsDone, p.dandisetsTotal),
+            onProgress: (p) => update(p.dandisetsDone, p.dandisetsTotal),
             onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-          });
-        } finally {
-          progress.stop();
-        }
+          }),
+        );
         writeCatalog(path.resolve(flags.output), fetched.catalog);
         const versions = fetched.catalog.dandisets.reduce((sum, d) => sum + d.versions.length, 0);
         const assets = fetched.catalog.dandisets.reduce(

@@ -3,7 +3,7 @@ import type { ReduceSummary } from "../../reduce/reduce-all.js";
 import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
-import { createProgress } from "../progress.js";
+import { withProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
 interface ReduceFlags {
@@ -53,10 +53,8 @@ export function configureReduceCommand(command: Command): Command {
     .action((flags: ReduceFlags) =>
       runCommand(async (signal) => {
         const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
-        const progress = createProgress("reduce", "bytes", flags.quiet);
-        let summary: ReduceSummary;
-        try {
-          summary = await reduceAllDandiRawS3Logs({
+        const summary = await withProgress("reduce", "bytes", flags.quiet, (update) =>
+          reduceAllDandiRawS3Logs({
             rawFolder: flags.raw_s3_logs_folder_path,
             reducedFolder: flags.reduced_s3_logs_folder_path,
             workers: flags.maximum_number_of_workers,
@@ -65,11 +63,9 @@ export function configureReduceCommand(command: Command): Command {
             excludedIps: flags.excluded_ips,
             operation: flags.operation_type,
             signal,
-            onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal),
-          });
-        } finally {
-          progress.stop();
-        }
+            onProgress: (p) => update(p.bytesDone, p.bytesTotal),
+          }),
+        );
         process.stdout.write(`${describeReduceSummary(summary)}\n`);
         return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
       }),

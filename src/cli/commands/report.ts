@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
-import { createProgress } from "../progress.js";
+import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 
 interface ReportFlags {
@@ -31,18 +31,14 @@ export function configureReportCommand(command: Command): Command {
       runCommand(async (signal) => {
         // Loaded here: the chart renderer takes a third of a second to load, which other commands need not pay.
         const { buildReport } = await import("../../report/build-report.js");
-        const progress = createProgress("report", "items", flags.quiet);
-        let summary: ReportSummary;
-        try {
-          summary = await buildReport({
+        const summary = await withProgress("report", "items", flags.quiet, (update) =>
+          buildReport({
             mappedFolder: flags.mapped_s3_logs_folder_path,
             outputFolder: flags.output_folder,
             signal,
-            onProgress: (p) => progress.update(p.done, p.total),
-          });
-        } finally {
-          progress.stop();
-        }
+            onProgress: (p) => update(p.done, p.total),
+          }),
+        );
         process.stdout.write(`${describeReportSummary(summary)}\n`);
         return EXIT_OK;
       }),
