@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
 import type { LineError } from "../src/io/error-log.ts";
+import { isRemoteIp } from "../src/s3log/ip-address.ts";
 import { readTree, tempFolder } from "./helpers.ts";
 
 const GOOD_BLOB = "blobs/11e/c89/11ec8933-1456-4942-922b-94e5878bb991";
@@ -100,4 +101,49 @@ test("a first line that is neither the header nor a row is reported as a bad hea
   });
   assert.equal(summary.rowsRejected.bad_header, 1);
   assert.equal(summary.rowsBinned, 1, "a last line without a newline is still a row");
+});
+
+test("an object whose every row is rejected gets no file; addresses are checked as isRemoteIp checks them", async () => {
+  const root = tempFolder("bin-rejected-object");
+  const reduced = path.join(root, "reduced");
+  fs.mkdirSync(path.join(reduced, "2022", "06"), { recursive: true });
+  // The parser looks a key up before it checks the rest of the row.
+  const rejectedOnly = "blobs/22f/d9a/22fd9a10-7e4b-4c1d-9a0e-5b6c7d8e9f00";
+  const addresses = [
+    "-",
+    "--",
+    "1",
+    "12",
+    "::",
+    "::1",
+    "a:b",
+    "ab",
+    "1.2",
+    "1.2.3.4x",
+    "x1.2",
+    "",
+    "fe80::1",
+  ];
+  addresses.push(`1.${"2".repeat(43)}`, `1.${"2".repeat(44)}`, "2001:DB8::A");
+  const lines = [
+    `${T}\t192.0.2.1\t${rejectedOnly}\t12a`,
+    `${T}\t192.0.2.1\t${rejectedOnly}\t`,
+    ...addresses.map((ip, i) => `${T}\t${ip}\t${GOOD_ZARR}\t${i}`),
+  ];
+  fs.writeFileSync(path.join(reduced, "2022", "06", "12.tsv"), `${lines.join("\n")}\n`);
+  const binned = path.join(root, "binned");
+
+  const summary = await binAllReducedS3LogsByObjectKey({ reducedFolder: reduced, binnedFolder: binned });
+
+  const kept = addresses.flatMap((ip, i) =>
+    isRemoteIp(Buffer.from(ip, "latin1"), 0, ip.length) ? [`${T}\t${i}\t${ip}\n`] : [],
+  );
+  assert.deepEqual([...readTree(binned).keys()], [".binned_days", `${GOOD_ZARR}.tsv`]);
+  assert.equal(
+    readTree(binned).get(`${GOOD_ZARR}.tsv`),
+    `timestamp\tbytes_sent\tip_address\n${kept.join("")}`,
+  );
+  assert.equal(summary.rowsRejected.bad_bytes_sent, 2);
+  assert.equal(summary.rowsRejected.bad_ip_address, addresses.length - kept.length);
+  assert.equal(summary.objectsWritten, 1);
 });

@@ -26,8 +26,9 @@ export interface ObjectFilesContext {
   rows: ArrangedRows;
   undo: UndoLogWriter;
   tie: TieOrder;
-  /** Folders known to exist, so each is made (or checked) once per run. */
-  knownFolders: Set<string>;
+  /** The latest timestamp of any committed day (-1 for none): no object file holds a later row. */
+  committedLast: number;
+  folders: ObjectFolders;
   /** Reused by every object: reading ends of files, and gathering merged output. */
   scratch: Buffer;
   out: Buffer;
@@ -62,7 +63,12 @@ export async function writeObjectFiles(
 ): Promise<{ written: number; created: number }> {
   const { store, undo } = context;
   const keys = store.keys;
-  const ids = Array.from(keys.keys()).sort((a, b) => (keys[a] < keys[b] ? -1 : 1));
+  const { groupStart } = context.rows;
+  // Objects are found before their rows are checked: one whose every row was rejected has none.
+  const ids = Array.from(keys.keys())
+    .filter((id) => groupStart[id + 1] > groupStart[id])
+    .sort((a, b) => (keys[a] < keys[b] ? -1 : 1));
+  context.folders.startPass(context.binnedFolder);
   const out = new OutputWriter(context.out);
   let group: Plan[] = [];
   let written = 0;
@@ -110,7 +116,7 @@ export async function writeObjectFiles(
 
 function planObject(context: ObjectFilesContext, object: number): Plan {
   const relativePath = binnedRelativePath(context.store.keys[object]);
-  const fullPath = path.join(context.binnedFolder, relativePath);
+  const fullPath = `${context.binnedFolder}${path.sep}${relativePath}`;
   const plan: Plan = {
     object,
     relativePath,
@@ -121,14 +127,29 @@ function planObject(context: ObjectFilesContext, object: number): Plan {
     tail: null,
     tailInUndoLog: -1,
   };
-  // A missing file is the common case on a first run: ask without paying for an exception.
-  const stat = fs.statSync(fullPath, { throwIfNoEntry: false });
-  if (stat === undefined) return plan;
-  if (!stat.isFile()) throw notBinned(fullPath, "is not a file");
-  plan.fd = fs.openSync(fullPath, "r+");
-  plan.size = stat.size;
+  // Opened first and asked its size after: one path lookup instead of two (stat, then open), which
+  // measured 25 ms down to 21 ms for 3,000 files.
+  if (!context.folders.mayHold(relativePath)) return plan;
   try {
-    findRewritePoint(context, plan);
+    plan.fd = fs.openSync(fullPath, "r+");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return plan;
+    if (code === "EISDIR") throw notBinned(fullPath, "is not a file");
+    throw error;
+  }
+  try {
+    const stat = fs.fstatSync(plan.fd);
+    if (!stat.isFile()) throw notBinned(fullPath, "is not a file");
+    plan.size = stat.size;
+    if (plan.size < HEADER.length) throw notBinned(fullPath, "is shorter than its header");
+    // The daily case: the object's first new row is later than every committed row, so the new
+    // rows go at the end and the file's end need not be read (1,650 of 3,000 files on the bench's
+    // busy day, whose other objects have rows stamped in the day before: about 15 ms).
+    const rows = context.rows;
+    if (context.store.timestamp[rows.order[rows.groupStart[object]]] > context.committedLast)
+      plan.from = plan.size;
+    else findRewritePoint(context, plan);
   } catch (error) {
     fs.closeSync(plan.fd);
     throw error;
@@ -136,11 +157,44 @@ function planObject(context: ObjectFilesContext, object: number): Plan {
   return plan;
 }
 
+/**
+ * Which object files may exist, so that a new object costs neither a failed open (an exception
+ * each) nor a stat (3,000 on a first run): a top folder (`blobs/aaa`, `zarr`) missing when a pass
+ * starts holds none of the pass's objects, each of which the pass writes once.
+ */
+export class ObjectFolders {
+  /** Folders made or found by this run, each made once. */
+  private readonly known = new Set<string>();
+  private tops = new Set<string>();
+
+  /** Lists the top folders present now: one directory read per pass. */
+  startPass(binnedFolder: string): void {
+    this.tops.clear();
+    try {
+      for (const name of fs.readdirSync(path.join(binnedFolder, "blobs"))) this.tops.add(`blobs/${name}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (fs.existsSync(path.join(binnedFolder, "zarr"))) this.tops.add("zarr");
+  }
+
+  mayHold(relativePath: string): boolean {
+    return this.tops.has(relativePath.startsWith("blobs/") ? relativePath.slice(0, 9) : "zarr");
+  }
+
+  /** Makes the folder of a new object file. */
+  make(fullPath: string): void {
+    const folder = path.dirname(fullPath);
+    if (this.known.has(folder)) return;
+    fs.mkdirSync(folder, { recursive: true });
+    this.known.add(folder);
+  }
+}
+
 /** Scans the file backwards from its end to the last row that stays before the object's first new row. */
 function findRewritePoint(context: ObjectFilesContext, plan: Plan): void {
   const { store, scratch, tie } = context;
   const { fd, size, fullPath } = plan;
-  if (size < HEADER.length) throw notBinned(fullPath, "is shorter than its header");
   const firstRow = context.rows.order[context.rows.groupStart[plan.object]];
   const timestamp = store.timestamp[firstRow];
   const day = store.day[firstRow];
@@ -197,11 +251,7 @@ function writePlan(context: ObjectFilesContext, plan: Plan, out: OutputWriter): 
   const rowsStart = headerStart + rows.headerLength;
   const end = rows.objectStart[plan.object + 1];
   if (plan.size === -1) {
-    const folder = path.dirname(plan.fullPath);
-    if (!context.knownFolders.has(folder)) {
-      fs.mkdirSync(folder, { recursive: true });
-      context.knownFolders.add(folder);
-    }
+    context.folders.make(plan.fullPath);
     plan.fd = fs.openSync(plan.fullPath, "wx");
     writeAll(plan.fd, rows.bytes, headerStart, end - headerStart, 0);
   } else if (plan.from === plan.size) {

@@ -18,6 +18,19 @@ const ZARR_UUID_OFFSET = 5;
 
 const HEADER = Buffer.from("timestamp\tip_address\tobject_key\tbytes_sent");
 
+const DASH = 0x2d;
+/** The longest IPv6 text form, with an embedded IPv4 address (as in isRemoteIp). */
+const MAX_IP_LENGTH = 45;
+/** What each byte is in an IP address's text form: not part of one, `.` or `:`, digit, hex letter. */
+const NOT_IP = 0;
+const IP_SEPARATOR = 1;
+const IP_DIGIT = 2;
+const IP_HEX_LETTER = 3;
+const IP_BYTE = new Uint8Array(256);
+for (const c of ".:") IP_BYTE[c.charCodeAt(0)] = IP_SEPARATOR;
+for (const c of "0123456789") IP_BYTE[c.charCodeAt(0)] = IP_DIGIT;
+for (const c of "abcdefABCDEF") IP_BYTE[c.charCodeAt(0)] = IP_HEX_LETTER;
+
 const HEX_VALUE = new Int8Array(256).fill(-1);
 for (const c of "0123456789abcdef") HEX_VALUE[c.charCodeAt(0)] = Number.parseInt(c, 16);
 
@@ -77,17 +90,32 @@ export class ReducedRowParser {
       const timestamp = timestampAt(buf, s);
       if (timestamp >= 0 && buf[s + TIMESTAMP_LENGTH] === TAB) {
         const ipStart = s + TIMESTAMP_LENGTH + 1;
+        // The IP address is scanned and checked in one pass rather than two (isRemoteIp after a scan
+        // for the tab; this matches it, see the test): the scan stops at the first byte that cannot
+        // be in an address, the tab if the field is one.
         let p = ipStart;
-        while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+        let separators = 0;
+        let digits = 0;
+        for (let kind = IP_BYTE[buf[p]]; kind !== NOT_IP; kind = IP_BYTE[buf[++p]]) {
+          if (kind === IP_SEPARATOR) separators++;
+          else if (kind === IP_DIGIT) digits++;
+        }
+        if (p === ipStart && buf[p] === DASH) p++;
         const ipEnd = p;
-        if (buf[p] === TAB && isRemoteIp(buf, ipStart, ipEnd)) {
+        const ipLength = ipEnd - ipStart;
+        if (
+          buf[p] === TAB &&
+          (ipLength === 1
+            ? buf[ipStart] === DASH
+            : ipLength >= 2 && ipLength <= MAX_IP_LENGTH && separators > 0 && (digits > 0 || ipLength > 2))
+        ) {
           const keyStart = ++p;
           // Checked keys have one of two lengths: look for the tab there before scanning for it.
           if (buf[keyStart + BLOB_KEY_LENGTH] === TAB) p = keyStart + BLOB_KEY_LENGTH;
           else if (buf[keyStart + ZARR_KEY_LENGTH] === TAB) p = keyStart + ZARR_KEY_LENGTH;
           else while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
-          const keyEnd = buf[p] === TAB ? assetKeyEnd(buf, keyStart, p) : -1;
-          if (keyEnd !== -1) {
+          const object = buf[p] === TAB ? this.store.objectIdOf(buf, view, keyStart, p) : -1;
+          if (object !== -1) {
             const bytesStart = ++p;
             while (buf[p] >= DIGIT_0 && buf[p] <= DIGIT_9) p++;
             const bytesEnd = p;
@@ -102,9 +130,9 @@ export class ReducedRowParser {
               if (timestamp > stats.last) stats.last = timestamp;
               if (
                 this.partitions === 1 ||
-                partitionOf(buf, keyStart, keyEnd, this.partitions) === this.partition
+                partitionOf(buf, keyStart, this.store.keys[object].length, this.partitions) === this.partition
               ) {
-                this.keep(buf, view, s, timestamp, ipStart, ipEnd, keyStart, keyEnd, bytesStart, bytesEnd);
+                this.keep(view, s, timestamp, ipStart, ipEnd, object, bytesStart, bytesEnd);
               }
               s = p + 1;
               continue;
@@ -131,19 +159,16 @@ export class ReducedRowParser {
   }
 
   private keep(
-    buf: Buffer,
     view: DataView,
     timestampStart: number,
     timestamp: number,
     ipStart: number,
     ipEnd: number,
-    keyStart: number,
-    keyEnd: number,
+    object: number,
     bytesStart: number,
     bytesEnd: number,
   ): void {
     const store = this.store;
-    const object = store.objectIdAt(buf, view, keyStart, keyEnd);
     const arena = store.arenaView;
     let o = copyBytes(view, timestampStart, timestampStart + TIMESTAMP_LENGTH, arena, store.arenaLength);
     arena.setUint8(o++, TAB);
@@ -196,8 +221,13 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
 }
 
 /** Spreads objects over passes by the first six hex digits of their uuid, which are random. */
-export function partitionOf(buf: Uint8Array, keyStart: number, keyEnd: number, partitions: number): number {
-  const uuid = keyStart + (keyEnd - keyStart === ZARR_KEY_LENGTH ? ZARR_UUID_OFFSET : BLOB_UUID_OFFSET);
+export function partitionOf(
+  buf: Uint8Array,
+  keyStart: number,
+  keyLength: number,
+  partitions: number,
+): number {
+  const uuid = keyStart + (keyLength === ZARR_KEY_LENGTH ? ZARR_UUID_OFFSET : BLOB_UUID_OFFSET);
   let value = 0;
   for (let i = uuid; i < uuid + 6; i++) value = value * 16 + HEX_VALUE[buf[i]];
   return value % partitions;
