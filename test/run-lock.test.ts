@@ -51,4 +51,24 @@ describe("the run lock", () => {
       release();
     }
   });
+
+  test("bin exits with 75 while another bin run holds its binned folder", () => {
+    const binned = tempFolder("binned");
+    const release = acquireRunLock(path.join(binned, ".bin_lock"));
+    try {
+      const reduced = path.join(FIXTURES, "binning", "binning_example_0", "reduced_logs");
+      const result = runCli("main", [
+        "bin",
+        "--reduced_s3_logs_folder_path",
+        reduced,
+        "--binned_s3_logs_folder_path",
+        binned,
+        "--quiet",
+      ]);
+      assert.equal(result.code, 75, result.stderr);
+      assert.match(result.stderr, /is working in/);
+    } finally {
+      release();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { RunError, UsageError } from "../errors.js";
 import { ErrorLog, errorTextOf } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
-import { lockFolder } from "./folder-lock.js";
+import { acquireRunLock } from "../io/run-lock.js";
 import { type BinnedDay, readJournal, writeJournal } from "./journal.js";
 import { BINNED_HEADER_BYTES, ObjectFolders, writeObjectFiles } from "./object-files.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
@@ -123,7 +123,8 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
     "--binned_s3_logs_folder_path",
     "--reduced_s3_logs_folder_path",
   );
-  const unlock = lockFolder(binnedFolder);
+  // Two bin runs in one folder (overlapping cron jobs) would each add the same days.
+  const unlock = acquireRunLock(path.join(binnedFolder, ".bin_lock"));
   const errorLog = new ErrorLog("bin");
   try {
     const journal = openJournal(binnedFolder);
