@@ -1,6 +1,6 @@
 import { assetKeyEnd, BLOB_KEY_LENGTH, ZARR_KEY_LENGTH } from "../dandi/object-key.js";
+import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import { isRemoteIp } from "../s3log/ip-address.js";
-import { copyBytes, viewOf } from "./copy-bytes.js";
 import { REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
 import type { RowStore } from "./row-store.js";
 import { TIMESTAMP_LENGTH, timestampAt } from "./timestamp.js";

@@ -1,5 +1,5 @@
 import { assetKeyEnd, BLOB_KEY_LENGTH, ZARR_KEY_LENGTH } from "../dandi/object-key.js";
-import { copyBytes, viewOf } from "./copy-bytes.js";
+import { copyBytes, viewOf } from "../io/copy-bytes.js";
 
 /** Where a blob key's uuid starts (`blobs/aaa/bbb/`), and a Zarr key's (`zarr/`). */
 const BLOB_UUID_OFFSET = 14;

@@ -1,4 +1,5 @@
 import { assetKeyEnd } from "../dandi/object-key.js";
+import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import {
   DEFAULT_OPERATION,
   F_BYTES_SENT,
@@ -312,19 +313,4 @@ function yearAt(buf: Uint8Array, at: number): number {
     (buf[at + 2] - DIGIT_0) * 10 +
     (buf[at + 3] - DIGIT_0)
   );
-}
-
-/**
- * Copies the short fields of a row four bytes at a time through DataViews: measured 3 to 6 times
- * faster than a byte loop (1.5 ns a byte) or `Buffer.copy` (about 65 ns a call) for 8 to 50 bytes.
- */
-function copyBytes(src: DataView, start: number, end: number, dst: DataView, at: number): number {
-  let i = start;
-  for (; i + 4 <= end; i += 4, at += 4) dst.setUint32(at, src.getUint32(i, true), true);
-  for (; i < end; i++, at++) dst.setUint8(at, src.getUint8(i));
-  return at;
-}
-
-function viewOf(buf: Buffer): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
