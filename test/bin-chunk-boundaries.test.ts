@@ -53,3 +53,30 @@ test("a line longer than the read buffer is reported and skipped", async () => {
   assert.deepEqual(result.errors, ["2:line_too_long"]);
   assert.equal(result.timestamps.length, 2);
 });
+
+test("stale bytes past what was read never decide where a key ends", async () => {
+  // A read buffer reused across files holds old bytes after the new ones; a tab there, 50 bytes
+  // after a Zarr key on the last line, once made that row look like a bad blob row.
+  const root = tempFolder("bin-stale-bytes");
+  const file = path.join(root, "01.tsv");
+  const zarr = "zarr/cb65c877-882b-4554-8fa1-8f4e986e13a6";
+  const rows = [
+    `2024-01-01T00:00:01\t192.0.2.1\t${BLOB}\t12`,
+    `2024-01-01T23:59:05\t192.0.2.2\t${zarr}\t68269`,
+  ];
+  for (const ending of ["\n", ""]) {
+    fs.writeFileSync(file, `timestamp\tip_address\tobject_key\tbytes_sent\n${rows.join("\n")}${ending}`);
+    const store = new RowStore(1024);
+    const errors: string[] = [];
+    const parser = new ReducedRowParser(store, {
+      day: 0,
+      onReject: (line, reason) => errors.push(`${line}:${reason}`),
+    });
+    await readReducedDay(file, parser, Buffer.alloc(4096, "\t"), () => {}, undefined);
+    assert.deepEqual(errors, [], `last line ending with ${JSON.stringify(ending)}`);
+    assert.deepEqual(
+      Array.from(store.object.subarray(0, store.rows), (id) => store.keys[id]),
+      [BLOB, zarr],
+    );
+  }
+});

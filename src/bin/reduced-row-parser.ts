@@ -110,9 +110,12 @@ export class ReducedRowParser {
             : ipLength >= 2 && ipLength <= MAX_IP_LENGTH && separators > 0 && (digits > 0 || ipLength > 2))
         ) {
           const keyStart = ++p;
-          // Checked keys have one of two lengths: look for the tab there before scanning for it.
-          if (buf[keyStart + BLOB_KEY_LENGTH] === TAB) p = keyStart + BLOB_KEY_LENGTH;
-          else if (buf[keyStart + ZARR_KEY_LENGTH] === TAB) p = keyStart + ZARR_KEY_LENGTH;
+          // Checked keys have one of two lengths: look for the tab there before scanning for it. The
+          // shorter first: a tab 50 bytes on from a Zarr key can lie past the line, even past the
+          // bytes read (a stale byte of the buffer), while byte 41 of a blob key is never a tab.
+          if (buf[keyStart + ZARR_KEY_LENGTH] === TAB) p = keyStart + ZARR_KEY_LENGTH;
+          else if (keyStart + BLOB_KEY_LENGTH < lastNewline && buf[keyStart + BLOB_KEY_LENGTH] === TAB)
+            p = keyStart + BLOB_KEY_LENGTH;
           else while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
           const object = buf[p] === TAB ? this.store.objectIdOf(buf, view, keyStart, p) : -1;
           if (object !== -1) {
