@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunError } from "../errors.js";
+import { readTextIfExists } from "../io/read-if-exists.js";
 import { formatTimestamp, parseTimestamp } from "./timestamp.js";
 
 /**
@@ -27,13 +28,8 @@ export function journalPath(binnedFolder: string): string {
 /** The committed days in path order, or null when the folder has no journal yet. */
 export function readJournal(binnedFolder: string): BinnedDay[] | null {
   const file = journalPath(binnedFolder);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
+  const text = readTextIfExists(file);
+  if (text === null) return null;
   const lines = text.split("\n");
   if (lines[0] !== HEADER) throw corrupt(file, 1, `does not start with "${HEADER.replaceAll("\t", "\\t")}"`);
   const days: BinnedDay[] = [];

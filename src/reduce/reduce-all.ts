@@ -10,7 +10,7 @@ import { DEFAULT_OPERATION } from "../s3log/fields.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { DayFileReduction } from "./reduce-file.js";
-import type { ReduceTask, WorkerMessage } from "./worker-protocol.js";
+import { type ReduceTask, reductionOptionsOf, type WorkerMessage } from "./worker-protocol.js";
 
 export interface ReduceAllOptions {
   rawFolder: string;
@@ -250,12 +250,7 @@ async function reduceInThisThread(todo: DayFile[], context: PoolContext): Promis
     let reduction: DayFileReduction | null = null;
     try {
       reduction = new DayFileReduction(task.input, task.output, task.temp, {
-        displayName: task.displayName,
-        operation: task.operation,
-        excludedYears: task.excludedYears,
-        excludedIps: task.excludedIps,
-        readBufferBytes: task.readBufferBytes,
-        maxLineBytes: task.maxLineBytes,
+        ...reductionOptionsOf(task),
         onMalformed: (error) => context.errorLog.record(error),
         onProgress: (bytesRead) => progress.advance(id, bytesRead),
       });

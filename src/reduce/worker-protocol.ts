@@ -1,5 +1,6 @@
 import type { LineError } from "../io/error-log.js";
 import type { LineCounts } from "./line-counts.js";
+import type { ReduceFileOptions } from "./reduce-file.js";
 
 /** One day file for a worker to reduce. */
 export interface ReduceTask {
@@ -20,3 +21,15 @@ export type WorkerMessage =
   | { type: "progress"; id: number; bytesRead: number; errors: LineError[] }
   | { type: "done"; id: number; bytesRead: number; errors: LineError[]; counts: LineCounts }
   | { type: "failed"; id: number; bytesRead: number; errors: LineError[]; message: string };
+
+/** The reduction options a task carries, as `reduceFile` takes them. */
+export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
+  return {
+    displayName: task.displayName,
+    operation: task.operation,
+    excludedYears: task.excludedYears,
+    excludedIps: task.excludedIps,
+    readBufferBytes: task.readBufferBytes,
+    maxLineBytes: task.maxLineBytes,
+  };
+}

@@ -1,7 +1,7 @@
 import { parentPort } from "node:worker_threads";
 import type { LineError } from "../io/error-log.js";
 import { reduceFile } from "./reduce-file.js";
-import type { ReduceTask, WorkerMessage } from "./worker-protocol.js";
+import { type ReduceTask, reductionOptionsOf, type WorkerMessage } from "./worker-protocol.js";
 
 /** Progress goes to the main thread at most this often, and whenever this many errors wait. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -17,12 +17,7 @@ port.on("message", (task: ReduceTask) => {
   const post = (message: WorkerMessage) => port.postMessage(message);
   try {
     const counts = reduceFile(task.input, task.output, task.temp, {
-      displayName: task.displayName,
-      operation: task.operation,
-      excludedYears: task.excludedYears,
-      excludedIps: task.excludedIps,
-      readBufferBytes: task.readBufferBytes,
-      maxLineBytes: task.maxLineBytes,
+      ...reductionOptionsOf(task),
       onMalformed: (error) => {
         errors.push(error);
         if (errors.length >= MAX_PENDING_ERRORS) {

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { renderTopBarsFigure } from "./bar-figure.js";
 import { barChart, timeChart } from "./chart-specs.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
 import {
@@ -141,18 +142,14 @@ export async function renderDandisetPage(
   if (versions.length > 1) {
     const bars = [...versions].sort((a, b) => b.bytes - a.bytes).slice(0, LIMITS.versionBars);
     sections.push(
-      renderFigure(
-        await chart(
-          barChart(
-            "Bytes sent by version",
-            bars.map((version) => ({ label: version.id, bytes: version.bytes })),
-          ),
-          "Bytes sent by version",
-        ),
-        bars.length < versions.length
-          ? `The ${bars.length} versions that sent most, of ${formatCount(versions.length)}.`
-          : "Every version with downloads, largest first.",
-      ),
+      await renderTopBarsFigure({
+        title: "Bytes sent by version",
+        bars: bars.map((version) => ({ label: version.id, bytes: version.bytes })),
+        of: versions.length,
+        what: "versions that sent most",
+        everyNote: "Every version with downloads, largest first.",
+        chart,
+      }),
     );
   }
   if (versions.length > 0) {

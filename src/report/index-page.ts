@@ -1,4 +1,5 @@
-import { barChart, timeChart } from "./chart-specs.js";
+import { renderTopBarsFigure } from "./bar-figure.js";
+import { timeChart } from "./chart-specs.js";
 import { dandisetPagePath } from "./dandiset-page.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
 import {
@@ -104,18 +105,15 @@ export async function renderIndexPage(
   if (ranked.length > 0) {
     const top = ranked.slice(0, TOP_DANDISETS);
     sections.push(
-      renderFigure(
-        await chart(
-          barChart(
-            "Bytes sent by Dandiset",
-            top.map((dandiset) => ({ label: dandiset.id, bytes: dandiset.bytes })),
-          ),
-          "Bytes sent by Dandiset",
-        ),
-        top.length < ranked.length
-          ? `The ${top.length} Dandisets that sent most, of ${formatCount(ranked.length)}; all are in the table below.`
-          : "Every Dandiset with downloads.",
-      ),
+      await renderTopBarsFigure({
+        title: "Bytes sent by Dandiset",
+        bars: top.map((dandiset) => ({ label: dandiset.id, bytes: dandiset.bytes })),
+        of: ranked.length,
+        what: "Dandisets that sent most",
+        moreNote: "; all are in the table below",
+        everyNote: "Every Dandiset with downloads.",
+        chart,
+      }),
       renderTable(
         "Dandisets ranked by bytes sent; each links to its own page",
         [

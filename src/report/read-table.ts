@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import { RunError } from "../errors.js";
+import { readTextIfExists } from "../io/read-if-exists.js";
 
 /** The `date` column of the by-day tables. */
 const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
@@ -21,13 +21,8 @@ export function readTable(
   valueColumn: string,
   keysAreDates = false,
 ): TableRow[] | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
+  const text = readTextIfExists(file);
+  if (text === null) return null;
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) return [];
@@ -64,13 +59,8 @@ export function readTable(
 
 /** A JSON object from `file`, or null when the file is absent. */
 export function readJsonObject(file: string): Record<string, unknown> | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
+  const text = readTextIfExists(file);
+  if (text === null) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

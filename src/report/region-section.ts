@@ -1,11 +1,7 @@
-import { barChart } from "./chart-specs.js";
-import { renderFigure, renderTable } from "./html.js";
+import { type ChartRenderer, renderTopBarsFigure } from "./bar-figure.js";
+import { renderTable } from "./html.js";
 import { groupRegions, REGION_GROUP_COLUMNS, regionGroupRows } from "./page-parts.js";
-import type { renderSvg } from "./render-svg.js";
-import { formatCount } from "./units.js";
 import type { UsageRow } from "./usage.js";
-
-export type ChartRenderer = (spec: Parameters<typeof renderSvg>[0], label: string) => Promise<string>;
 
 /**
  * "Where the downloads went", as both the index and the Dandiset pages show it: bars for the top
@@ -20,18 +16,14 @@ export async function renderRegionSection(
   if (byRegion.length === 0) return [...sections, '<p class="note">No regions recorded.</p>'];
   const top = byRegion.slice(0, options.topCount);
   sections.push(
-    renderFigure(
-      await options.chart(
-        barChart(
-          options.title,
-          top.map((row) => ({ label: row.key, bytes: row.bytes })),
-        ),
-        options.title,
-      ),
-      top.length < byRegion.length
-        ? `The ${top.length} regions that received most, of ${formatCount(byRegion.length)}.`
-        : options.everyRegionNote,
-    ),
+    await renderTopBarsFigure({
+      title: options.title,
+      bars: top.map((row) => ({ label: row.key, bytes: row.bytes })),
+      of: byRegion.length,
+      what: "regions that received most",
+      everyNote: options.everyRegionNote,
+      chart: options.chart,
+    }),
     renderTable(
       "By country, cloud provider or other network",
       REGION_GROUP_COLUMNS,
