@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateReducedDays } from "../src/bin/generate-reduced-days.ts";
+import { generateReducedDays } from "../src/generate/reduced-days.ts";
 import { best, CACHE, cli, mb, ratio, type Timing, tempFolder, timeCommand } from "./common.ts";
 
 /**

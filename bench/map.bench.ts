@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startApiStandIn } from "../src/dandi/api-stand-in.ts";
-import { generateBinned, generateCatalog } from "../src/map/generate-archive.ts";
+import { generateArchiveCatalog, generateBinned } from "../src/generate/archive.ts";
 import { cli, mb, type Timing, tempFolder, timeCommand } from "./common.ts";
 
 /**
@@ -27,7 +27,7 @@ function line(label: string, timing: Timing): string {
 export async function run(): Promise<void> {
   const root = tempFolder("map");
   try {
-    const catalog = generateCatalog(ARCHIVE);
+    const catalog = generateArchiveCatalog(ARCHIVE);
     const binned = path.join(root, "binned");
     const generated = generateBinned(binned, catalog, ARCHIVE);
     const entries = catalog.dandisets.reduce(

@@ -11,7 +11,6 @@ export {
   binAllReducedS3LogsByObjectKey,
   DEFAULT_BIN_BUFFER_BYTES,
 } from "./bin/bin-all.js";
-export { type GenerateReducedDaysOptions, generateReducedDays } from "./bin/generate-reduced-days.js";
 export { BINNED_HEADER } from "./bin/object-files.js";
 export { REJECT_REASONS, type RejectReason } from "./bin/reject-reasons.js";
 // Map: the DANDI catalog (API or snapshot), regions and the mapping to Dandisets.
@@ -38,6 +37,7 @@ export { AbortedError, RunError, UsageError } from "./errors.js";
 // Synthetic logs and catalogs, for trying the tool, tests and benchmarks.
 export { type GeneratedCatalog, generateCatalog } from "./generate/catalog.js";
 export { assetPoolFor, type GenerateRawLogsOptions, generateRawLogs } from "./generate/raw-logs.js";
+export { type GenerateReducedDaysOptions, generateReducedDays } from "./generate/reduced-days.js";
 export { RegionResolver, type RegionResolverOptions, UNKNOWN_REGION } from "./geo/region-resolver.js";
 export { LockedError } from "./io/run-lock.js";
 export { assetFileNames } from "./map/asset-file-names.js";

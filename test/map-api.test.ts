@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { type ApiStandIn, startApiStandIn } from "../src/dandi/api-stand-in.ts";
-import { generateBinned, generateCatalog } from "../src/map/generate-archive.ts";
+import { generateArchiveCatalog, generateBinned } from "../src/generate/archive.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, tempFolder } from "./helpers.ts";
 
 const ARCHIVE = { dandisets: 20, assetsPerDandiset: 30, accessedObjects: 150, rowsPerObject: 6, seed: 11 };
-const catalog = generateCatalog(ARCHIVE);
+const catalog = generateArchiveCatalog(ARCHIVE);
 const binnedFolder = path.join(tempFolder("api-binned"), "binned");
 const binned = generateBinned(binnedFolder, catalog, ARCHIVE);
 const FAST = { baseDelayMs: 2, maxDelayMs: 20, attempts: 12 };

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
 import { writeCatalog } from "../src/dandi/catalog.ts";
+import { generateArchiveCatalog, generateBinned } from "../src/generate/archive.ts";
 import { assetFileNames } from "../src/map/asset-file-names.ts";
-import { generateBinned, generateCatalog } from "../src/map/generate-archive.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, startCli, tempFolder } from "./helpers.ts";
 
@@ -140,9 +140,9 @@ describe("reruns", () => {
     const archive = { dandisets: 40, assetsPerDandiset: 40, accessedObjects: 500, rowsPerObject: 5, seed: 5 };
     const root = tempFolder("kill");
     const binned = path.join(root, "binned");
-    generateBinned(binned, generateCatalog(archive), archive);
+    generateBinned(binned, generateArchiveCatalog(archive), archive);
     const catalogFile = path.join(root, "catalog.json");
-    writeCatalog(catalogFile, generateCatalog(archive));
+    writeCatalog(catalogFile, generateArchiveCatalog(archive));
     const clean = path.join(root, "clean");
     await mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: clean, catalog: catalogFile });
     const expected = readTree(clean);

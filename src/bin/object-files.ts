@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { binnedRelativePath } from "../dandi/object-key.js";
 import { RunError } from "../errors.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
+import { BINNED_HEADER } from "../io/table-headers.js";
 import { checkpoint } from "./checkpoint.js";
 import { readAt, writeAll } from "./fs-util.js";
 import type { ArrangedRows, RowStore } from "./row-store.js";
@@ -10,7 +11,7 @@ import type { TieOrder } from "./tie-order.js";
 import { TIMESTAMP_LENGTH, timestampAt } from "./timestamp.js";
 import type { UndoLogWriter } from "./undo-log.js";
 
-export const BINNED_HEADER = "timestamp\tbytes_sent\tip_address\n";
+export { BINNED_HEADER };
 export const BINNED_HEADER_BYTES = Buffer.from(BINNED_HEADER);
 const HEADER = BINNED_HEADER_BYTES;
 const NEWLINE = 0x0a;

@@ -1,5 +1,6 @@
 import { assetKeyEnd, BLOB_KEY_LENGTH, ZARR_KEY_LENGTH } from "../dandi/object-key.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
+import { REDUCED_HEADER } from "../io/table-headers.js";
 import { isRemoteIp } from "../s3log/ip-address.js";
 import { REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
 import type { RowStore } from "./row-store.js";
@@ -16,7 +17,7 @@ const MAX_BYTES_SENT_DIGITS = 15;
 const BLOB_UUID_OFFSET = 14;
 const ZARR_UUID_OFFSET = 5;
 
-const HEADER = Buffer.from("timestamp\tip_address\tobject_key\tbytes_sent");
+const HEADER = Buffer.from(REDUCED_HEADER.trimEnd());
 
 const DASH = 0x2d;
 /** The longest IPv6 text form, with an embedded IPv4 address (as in isRemoteIp). */

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REDUCED_HEADER } from "../io/table-headers.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "../reduce/line-counts.js";
 import { type DamageKind, LogLineFactory } from "./log-lines.js";
 import { type AssetPool, makeAssetPool, makeIpPool } from "./pools.js";
@@ -116,10 +117,7 @@ export function generateRawLogs(folder: string, options: GenerateRawLogsOptions 
     if (options.expectedReducedFolder !== undefined) {
       const expectedPath = path.join(options.expectedReducedFolder, relativePath.replace(/\.log$/, ".tsv"));
       fs.mkdirSync(path.dirname(expectedPath), { recursive: true });
-      fs.writeFileSync(
-        expectedPath,
-        expected === "" ? "" : `timestamp\tip_address\tobject_key\tbytes_sent\n${expected}`,
-      );
+      fs.writeFileSync(expectedPath, expected === "" ? "" : `${REDUCED_HEADER}${expected}`);
     }
     days.push({ relativePath, bytes, counts });
     addLineCounts(total, counts);

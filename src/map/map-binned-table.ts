@@ -1,7 +1,8 @@
+import { BINNED_HEADER } from "../io/table-headers.js";
 import { Tally } from "./tally.js";
 
 /** The header of a binned object file, as the bin step writes it. */
-export const BINNED_HEADER = "timestamp\tbytes_sent\tip_address";
+const BINNED_HEADER_LINE = BINNED_HEADER.trimEnd();
 /** The header of a mapped asset file: an unnamed index column first, as the original writes it. */
 export const MAPPED_HEADER = "\ttimestamp\tbytes_sent\tregion\n";
 
@@ -67,9 +68,9 @@ export function mapBinnedTable(
   let lineEnd = buf.indexOf(NEWLINE);
   if (lineEnd === -1) lineEnd = buf.length;
   const header = buf.toString("utf8", 0, buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd);
-  if (buf.length > 0 && header !== BINNED_HEADER) {
+  if (buf.length > 0 && header !== BINNED_HEADER_LINE) {
     throw new BinnedHeaderError(
-      `the first line is ${JSON.stringify(header.slice(0, 80))}, not the header ${JSON.stringify(BINNED_HEADER)}`,
+      `the first line is ${JSON.stringify(header.slice(0, 80))}, not the header ${JSON.stringify(BINNED_HEADER_LINE)}`,
     );
   }
 

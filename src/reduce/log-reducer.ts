@@ -1,5 +1,6 @@
 import { assetKeyEnd } from "../dandi/object-key.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
+import { REDUCED_HEADER } from "../io/table-headers.js";
 import {
   DEFAULT_OPERATION,
   F_BYTES_SENT,
@@ -37,7 +38,8 @@ const DIGIT_0 = 0x30;
 const DIGIT_2 = 0x32;
 const DIGIT_9 = 0x39;
 
-export const REDUCED_HEADER = "timestamp\tip_address\tobject_key\tbytes_sent\n";
+export { REDUCED_HEADER };
+
 const HEADER_BYTES = Buffer.from(REDUCED_HEADER);
 /** Longest row: timestamp, tab, IP (45), tab, key (50), tab, bytes (20 digits), newline. */
 const MAX_ROW_BYTES = 19 + 1 + 45 + 1 + 50 + 1 + 20 + 1;

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Catalog, CatalogAsset } from "../dandi/catalog.js";
-import { makeIpPool } from "../generate/pools.js";
-import { Random } from "../generate/random.js";
-import { binnedPathOf, objectKeyOf } from "./binned-objects.js";
-import { BINNED_HEADER } from "./map-binned-table.js";
+import { BINNED_HEADER } from "../io/table-headers.js";
+import { binnedPathOf, objectKeyOf } from "../map/binned-objects.js";
+import { makeIpPool } from "./pools.js";
+import { Random } from "./random.js";
 
 /**
  * A generated archive for tests and benchmarks: a catalog shaped like DANDI's (draft versions,
@@ -27,7 +27,7 @@ export interface GenerateArchiveOptions {
   seed?: number;
 }
 
-export function generateCatalog(options: GenerateArchiveOptions): Catalog {
+export function generateArchiveCatalog(options: GenerateArchiveOptions): Catalog {
   const random = new Random(options.seed ?? 7);
   const dandisets: Catalog["dandisets"] = [];
   for (let d = 1; d <= options.dandisets; d++) {
@@ -114,7 +114,7 @@ export function generateBinned(
     for (let i = 0; i < count; i++) times.push(start + random.int(0, 180 * 86400));
     // Mostly in time order, as binned days arrive; some files not, as late log deliveries make them.
     if (random.chance(0.8)) times.sort((a, b) => a - b);
-    let text = `${BINNED_HEADER}\n`;
+    let text = BINNED_HEADER;
     for (const time of times) {
       const address = random.pick(pool);
       addresses.add(address);

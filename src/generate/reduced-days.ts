@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeAssetPool, makeIpPool } from "../generate/pools.js";
-import { Random } from "../generate/random.js";
+import { REDUCED_HEADER } from "../io/table-headers.js";
+import { makeAssetPool, makeIpPool } from "./pools.js";
+import { Random } from "./random.js";
 
 export interface GenerateReducedDaysOptions {
   /** Same seed, same bytes. */
@@ -44,7 +45,7 @@ export function generateReducedDays(folder: string, options: GenerateReducedDays
     const dayStart = start + day * DAY_SECONDS;
     const date = new Date(dayStart * 1000).toISOString();
     const relativePath = `${date.slice(0, 4)}/${date.slice(5, 7)}/${date.slice(8, 10)}.tsv`;
-    const lines = ["timestamp\tip_address\tobject_key\tbytes_sent\n"];
+    const lines = [REDUCED_HEADER];
     const ties = [-2, -1, 0, 1, DAY_SECONDS / 2, DAY_SECONDS - 2, DAY_SECONDS - 1];
     for (let i = 0; i < rowsPerDay; i++) {
       let when: number;

@@ -1,0 +1,3 @@
+/** The header lines of the tables the steps hand each other, as the original tool writes them. */
+export const REDUCED_HEADER = "timestamp\tip_address\tobject_key\tbytes_sent\n";
+export const BINNED_HEADER = "timestamp\tbytes_sent\tip_address\n";
