@@ -45,6 +45,9 @@ export type ParseResult =
   | { ok: true; record: S3LogRecord }
   | { ok: false; reason: MalformedReason | "blank" };
 
+/** One locator serves every call: it keeps no state from one buffer to the next (setBuffer resets it). */
+const LOCATOR = new LineLocator();
+
 const NUMERIC_FIELDS = new Set(["httpStatus", "bytesSent", "objectSize", "totalTime", "turnAroundTime"]);
 
 /**
@@ -58,7 +61,7 @@ export function parseS3LogLine(line: Buffer | string): ParseResult {
   if (end > 0 && buf[end - 1] === 0x0d) end--;
   buf = buf.subarray(0, end);
   if (buf.toString("latin1").trim() === "") return { ok: false, reason: "blank" };
-  const locator = new LineLocator();
+  const locator = LOCATOR;
   locator.setBuffer(buf);
   let result = locator.locateHead(0, end);
   if (result === LOCATED) result = locator.locateTail(true);
