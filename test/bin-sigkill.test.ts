@@ -93,3 +93,20 @@ test("SIGKILL at any point, then a rerun, gives the tree an uninterrupted run gi
   }
   assert.ok(undone >= 3, `only ${undone} reruns found a batch to undo: the kills came too early or too late`);
 });
+
+test("a journal copy left by a run killed while replacing the journal is removed by the next run", async () => {
+  const root = tempFolder("bin-stale-journal");
+  const reduced = path.join(root, "reduced");
+  generateReducedDays(reduced, { seed: 17, days: 1, rowsPerDay: 200 });
+  const binned = path.join(root, "binned");
+  const args = ["--reduced_s3_logs_folder_path", reduced, "--binned_s3_logs_folder_path", binned, "--quiet"];
+  assert.equal(runCli(SCRIPT, args).code, 0);
+  const expected = readTree(binned);
+  // A process that has exited: its id is free, as a killed run's is.
+  const gone = startCli(SCRIPT, ["--help"]);
+  await new Promise((resolve) => gone.on("close", resolve));
+  const stale = path.join(binned, `..binned_days.tmp-${gone.pid}-0badc0de`);
+  fs.writeFileSync(stale, "day\trows\tfirst_timestamp\tlast_timestamp\n");
+  assert.equal(runCli(SCRIPT, args).code, 0);
+  assert.deepEqual(readTree(binned), expected);
+});

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunError, UsageError } from "../errors.js";
+import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog, errorTextOf } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
@@ -127,6 +128,9 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
   const unlock = acquireRunLock(path.join(binnedFolder, ".bin_lock"));
   const errorLog = new ErrorLog("bin");
   try {
+    // A run killed while replacing the journal leaves its temporary copy; object files are changed
+    // in place, never through temporary files, so only the top of the folder needs looking at.
+    removeStaleTempFiles(binnedFolder, false);
     const journal = openJournal(binnedFolder);
     const rolledBack = recoverInterruptedBatch(binnedFolder, journal);
     const committed = new Set(journal.map((d) => d.day));

@@ -1,6 +1,6 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunError } from "../errors.js";
+import { writeFileAtomic } from "../io/atomic-file.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { formatTimestamp, parseTimestamp } from "./timestamp.js";
 
@@ -63,30 +63,7 @@ export function writeJournal(binnedFolder: string, days: readonly BinnedDay[]): 
     const last = d.last === -1 ? "-" : formatTimestamp(d.last);
     lines.push(`${d.day}\t${d.rows}\t${first}\t${last}`);
   }
-  replaceFile(journalPath(binnedFolder), `${lines.join("\n")}\n`);
-}
-
-/**
- * Replaces `file` atomically: a temporary file beside it (named as io/atomic-file names them, so the
- * same cleanup finds it) is written, flushed to disk and renamed into place. Written here rather
- * than with writeFileAtomic, whose random names load node:crypto: 4 ms of a 0.3 s daily run.
- */
-function replaceFile(file: string, text: string): void {
-  const random = Math.floor(Math.random() * 0x100000000)
-    .toString(16)
-    .padStart(8, "0");
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${random}`);
-  const fd = fs.openSync(temp, "w");
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(temp, file);
+  writeFileAtomic(journalPath(binnedFolder), `${lines.join("\n")}\n`);
 }
 
 export function byDay(a: { day: string }, b: { day: string }): number {
