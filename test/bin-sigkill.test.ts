@@ -10,7 +10,7 @@ const SCRIPT = "bin-all-reduced-s3-logs-by-object-key";
 const UNDO_LOG = ".bin_undo_log";
 
 /** When to kill a run: after a delay, or once its undo log holds records (object files are changing). */
-type KillPoint = { afterMs: number } | { undoLogBytes: number; nth: number };
+type KillPoint = { afterMs: number } | { undoLogBytes: number };
 
 /** Starts a bin run and kills it with SIGKILL at `point`; resolves when it is gone. */
 function runAndKill(args: string[], binned: string, point: KillPoint): Promise<void> {
@@ -24,17 +24,11 @@ function runAndKill(args: string[], binned: string, point: KillPoint): Promise<v
     if ("afterMs" in point) {
       timer = setTimeout(kill, point.afterMs);
     } else {
-      // The nth undo log of the run: each batch starts a new one.
-      let seen = 0;
-      let present = false;
+      // The first batch of this run whose undo log reaches the size; earlier batches are committed
+      // by an uninterrupted run first (see `binnedBefore`), which a busy machine cannot throw off.
       timer = setInterval(() => {
         const size = fs.statSync(path.join(binned, UNDO_LOG), { throwIfNoEntry: false })?.size ?? -1;
-        if (size === -1) present = false;
-        else if (!present) {
-          present = true;
-          seen++;
-        }
-        if (seen >= point.nth && size >= point.undoLogBytes) kill();
+        if (size >= point.undoLogBytes) kill();
       }, 1);
     }
     child.on("exit", () => {
@@ -62,34 +56,45 @@ test("SIGKILL at any point, then a rerun, gives the tree an uninterrupted run gi
   const expected = readTree(reference);
 
   // A 1 MB buffer makes each day a batch of its own, read in two passes: many commit points.
-  const points: KillPoint[][] = [
-    [{ afterMs: 60 }],
-    [{ afterMs: 200 }],
-    [{ afterMs: 400 }],
-    [{ afterMs: 700 }],
-    [{ undoLogBytes: 100, nth: 1 }],
-    [{ undoLogBytes: 20_000, nth: 1 }],
-    [{ undoLogBytes: 2_000, nth: 3 }],
-    [{ undoLogBytes: 30_000, nth: 5 }],
-    [{ undoLogBytes: 5_000, nth: 2 }, { undoLogBytes: 100, nth: 1 }, { afterMs: 300 }],
+  // Days binned by an uninterrupted run before the kills (each a batch), then the kills in turn.
+  const points: { binnedBefore: number; kills: KillPoint[] }[] = [
+    { binnedBefore: 0, kills: [{ afterMs: 60 }] },
+    { binnedBefore: 0, kills: [{ afterMs: 200 }] },
+    { binnedBefore: 0, kills: [{ afterMs: 400 }] },
+    { binnedBefore: 0, kills: [{ afterMs: 700 }] },
+    { binnedBefore: 0, kills: [{ undoLogBytes: 100 }] },
+    { binnedBefore: 0, kills: [{ undoLogBytes: 20_000 }] },
+    { binnedBefore: 2, kills: [{ undoLogBytes: 2_000 }] },
+    { binnedBefore: 4, kills: [{ undoLogBytes: 30_000 }] },
+    { binnedBefore: 1, kills: [{ undoLogBytes: 5_000 }, { undoLogBytes: 100 }, { afterMs: 300 }] },
   ];
   let undone = 0;
-  for (const [i, kills] of points.entries()) {
-    const binned = path.join(root, `killed-${i}`);
-    const args = [
-      "--reduced_s3_logs_folder_path",
-      reduced,
-      "--binned_s3_logs_folder_path",
-      binned,
-      "--maximum_buffer_size_in_mb",
-      "1",
-      "--quiet",
-    ];
-    for (const point of kills) await runAndKill(args, binned, point);
-    const rerun = runCli(SCRIPT, args);
-    assert.equal(rerun.code, 0, rerun.stderr);
-    if (/interrupted batch of an earlier run was undone/.test(rerun.stdout)) undone++;
-    assert.deepEqual(readTree(binned), expected, `kills ${JSON.stringify(kills)} left a different tree`);
+  for (const [i, { binnedBefore, kills }] of points.entries()) {
+    // A kill aimed at an undo log can land after its batch committed when the machine is busy (the
+    // log is watched every millisecond); such a point is tried again, up to three times in all.
+    const aimed = kills.some((point) => "undoLogBytes" in point);
+    for (let attempt = 0; attempt < (aimed ? 3 : 1); attempt++) {
+      const binned = path.join(root, `killed-${i}-${attempt}`);
+      const args = [
+        "--reduced_s3_logs_folder_path",
+        reduced,
+        "--binned_s3_logs_folder_path",
+        binned,
+        "--maximum_buffer_size_in_mb",
+        "1",
+        "--quiet",
+      ];
+      if (binnedBefore > 0)
+        assert.equal(runCli(SCRIPT, [...args, "--file_limit", String(binnedBefore)]).code, 0);
+      for (const point of kills) await runAndKill(args, binned, point);
+      const rerun = runCli(SCRIPT, args);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual(readTree(binned), expected, `kills ${JSON.stringify(kills)} left a different tree`);
+      if (/interrupted batch of an earlier run was undone/.test(rerun.stdout)) {
+        undone++;
+        break;
+      }
+    }
   }
   assert.ok(undone >= 3, `only ${undone} reruns found a batch to undo: the kills came too early or too late`);
 });
