@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { VERSION } from "../version.js";
 
 /** A command whose usage errors exit with code 2 and print one line plus a pointer to --help. */
 export function newProgram(name: string): Command {
@@ -15,6 +16,3 @@ export function newProgram(name: string): Command {
 function packageVersion(): string {
   return process.env.npm_package_version ?? VERSION;
 }
-
-/** Kept in step with package.json by a test. */
-export const VERSION = "0.1.0";

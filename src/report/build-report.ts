@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { VERSION } from "../cli/program.js";
 import { AbortedError, UsageError } from "../errors.js";
 import { isInside, requireFolder } from "../io/folders.js";
+import { VERSION } from "../version.js";
 import { dandisetPagePath, renderDandisetPage } from "./dandiset-page.js";
 import { type DandisetSummary, renderIndexPage, summarizeDandiset } from "./index-page.js";
 import { ArchiveAccumulator } from "./load-archive.js";

@@ -1,6 +1,5 @@
 import type { LoggerInterface } from "vega";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import { installTextWidth } from "./text-width.js";
 
 /** A Vega-Lite specification, the language the chart builders speak. */
@@ -44,11 +43,12 @@ function messageOf(value: unknown): string {
  * to `warnings` so tests can insist there are none.
  */
 export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promise<string> {
-  installTextWidth();
+  const { vega, vegaLite } = await loadVega();
+  installTextWidth(vega);
   const errors: string[] = [];
   const logger = collectingLogger(warnings, errors);
-  const vegaSpec = compile(spec, { logger }).spec;
-  const view = new View(parse(vegaSpec), { renderer: "none", logger });
+  const vegaSpec = vegaLite.compile(spec, { logger }).spec;
+  const view = new vega.View(vega.parse(vegaSpec), { renderer: "none", logger });
   let svg: string;
   try {
     svg = await view.toSVG();
@@ -58,4 +58,14 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
   if (errors.length > 0)
     throw new Error(`chart "${String(spec.title)}" failed to render: ${errors.join("; ")}`);
   return svg;
+}
+
+/**
+ * Vega is loaded with the first chart rather than with this module: it takes 0.3 s, and the built
+ * commands are bundled into one file each, where a static import of it would be paid by every command
+ * at start-up.
+ */
+async function loadVega(): Promise<{ vega: typeof import("vega"); vegaLite: typeof import("vega-lite") }> {
+  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+  return { vega, vegaLite };
 }

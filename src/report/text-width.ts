@@ -1,5 +1,3 @@
-import * as vega from "vega";
-
 /**
  * Without a canvas, Vega guesses every character to be 0.8 em wide, about half as wide again as real
  * text: axis labels get cut short and margins come out too wide. This gives it per-character widths close
@@ -37,8 +35,8 @@ interface TextMetrics {
 
 let installed = false;
 
-/** Makes Vega measure text with `estimateTextWidth`; call once before rendering. */
-export function installTextWidth(): void {
+/** Makes Vega measure text with `estimateTextWidth`; call before rendering. */
+export function installTextWidth(vega: typeof import("vega")): void {
   if (installed) return;
   const metrics = (vega as unknown as { textMetrics?: TextMetrics }).textMetrics;
   if (metrics === undefined) return;

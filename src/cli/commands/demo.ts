@@ -1,6 +1,8 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { RunError } from "../../errors.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 import { describeRunSummary, runFailed, runWithProgress } from "./run.js";
 
@@ -9,14 +11,23 @@ interface DemoFlags {
   quiet?: boolean;
 }
 
-/** The bundled sample logs and catalog, generated once by `generate` (see samples/README.md). */
-export const SAMPLES_FOLDER = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "..",
-  "samples",
-);
+/**
+ * The bundled sample logs and catalog, generated once by `generate` (see samples/README.md), in the
+ * package's own folder: the nearest folder above this module that holds `samples/catalog.json`. Found
+ * by looking rather than by a fixed number of `..`, because this module runs from src/ under the tests
+ * and bundled into dist/cli/ when built.
+ */
+export function samplesFolder(): string {
+  let folder = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const samples = path.join(folder, "samples");
+    if (fs.existsSync(path.join(samples, "catalog.json"))) return samples;
+    const parent = path.dirname(folder);
+    if (parent === folder)
+      throw new RunError("the bundled samples/ folder is missing from this installation");
+    folder = parent;
+  }
+}
 
 /** `demo`: the whole chain on the bundled samples, offline. */
 export function configureDemoCommand(command: Command): Command {
@@ -29,11 +40,12 @@ export function configureDemoCommand(command: Command): Command {
     .option("--quiet", "no progress display")
     .action((flags: DemoFlags) =>
       runCommand(async (signal) => {
+        const samples = samplesFolder();
         const summary = await runWithProgress(
           {
-            rawFolder: path.join(SAMPLES_FOLDER, "raw"),
+            rawFolder: path.join(samples, "raw"),
             workFolder: flags.work_folder,
-            catalog: path.join(SAMPLES_FOLDER, "catalog.json"),
+            catalog: path.join(samples, "catalog.json"),
             signal,
           },
           flags.quiet,
