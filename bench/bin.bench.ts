@@ -9,7 +9,7 @@ import { best, CACHE, cli, mb, ratio, type Timing, tempFolder, timeCommand } fro
  * folder that already holds the day before (the object files exist and are appended to), and a
  * first run into an empty folder, which must also create every object file and its two folders.
  */
-const RUNS = 3;
+const RUNS = 5;
 const ROWS = 180_000;
 const DAYS = ["2024/03/01.tsv", "2024/03/02.tsv"];
 

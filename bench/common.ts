@@ -75,5 +75,5 @@ export function ratio(x: number): string {
 
 /** The built CLI, as a user runs it. */
 export function cli(script: string): string {
-  return path.join(ROOT, "dist", "cli", `${script}.js`);
+  return path.join(ROOT, "dist", "cli", `${script}.cjs`);
 }

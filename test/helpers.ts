@@ -45,9 +45,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a built command (`dist/cli/<script>.js`) the way a user would. */
+/** Runs a built command (`dist/cli/<script>.cjs`) the way a user would. */
 export function runCli(script: string, args: string[], env: Record<string, string> = {}): CliResult {
-  const result = spawnSync(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.js`), ...args], {
+  const result = spawnSync(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.cjs`), ...args], {
     encoding: "utf8",
     env: { ...process.env, ...env },
   });
@@ -56,7 +56,7 @@ export function runCli(script: string, args: string[], env: Record<string, strin
 
 /** Starts a built command without waiting, for tests that interrupt it. */
 export function startCli(script: string, args: string[], env: Record<string, string> = {}) {
-  return spawn(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.js`), ...args], {
+  return spawn(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.cjs`), ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

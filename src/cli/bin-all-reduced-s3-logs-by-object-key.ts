@@ -3,4 +3,4 @@ import { configureBinCommand } from "./commands/bin.js";
 import { newProgram } from "./program.js";
 
 // The original tool's command name and flags, for existing cron jobs and scripts.
-await configureBinCommand(newProgram("bin_all_reduced_s3_logs_by_object_key")).parseAsync();
+void configureBinCommand(newProgram("bin_all_reduced_s3_logs_by_object_key")).parseAsync();

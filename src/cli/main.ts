@@ -24,8 +24,11 @@ const program = newProgram("dandi-s3-log-parser").description(
   "Turn the raw S3 access logs of the DANDI Archive into small, public, privacy-safe usage tables and reports.\n" +
     "The steps, in order: reduce, bin, map, report; run does all four for a daily job; demo shows them on samples.",
 );
-const asked = process.argv[2];
-const names = asked !== undefined && Object.hasOwn(COMMANDS, asked) ? [asked] : Object.keys(COMMANDS);
-for (const name of names) (await COMMANDS[name]())(program.command(name));
+async function main(): Promise<void> {
+  const asked = process.argv[2];
+  const names = asked !== undefined && Object.hasOwn(COMMANDS, asked) ? [asked] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]())(program.command(name));
+  await program.parseAsync();
+}
 
-await program.parseAsync();
+void main();

@@ -3,4 +3,4 @@ import { configureMapCommand } from "./commands/map.js";
 import { newProgram } from "./program.js";
 
 // The original tool's command name and flags, for existing cron jobs and scripts.
-await configureMapCommand(newProgram("map_binned_s3_logs_to_dandisets")).parseAsync();
+void configureMapCommand(newProgram("map_binned_s3_logs_to_dandisets")).parseAsync();

@@ -3,4 +3,4 @@ import { configureReduceCommand } from "./commands/reduce.js";
 import { newProgram } from "./program.js";
 
 // The original tool's command name and flags, for existing cron jobs and scripts.
-await configureReduceCommand(newProgram("reduce_all_dandi_raw_s3_logs")).parseAsync();
+void configureReduceCommand(newProgram("reduce_all_dandi_raw_s3_logs")).parseAsync();
