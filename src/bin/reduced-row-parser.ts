@@ -49,6 +49,11 @@ export interface ReducedRowParserOptions {
   /** Only rows of objects in `partition` of `partitions` are stored (a day too big for one pass). */
   partition?: number;
   partitions?: number;
+  /**
+   * False parses every line in JavaScript, the reference the WebAssembly fast path must agree with
+   * (the tests compare the two); true by default.
+   */
+  fastPath?: boolean;
   /** A line that is not a valid row: its 1-based number, the reason and its bytes `buf[start, end)`. */
   onReject?: (line: number, reason: RejectReason, buf: Buffer, start: number, end: number) => void;
 }
@@ -61,11 +66,14 @@ export interface ReducedRowParserOptions {
  */
 export class ReducedRowParser {
   line = 0;
+  /** Lines the WebAssembly parser left to JavaScript: header, blank, damaged or unusual ones. */
+  slowLines = 0;
   readonly stats: DayStats = { rows: 0, first: -1, last: -1 };
   readonly rejected = new Float64Array(REJECT_REASONS.length);
   private readonly day: number;
   private readonly partition: number;
   private readonly partitions: number;
+  private readonly fastPath: boolean;
 
   constructor(
     private readonly store: RowStore,
@@ -74,83 +82,115 @@ export class ReducedRowParser {
     this.day = options.day;
     this.partition = options.partition ?? 0;
     this.partitions = options.partitions ?? 1;
+    this.fastPath = options.fastPath ?? true;
   }
 
-  /** Parses the complete lines in `buf[start, end)`; returns where the first incomplete line starts. */
+  /**
+   * Parses the complete lines in `buf[start, end)`; returns where the first incomplete line starts.
+   * The WebAssembly parser takes the rows (see wasm/reduced-rows.ts); each line it leaves, the
+   * methods below take, and it goes on after that line. It accepts only rows these would accept.
+   */
   parse(buf: Buffer, start: number, end: number): number {
     const lastNewline = buf.lastIndexOf(NEWLINE, end - 1);
     if (lastNewline < start) return start;
-    // Computed before the loop, not at the return: the loop is compiled while it runs (on-stack
-    // replacement) before any call has returned, and an operation never run by then has no type
-    // feedback, so the compiled loop was thrown away at every return (23 times a busy day, cold).
     const consumed = lastNewline + 1;
-    const stats = this.stats;
+    const store = this.store;
+    const fast = store.fast;
+    store.reserveFor(consumed - start);
     const view = viewOf(buf);
-    this.store.reserveFor(lastNewline + 1 - start);
-    let s = start;
-    // The hot loop: every line up to lastNewline is complete, so the scans below stop at a newline
-    // at the latest; fields are checked and copied byte by byte, with no string but the key.
-    while (s <= lastNewline) {
-      this.line++;
-      const timestamp = timestampAt(buf, s);
-      if (timestamp >= 0 && buf[s + TIMESTAMP_LENGTH] === TAB) {
-        const ipStart = s + TIMESTAMP_LENGTH + 1;
-        // The IP address is scanned and checked in one pass rather than two (isRemoteIp after a scan
-        // for the tab; this matches it, see the test): the scan stops at the first byte that cannot
-        // be in an address, the tab if the field is one.
-        let p = ipStart;
-        let separators = 0;
-        let digits = 0;
-        for (let kind = IP_BYTE[buf[p]]; kind !== NOT_IP; kind = IP_BYTE[buf[++p]]) {
-          if (kind === IP_SEPARATOR) separators++;
-          else if (kind === IP_DIGIT) digits++;
-        }
-        if (p === ipStart && buf[p] === DASH) p++;
-        const ipEnd = p;
-        const ipLength = ipEnd - ipStart;
-        if (
-          buf[p] === TAB &&
-          (ipLength === 1
-            ? buf[ipStart] === DASH
-            : ipLength >= 2 && ipLength <= MAX_IP_LENGTH && separators > 0 && (digits > 0 || ipLength > 2))
-        ) {
-          const keyStart = ++p;
-          // Checked keys have one of two lengths: look for the tab there before scanning for it. The
-          // shorter first: a tab 50 bytes on from a Zarr key can lie past the line, even past the
-          // bytes read (a stale byte of the buffer), while byte 41 of a blob key is never a tab.
-          if (buf[keyStart + ZARR_KEY_LENGTH] === TAB) p = keyStart + ZARR_KEY_LENGTH;
-          else if (keyStart + BLOB_KEY_LENGTH < lastNewline && buf[keyStart + BLOB_KEY_LENGTH] === TAB)
-            p = keyStart + BLOB_KEY_LENGTH;
-          else while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
-          const object = buf[p] === TAB ? this.store.objectIdOf(buf, view, keyStart, p) : -1;
-          if (object !== -1) {
-            const bytesStart = ++p;
-            while (buf[p] >= DIGIT_0 && buf[p] <= DIGIT_9) p++;
-            const bytesEnd = p;
-            if (buf[p] === CR) p++;
+    let windowStart = start;
+    while (windowStart < consumed) {
+      // Windows of at most the WebAssembly input's size, ending after a newline.
+      let windowEnd = consumed;
+      if (windowEnd - windowStart > fast.capacity)
+        windowEnd = buf.lastIndexOf(NEWLINE, windowStart + fast.capacity - 1) + 1;
+      if (windowEnd <= windowStart || !this.fastPath) {
+        windowStart = this.parseLine(buf, view, windowStart, lastNewline);
+        continue;
+      }
+      let s = windowStart;
+      while (s < windowEnd) {
+        s = fast.parse(buf, windowStart, windowEnd, s, this.partition, this.partitions, store.arenaLength);
+        this.takeStaged();
+        if (s < windowEnd) s = this.parseLine(buf, view, s, lastNewline);
+      }
+      windowStart = windowEnd;
+    }
+    return consumed;
+  }
+
+  private takeStaged(): void {
+    const staged = this.store.fast.staged();
+    this.line += staged.validRows;
+    if (staged.validRows === 0) return;
+    const stats = this.stats;
+    stats.rows += staged.validRows;
+    if (stats.first === -1 || staged.first < stats.first) stats.first = staged.first;
+    if (staged.last > stats.last) stats.last = staged.last;
+    if (staged.rows > 0) this.store.takeStaged(staged, this.day);
+  }
+
+  /**
+   * Parses the line at `s` (complete: `lastNewline` ends the chunk) and returns where the next one
+   * starts: the lines the WebAssembly parser leaves, and so the definition of a valid row. Fields are
+   * checked and copied byte by byte, with no string but the key.
+   */
+  private parseLine(buf: Buffer, view: DataView, s: number, lastNewline: number): number {
+    const stats = this.stats;
+    this.line++;
+    this.slowLines++;
+    const timestamp = timestampAt(buf, s);
+    if (timestamp >= 0 && buf[s + TIMESTAMP_LENGTH] === TAB) {
+      const ipStart = s + TIMESTAMP_LENGTH + 1;
+      // The IP address is scanned and checked in one pass rather than two (isRemoteIp after a scan
+      // for the tab; this matches it, see the test): the scan stops at the first byte that cannot
+      // be in an address, the tab if the field is one.
+      let p = ipStart;
+      let separators = 0;
+      let digits = 0;
+      for (let kind = IP_BYTE[buf[p]]; kind !== NOT_IP; kind = IP_BYTE[buf[++p]]) {
+        if (kind === IP_SEPARATOR) separators++;
+        else if (kind === IP_DIGIT) digits++;
+      }
+      if (p === ipStart && buf[p] === DASH) p++;
+      const ipEnd = p;
+      const ipLength = ipEnd - ipStart;
+      if (
+        buf[p] === TAB &&
+        (ipLength === 1
+          ? buf[ipStart] === DASH
+          : ipLength >= 2 && ipLength <= MAX_IP_LENGTH && separators > 0 && (digits > 0 || ipLength > 2))
+      ) {
+        const keyStart = ++p;
+        // Checked keys have one of two lengths: look for the tab there before scanning for it. The
+        // shorter first: a tab 50 bytes on from a Zarr key can lie past the line, even past the
+        // bytes read (a stale byte of the buffer), while byte 41 of a blob key is never a tab.
+        if (buf[keyStart + ZARR_KEY_LENGTH] === TAB) p = keyStart + ZARR_KEY_LENGTH;
+        else if (keyStart + BLOB_KEY_LENGTH < lastNewline && buf[keyStart + BLOB_KEY_LENGTH] === TAB)
+          p = keyStart + BLOB_KEY_LENGTH;
+        else while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+        const object = buf[p] === TAB ? this.store.objectIdOf(buf, keyStart, p) : -1;
+        if (object !== -1) {
+          const bytesStart = ++p;
+          while (buf[p] >= DIGIT_0 && buf[p] <= DIGIT_9) p++;
+          const bytesEnd = p;
+          if (buf[p] === CR) p++;
+          if (buf[p] === NEWLINE && bytesEnd > bytesStart && bytesEnd - bytesStart <= MAX_BYTES_SENT_DIGITS) {
+            stats.rows++;
+            if (stats.first === -1 || timestamp < stats.first) stats.first = timestamp;
+            if (timestamp > stats.last) stats.last = timestamp;
             if (
-              buf[p] === NEWLINE &&
-              bytesEnd > bytesStart &&
-              bytesEnd - bytesStart <= MAX_BYTES_SENT_DIGITS
+              this.partitions === 1 ||
+              partitionOf(buf, keyStart, this.store.keys[object].length, this.partitions) === this.partition
             ) {
-              stats.rows++;
-              if (stats.first === -1 || timestamp < stats.first) stats.first = timestamp;
-              if (timestamp > stats.last) stats.last = timestamp;
-              if (
-                this.partitions === 1 ||
-                partitionOf(buf, keyStart, this.store.keys[object].length, this.partitions) === this.partition
-              ) {
-                this.keep(view, s, timestamp, ipStart, ipEnd, object, bytesStart, bytesEnd);
-              }
-              s = p + 1;
-              continue;
+              this.keep(view, s, timestamp, ipStart, ipEnd, object, bytesStart, bytesEnd);
             }
+            return p + 1;
           }
         }
       }
-      s = this.rejectLine(buf, s) + 1;
     }
-    return consumed;
+    return this.rejectLine(buf, s) + 1;
   }
 
   /** Parses a last line that has no newline: `buf` must have one spare byte after `end`. */

@@ -1,15 +1,11 @@
-import { assetKeyEnd, BLOB_KEY_LENGTH, ZARR_KEY_LENGTH } from "../dandi/object-key.js";
+import { assetKeyEnd, ZARR_KEY_LENGTH } from "../dandi/object-key.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
+import { FastRows, type StagedRows } from "./fast-rows.js";
 
-/** Where a blob key's uuid starts (`blobs/aaa/bbb/`), and a Zarr key's (`zarr/`). */
-const BLOB_UUID_OFFSET = 14;
-const ZARR_UUID_OFFSET = 5;
-/** Words of the longest key (a blob key's 50 bytes). */
-const KEY_WORDS = Math.ceil(BLOB_KEY_LENGTH / 4);
-/** The bytes of a key's last word that belong to it, by the key's length modulo 4. */
-const LAST_WORD_MASK = [-1, 0xff, 0xffff, 0xffffff];
 /** Timestamp, IP address `-`, the shortest asset key, one digit, three tabs and a newline. */
 const MIN_REDUCED_ROW_BYTES = 19 + 1 + ZARR_KEY_LENGTH + 1 + 4;
+/** Input the WebAssembly row parser takes at once: the bin step reads day files in chunks of this size. */
+export const FAST_ROWS_CAPACITY = 1024 * 1024;
 
 /**
  * The rows of one pass over a batch of days, held without a JavaScript object per row: each row is
@@ -27,18 +23,9 @@ export class RowStore {
   timestamp: Float64Array;
   object: Uint32Array;
   day: Uint32Array;
-  /** Object keys by id. */
+  /** Object keys by id; the ids come from the key table in `fast`, which both parsers use. */
   readonly keys: string[] = [];
-  /**
-   * Ids by key, in an open-addressing table, so that a row costs no string. A key is looked up by
-   * its bytes before it is checked: bytes equal to a key checked when first seen are that key, so
-   * only a new key pays for the check (which took about 10 ms of the parse, cold). Each key is kept as
-   * KEY_WORDS little-endian words, the last masked to the key's length.
-   */
-  private table = new Int32Array(1 << 12);
-  private keyWords = new Int32Array(1024 * KEY_WORDS);
-  private keyLengths = new Uint8Array(1024);
-  private keyHashes = new Int32Array(1024);
+  readonly fast = new FastRows(FAST_ROWS_CAPACITY);
 
   constructor(expectedBytes: number) {
     const rows = Math.max(1024, Math.ceil(expectedBytes / 64));
@@ -54,78 +41,29 @@ export class RowStore {
     return this.keys.length;
   }
 
-  /**
-   * The id of the object whose key field is `buf[keyStart, fieldEnd)`, `view` being a DataView of
-   * `buf`; -1 when the field is not an asset key.
-   */
-  objectIdOf(buf: Buffer, view: DataView, keyStart: number, fieldEnd: number): number {
-    const length = fieldEnd - keyStart;
-    if ((length === BLOB_KEY_LENGTH || length === ZARR_KEY_LENGTH) && fieldEnd + 3 <= buf.length) {
-      const id = this.find(view, keyStart, length);
-      if (id !== -1) return id;
-    }
+  /** The id of the object whose key field is `buf[keyStart, fieldEnd)`; -1 when it is not an asset key. */
+  objectIdOf(buf: Buffer, keyStart: number, fieldEnd: number): number {
     const keyEnd = assetKeyEnd(buf, keyStart, fieldEnd);
     if (keyEnd === -1) return -1;
-    if (keyEnd !== fieldEnd) {
-      // A Zarr key with a path inside the Zarr: the object is its first 41 bytes.
-      const id = this.find(view, keyStart, keyEnd - keyStart);
-      if (id !== -1) return id;
-    }
-    return this.addObject(buf, view, keyStart, keyEnd);
-  }
-
-  /** The id of the key of `length` bytes at `keyStart`, or -1; reads up to three bytes past it. */
-  private find(view: DataView, keyStart: number, length: number): number {
-    const hash = keyHash(view, keyStart, length);
-    const table = this.table;
-    const mask = table.length - 1;
-    const words = this.keyWords;
-    const lastWord = (length - 1) >> 2;
-    const lastMask = LAST_WORD_MASK[length & 3];
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const id = table[slot] - 1;
-      if (id === -1) return -1;
-      if (this.keyHashes[id] !== hash || this.keyLengths[id] !== length) continue;
-      const base = id * KEY_WORDS;
-      let w = 0;
-      while (w < lastWord && words[base + w] === view.getInt32(keyStart + 4 * w, true)) w++;
-      if (w === lastWord && words[base + w] === (view.getInt32(keyStart + 4 * w, true) & lastMask)) return id;
-    }
-  }
-
-  private addObject(buf: Buffer, view: DataView, keyStart: number, keyEnd: number): number {
-    const id = this.keys.length;
-    const length = keyEnd - keyStart;
-    this.keys.push(buf.toString("latin1", keyStart, keyEnd));
-    if (id >= this.keyLengths.length) {
-      this.keyWords = grow(this.keyWords, new Int32Array(this.keyWords.length * 2));
-      this.keyLengths = grow(this.keyLengths, new Uint8Array(this.keyLengths.length * 2));
-      this.keyHashes = grow(this.keyHashes, new Int32Array(this.keyHashes.length * 2));
-    }
-    const lastWord = (length - 1) >> 2;
-    for (let w = 0; w < lastWord; w++)
-      this.keyWords[id * KEY_WORDS + w] = view.getInt32(keyStart + 4 * w, true);
-    // The last word byte by byte: the key may end the buffer.
-    let last = 0;
-    for (let i = keyEnd - 1; i >= keyStart + 4 * lastWord; i--) last = (last << 8) | buf[i];
-    this.keyWords[id * KEY_WORDS + lastWord] = last;
-    this.keyLengths[id] = length;
-    this.keyHashes[id] = keyHash(view, keyStart, length);
-    this.insert(id);
-    // Kept at most a quarter full, so probes stay short.
-    if ((id + 1) * 4 > this.table.length) {
-      this.table = new Int32Array(this.table.length * 2);
-      for (let other = 0; other <= id; other++) this.insert(other);
-    }
+    const id = this.fast.idOf(buf, keyStart, keyEnd);
+    this.takeNewKeys();
     return id;
   }
 
-  private insert(id: number): void {
-    const table = this.table;
-    const mask = table.length - 1;
-    let slot = this.keyHashes[id] & mask;
-    while (table[slot] !== 0) slot = (slot + 1) & mask;
-    table[slot] = id + 1;
+  /** Appends the rows the WebAssembly parser staged, all of day `day`; `reserveFor` made room. */
+  takeStaged(staged: StagedRows, day: number): void {
+    this.takeNewKeys();
+    const rows = this.rows;
+    this.arenaLength += staged.arena.copy(this.arena, this.arenaLength);
+    this.start.set(staged.ends, rows + 1);
+    this.timestamp.set(staged.timestamps, rows);
+    this.object.set(staged.objects, rows);
+    this.day.fill(day, rows, rows + staged.rows);
+    this.rows = rows + staged.rows;
+  }
+
+  private takeNewKeys(): void {
+    for (let id = this.keys.length; id < this.fast.keyCount; id++) this.keys.push(this.fast.key(id));
   }
 
   /**
@@ -316,17 +254,6 @@ function sortGroup(order: Uint32Array, from: number, to: number, timestamp: Floa
       return;
     }
   }
-}
-
-/**
- * Hash of the key of `length` bytes at `keyStart`: its length and the first eight hex digits of its
- * uuid, which are random; the full key is compared on a hit.
- */
-function keyHash(view: DataView, keyStart: number, length: number): number {
-  const uuid = keyStart + (length === BLOB_KEY_LENGTH ? BLOB_UUID_OFFSET : ZARR_UUID_OFFSET);
-  let hash = Math.imul(length ^ view.getInt32(uuid, true), 0x9e3779b1);
-  hash = Math.imul(hash ^ view.getInt32(uuid + 4, true), 0x9e3779b1);
-  return hash ^ (hash >>> 16);
 }
 
 function grow<T extends Uint32Array | Float64Array | Int32Array | Uint8Array>(from: T, to: T): T {

@@ -1,0 +1,149 @@
+import "./helpers.ts";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { test } from "node:test";
+import { ReducedRowParser } from "../src/bin/reduced-row-parser.ts";
+import { RowStore } from "../src/bin/row-store.ts";
+import { Random } from "../src/generate/random.ts";
+
+// The bin step's rows are parsed by WebAssembly (wasm/reduced-rows.ts), which leaves every line it
+// does not accept to the JavaScript parser. These tests hold the two to the same answers, line by
+// line, on valid rows and on rows damaged in every way a few random edits can.
+
+const HEX = "0123456789abcdef";
+
+function uuid(random: Random): string {
+  const hex = (n: number) => Array.from({ length: n }, () => random.pick([...HEX])).join("");
+  return `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`;
+}
+
+function validRow(random: Random, keys: string[]): string {
+  const day = String(random.int(1, 28)).padStart(2, "0");
+  const time = [random.int(0, 23), random.int(0, 59), random.int(0, 59)].map((n) =>
+    String(n).padStart(2, "0"),
+  );
+  const ip = random.weighted([
+    [`${random.int(1, 223)}.${random.int(0, 255)}.${random.int(0, 255)}.${random.int(0, 255)}`, 6],
+    [`2001:db8:${random.int(0, 0xffff).toString(16)}::${random.int(1, 0xffff).toString(16)}`, 2],
+    ["-", 1],
+    ["::1", 1],
+    // The longest address text (45 bytes), and one byte more.
+    ["0000:0000:0000:0000:0000:ffff:192.168.100.228", 1],
+    ["0000:0000:0000:0000:0000:ffff:192.168.100.2288", 1],
+  ] as const);
+  // Up to 16 digits, one more than a valid row has.
+  const bytes = random.chance(0.05)
+    ? "9".repeat(random.int(13, 16))
+    : String(random.int(0, 10 ** random.int(1, 12)));
+  return `2024-03-${day}T${time.join(":")}\t${ip}\t${random.pick(keys)}\t${bytes}`;
+}
+
+/** A few random edits: bytes replaced, deleted or repeated, often by the bytes that delimit fields. */
+function damage(random: Random, row: string): string {
+  const special = ["\t", "\n", "\r", " ", "-", ":", ".", "/", "0", "9", "a", "F", "z", "\u00e9", "\u0000"];
+  let out = row;
+  for (let edits = random.int(1, 3); edits > 0; edits--) {
+    const at = random.int(0, out.length - 1);
+    const kind = random.int(0, 2);
+    const byte = random.chance(0.7) ? random.pick(special) : String.fromCharCode(random.int(0, 255));
+    if (kind === 0) out = out.slice(0, at) + byte + out.slice(at + 1);
+    else if (kind === 1) out = out.slice(0, at) + out.slice(at + 1);
+    else out = out.slice(0, at) + out[at] + out.slice(at);
+  }
+  return out;
+}
+
+function sampleText(seed: number, lines: number): Buffer {
+  const random = new Random(seed);
+  const keys: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const id = uuid(random);
+    keys.push(random.chance(0.8) ? `blobs/${id.slice(0, 3)}/${id.slice(3, 6)}/${id}` : `zarr/${id}`);
+  }
+  // Keys the fast path leaves to JavaScript: a path inside a Zarr, 50 bytes long or not.
+  keys.push(`zarr/${uuid(random)}/0/1/2/3`, `zarr/${uuid(random)}/.zattrs`, `zarr/${uuid(random)}/../x`);
+  const out = ["timestamp\tip_address\tobject_key\tbytes_sent"];
+  for (let i = 0; i < lines; i++) {
+    const row = validRow(random, keys);
+    out.push(random.chance(0.25) ? damage(random, row) : row);
+    if (random.chance(0.01)) out.push("");
+  }
+  return Buffer.from(`${out.join(random.chance(0.5) ? "\n" : "\r\n")}\n`, "latin1");
+}
+
+function parseAll(text: Buffer, fastPath: boolean, chunk: number, partition = 0, partitions = 1) {
+  const store = new RowStore(text.length);
+  const rejects: string[] = [];
+  const parser = new ReducedRowParser(store, {
+    day: 2,
+    partition,
+    partitions,
+    fastPath,
+    onReject: (line, reason, buf, start, end) =>
+      rejects.push(`${line} ${reason} ${buf.toString("latin1", start, end)}`),
+  });
+  // Fed in chunks as the reader does: whatever is left of a line goes to the front of the next.
+  const buf = Buffer.alloc(chunk + 1);
+  let kept = 0;
+  for (let at = 0; at < text.length; ) {
+    const n = text.copy(buf, kept, at, at + chunk - kept);
+    at += n;
+    const consumed = parser.parse(buf, 0, kept + n);
+    buf.copyWithin(0, consumed, kept + n);
+    kept = kept + n - consumed;
+  }
+  parser.finish(buf, 0, kept);
+  return {
+    rows: store.arena.toString("latin1", 0, store.arenaLength),
+    ends: Array.from(store.start.subarray(0, store.rows + 1)),
+    timestamps: Array.from(store.timestamp.subarray(0, store.rows)),
+    objects: Array.from(store.object.subarray(0, store.rows), (id) => store.keys[id]),
+    days: Array.from(store.day.subarray(0, store.rows)),
+    keys: store.keys,
+    stats: parser.stats,
+    lines: parser.line,
+    rejects,
+    slowLines: parser.slowLines,
+  };
+}
+
+test("the WebAssembly rows equal the JavaScript parser's, on valid and damaged lines", () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const text = sampleText(seed, 4000);
+    const { slowLines, ...reference } = parseAll(text, false, 1 << 20);
+    assert.equal(slowLines, reference.lines);
+    assert.ok(reference.timestamps.length > 2000, "most rows are valid");
+    assert.ok(reference.rejects.length > 400, "many rows are damaged");
+    for (const chunk of [1 << 20, 4096, 257]) {
+      const { slowLines: left, ...fast } = parseAll(text, true, chunk);
+      assert.deepEqual(fast, reference, `seed ${seed}, chunks of ${chunk} bytes`);
+      // Only the damaged lines, the header and the keys inside a Zarr are left to JavaScript.
+      assert.ok(left < reference.lines * 0.4, `${left} of ${reference.lines} lines left to JavaScript`);
+    }
+  }
+});
+
+test("the two parsers agree on each partition of a pass", () => {
+  const text = sampleText(7, 3000);
+  for (let partition = 0; partition < 3; partition++) {
+    const { slowLines: _, ...reference } = parseAll(text, false, 1 << 20, partition, 3);
+    const { slowLines, ...fast } = parseAll(text, true, 1 << 20, partition, 3);
+    assert.deepEqual(fast, reference, `partition ${partition}`);
+    assert.ok(slowLines < reference.lines * 0.4);
+  }
+});
+
+test("chunks larger than the WebAssembly input are taken in windows", () => {
+  // 3 MB in one call: the fast path sees it as 1 MB windows, ending after newlines.
+  const text = sampleText(11, 40_000);
+  assert.ok(text.length > 3 * 1024 * 1024 * 0.9);
+  const { slowLines, ...fast } = parseAll(text, true, text.length + 1);
+  const { slowLines: _, ...reference } = parseAll(text, false, text.length + 1);
+  assert.deepEqual(fast, reference);
+  assert.ok(slowLines < reference.lines * 0.4);
+});
+
+test("the committed WebAssembly module is built from wasm/reduced-rows.ts as it is", async () => {
+  const { compileWasmModule, WASM_MODULE } = await import("../scripts/build-wasm.ts");
+  assert.equal(compileWasmModule(), fs.readFileSync(WASM_MODULE, "utf8"), "run npm run build:wasm");
+});

@@ -1,0 +1,323 @@
+// AssemblyScript, compiled to src/bin/reduced-rows-wasm.ts by `npm run build:wasm`.
+//
+// The fast path of the bin step's row parser (src/bin/reduced-row-parser.ts), for the rows that are
+// valid as written by reduce: `timestamp \t ip_address \t key \t bytes_sent \n` with a 41-byte Zarr
+// key or a 50-byte blob key. JavaScript spends the first few thousand rows of a run interpreting its
+// parser before the optimizing compiler has caught up (about 35 ms of a 250 ms daily run), while
+// WebAssembly is compiled before it runs. It accepts a row only if the JavaScript parser would
+// accept it, and stops at any other line (header, blank, damaged, a key with a path inside a Zarr):
+// the JavaScript parser takes that one line and calls back. Keys and their ids live here, for both.
+//
+// Memory is laid out by a bump allocator, never freed: the input and staging regions, sized once,
+// then the key table, which moves to the end of memory when it grows.
+
+const TAB: u8 = 0x09;
+const NEWLINE: u8 = 0x0a;
+const CR: u8 = 0x0d;
+const DASH: u8 = 0x2d;
+const TIMESTAMP_LENGTH: usize = 19;
+const ZARR_KEY_LENGTH: usize = 41;
+const BLOB_KEY_LENGTH: usize = 50;
+const MAX_IP_LENGTH: usize = 45;
+const MAX_BYTES_SENT_DIGITS: usize = 15;
+/** The shortest row the fast path accepts: timestamp, `-`, a Zarr key, one digit, tabs, newline. */
+const MIN_ROW_BYTES: usize = 19 + 1 + 41 + 1 + 4;
+/** Bytes kept per key: its length, then the key; 64 keeps slots aligned. */
+const KEY_SLOT_BYTES: usize = 64;
+
+let heapEnd: usize = 0;
+
+function allocate(bytes: usize): usize {
+  const at = (heapEnd + 15) & ~(<usize>15);
+  const end = at + bytes;
+  const have = <usize>memory.size() << 16;
+  if (end > have) {
+    const pages = <i32>((end - have + 0xffff) >> 16);
+    if (memory.grow(pages) < 0) unreachable();
+  }
+  heapEnd = end;
+  return at;
+}
+
+// Regions, published for JavaScript.
+export let inputStart: usize = 0;
+export let inputCapacity: usize = 0;
+export let stagedArena: usize = 0;
+export let stagedEnds: usize = 0;
+export let stagedTimestamps: usize = 0;
+export let stagedObjects: usize = 0;
+export let scratchKey: usize = 0;
+export let keySlots: usize = 0;
+
+// What the last call to `parse` did.
+export let stagedRows: u32 = 0;
+export let stagedBytes: usize = 0;
+export let validRows: u32 = 0;
+export let firstTimestamp: f64 = -1;
+export let lastTimestamp: f64 = -1;
+export let keyCount: u32 = 0;
+
+let table: usize = 0;
+let tableMask: u32 = 0;
+let keyCapacity: u32 = 0;
+
+/** Sets up the regions for input chunks of up to `capacity` bytes. */
+export function init(capacity: u32): void {
+  heapEnd = (<usize>__heap_base + 15) & ~(<usize>15);
+  inputCapacity = capacity;
+  // Reads may look a few bytes past a chunk's last newline; the slack keeps them inside memory.
+  inputStart = allocate(capacity + 64);
+  const maxRows = <usize>capacity / MIN_ROW_BYTES + 1;
+  stagedArena = allocate(capacity + 64);
+  stagedEnds = allocate(maxRows << 2);
+  stagedTimestamps = allocate(maxRows << 3);
+  stagedObjects = allocate(maxRows << 2);
+  scratchKey = allocate(KEY_SLOT_BYTES);
+  keyCount = 0;
+  keyCapacity = 1024;
+  keySlots = allocate(<usize>keyCapacity * KEY_SLOT_BYTES);
+  tableMask = 4096 - 1;
+  table = allocate(4096 << 2);
+  memory.fill(table, 0, 4096 << 2);
+}
+
+// ---- Timestamps: YYYY-MM-DDTHH:MM:SS as the number YYYYMMDDHHMMSS, as in src/bin/timestamp.ts.
+
+@inline function digit(p: usize): i32 {
+  return <i32>load<u8>(p) - 0x30;
+}
+
+function timestampAt(p: usize): f64 {
+  if (
+    load<u8>(p + 4) != DASH ||
+    load<u8>(p + 7) != DASH ||
+    load<u8>(p + 10) != 0x54 ||
+    load<u8>(p + 13) != 0x3a ||
+    load<u8>(p + 16) != 0x3a
+  )
+    return -1;
+  const y0 = digit(p), y1 = digit(p + 1), y2 = digit(p + 2), y3 = digit(p + 3);
+  const m0 = digit(p + 5), m1 = digit(p + 6), d0 = digit(p + 8), d1 = digit(p + 9);
+  const h0 = digit(p + 11), h1 = digit(p + 12), i0 = digit(p + 14), i1 = digit(p + 15);
+  const s0 = digit(p + 17), s1 = digit(p + 18);
+  const bad =
+    y0 | (9 - y0) | y1 | (9 - y1) | y2 | (9 - y2) | y3 | (9 - y3) |
+    m0 | (9 - m0) | m1 | (9 - m1) | d0 | (9 - d0) | d1 | (9 - d1) |
+    h0 | (9 - h0) | h1 | (9 - h1) | i0 | (9 - i0) | i1 | (9 - i1) | s0 | (9 - s0) | s1 | (9 - s1);
+  if (bad < 0) return -1;
+  const month = m0 * 10 + m1;
+  const day = d0 * 10 + d1;
+  const hour = h0 * 10 + h1;
+  const minute = i0 * 10 + i1;
+  const second = s0 * 10 + s1;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return -1;
+  const date = ((y0 * 10 + y1) * 10 + y2) * 10 + y3;
+  return <f64>((date * 100 + month) * 100 + day) * 1000000.0 + <f64>(hour * 10000 + minute * 100 + second);
+}
+
+// ---- Keys, as in src/dandi/object-key.ts.
+
+@inline function isHex(c: u32): bool {
+  return (c - 0x30 < 10) || (c - 0x61 < 6);
+}
+
+function isUuidAt(p: usize): bool {
+  if (load<u8>(p + 8) != DASH || load<u8>(p + 13) != DASH || load<u8>(p + 18) != DASH || load<u8>(p + 23) != DASH)
+    return false;
+  for (let i: usize = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    if (!isHex(<u32>load<u8>(p + i))) return false;
+  }
+  return true;
+}
+
+/** `blobs/aaa/bbb/<uuid>`, the 3 + 3 being the uuid's first six digits. */
+function isBlobKey(p: usize): bool {
+  return (
+    load<u32>(p) == 0x626f6c62 && // "blob"
+    load<u8>(p + 4) == 0x73 && // "s"
+    load<u8>(p + 5) == 0x2f &&
+    load<u8>(p + 9) == 0x2f &&
+    load<u8>(p + 13) == 0x2f &&
+    load<u8>(p + 6) == load<u8>(p + 14) &&
+    load<u8>(p + 7) == load<u8>(p + 15) &&
+    load<u8>(p + 8) == load<u8>(p + 16) &&
+    load<u8>(p + 10) == load<u8>(p + 17) &&
+    load<u8>(p + 11) == load<u8>(p + 18) &&
+    load<u8>(p + 12) == load<u8>(p + 19) &&
+    isUuidAt(p + 14)
+  );
+}
+
+/** `zarr/<uuid>`. */
+function isZarrKey(p: usize): bool {
+  return load<u32>(p) == 0x7272617a && load<u8>(p + 4) == 0x2f && isUuidAt(p + 5); // "zarr/"
+}
+
+@inline function uuidOffset(length: usize): usize {
+  return length == ZARR_KEY_LENGTH ? 5 : 14;
+}
+
+function keyHash(p: usize, length: usize): u32 {
+  const uuid = p + uuidOffset(length);
+  let hash: u32 = (<u32>length ^ load<u32>(uuid)) * 0x9e3779b1;
+  hash = (hash ^ load<u32>(uuid + 4)) * 0x9e3779b1;
+  return hash ^ (hash >> 16);
+}
+
+function sameKey(slot: usize, p: usize, length: usize): bool {
+  if (<usize>load<u8>(slot) != length) return false;
+  return memory.compare(slot + 1, p, length) == 0;
+}
+
+/** The id of the key of `length` bytes at `p`, or -1. */
+function findKey(p: usize, length: usize): i32 {
+  let slot = keyHash(p, length) & tableMask;
+  let entry = load<u32>(table + (<usize>slot << 2));
+  while (entry != 0) {
+    if (sameKey(keySlots + <usize>(entry - 1) * KEY_SLOT_BYTES, p, length)) return <i32>(entry - 1);
+    slot = (slot + 1) & tableMask;
+    entry = load<u32>(table + (<usize>slot << 2));
+  }
+  return -1;
+}
+
+function insertId(id: u32): void {
+  const slot0 = keySlots + <usize>id * KEY_SLOT_BYTES;
+  let slot = keyHash(slot0 + 1, <usize>load<u8>(slot0)) & tableMask;
+  while (load<u32>(table + (<usize>slot << 2)) != 0) slot = (slot + 1) & tableMask;
+  store<u32>(table + (<usize>slot << 2), id + 1);
+}
+
+function addKey(p: usize, length: usize): i32 {
+  if (keyCount == keyCapacity) {
+    const grown = allocate(<usize>keyCapacity * 2 * KEY_SLOT_BYTES);
+    memory.copy(grown, keySlots, <usize>keyCapacity * KEY_SLOT_BYTES);
+    keySlots = grown;
+    keyCapacity *= 2;
+  }
+  const id = keyCount;
+  const slot = keySlots + <usize>id * KEY_SLOT_BYTES;
+  store<u8>(slot, <u8>length);
+  memory.copy(slot + 1, p, length);
+  keyCount = id + 1;
+  // Kept at most a quarter full, so probes stay short.
+  if (<usize>keyCount * 4 > <usize>tableMask + 1) {
+    const size = (<usize>tableMask + 1) << 1;
+    table = allocate(size << 2);
+    memory.fill(table, 0, size << 2);
+    tableMask = <u32>size - 1;
+    for (let other: u32 = 0; other < keyCount; other++) insertId(other);
+  } else {
+    insertId(id);
+  }
+  return <i32>id;
+}
+
+/**
+ * The id of a checked key of `length` bytes written at `scratchKey`, added if new: the JavaScript
+ * parser's lookup, for the lines it takes.
+ */
+export function idOfScratchKey(length: u32): i32 {
+  const found = findKey(scratchKey, length);
+  return found >= 0 ? found : addKey(scratchKey, length);
+}
+
+/** Spreads objects over passes by the first six hex digits of their uuid, as partitionOf does. */
+function partitionOf(p: usize, length: usize, partitions: u32): u32 {
+  const uuid = p + uuidOffset(length);
+  let value: u32 = 0;
+  for (let i: usize = 0; i < 6; i++) {
+    const c = <u32>load<u8>(uuid + i);
+    value = value * 16 + (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
+  }
+  return value % partitions;
+}
+
+// ---- Rows.
+
+@inline function ipByte(c: u32): u32 {
+  // 0: not in an address; 1: `.` or `:`; 2: digit; 3: hex letter.
+  if (c - 0x30 < 10) return 2;
+  if (c == 0x2e || c == 0x3a) return 1;
+  if ((c | 0x20) - 0x61 < 6) return 3;
+  return 0;
+}
+
+/**
+ * Parses the rows of `[start, end)` (inside the input region, `end` just past a newline) until the
+ * end or the first line it leaves to JavaScript, whose start it returns. Accepted rows of
+ * `partition` go to the staging region as binned rows; `arenaBase` is added to their ends.
+ */
+export function parse(start: usize, end: usize, partition: u32, partitions: u32, arenaBase: u32): usize {
+  stagedRows = 0;
+  validRows = 0;
+  firstTimestamp = -1;
+  lastTimestamp = -1;
+  let out = stagedArena;
+  let s = start;
+  while (s < end) {
+    const timestamp = timestampAt(s);
+    if (timestamp < 0 || load<u8>(s + TIMESTAMP_LENGTH) != TAB) break;
+    const ipStart = s + TIMESTAMP_LENGTH + 1;
+    let p = ipStart;
+    let separators = 0;
+    let digits = 0;
+    for (;;) {
+      const kind = ipByte(<u32>load<u8>(p));
+      if (kind == 0) break;
+      if (kind == 1) separators++;
+      else if (kind == 2) digits++;
+      p++;
+    }
+    if (p == ipStart && load<u8>(p) == DASH) p++;
+    const ipEnd = p;
+    const ipLength = ipEnd - ipStart;
+    if (load<u8>(p) != TAB) break;
+    if (ipLength == 1) {
+      if (load<u8>(ipStart) != DASH) break;
+    } else if (!(ipLength >= 2 && ipLength <= MAX_IP_LENGTH && separators > 0 && (digits > 0 || ipLength > 2))) {
+      break;
+    }
+    const keyStart = p + 1;
+    // Where the JavaScript parser takes the key field to end: the two checked lengths first.
+    let keyLength: usize = 0;
+    if (load<u8>(keyStart + ZARR_KEY_LENGTH) == TAB) keyLength = ZARR_KEY_LENGTH;
+    else if (keyStart + BLOB_KEY_LENGTH < end - 1 && load<u8>(keyStart + BLOB_KEY_LENGTH) == TAB)
+      keyLength = BLOB_KEY_LENGTH;
+    else break;
+    let object = findKey(keyStart, keyLength);
+    if (object < 0) {
+      if (keyLength == ZARR_KEY_LENGTH ? !isZarrKey(keyStart) : !isBlobKey(keyStart)) break;
+      object = addKey(keyStart, keyLength);
+    }
+    const bytesStart = keyStart + keyLength + 1;
+    p = bytesStart;
+    while (<u32>load<u8>(p) - 0x30 < 10) p++;
+    const bytesEnd = p;
+    if (load<u8>(p) == CR) p++;
+    if (load<u8>(p) != NEWLINE || bytesEnd == bytesStart || bytesEnd - bytesStart > MAX_BYTES_SENT_DIGITS) break;
+    validRows++;
+    if (firstTimestamp < 0 || timestamp < firstTimestamp) firstTimestamp = timestamp;
+    if (timestamp > lastTimestamp) lastTimestamp = timestamp;
+    if (partitions == 1 || partitionOf(keyStart, keyLength, partitions) == partition) {
+      memory.copy(out, s, TIMESTAMP_LENGTH);
+      out += TIMESTAMP_LENGTH;
+      store<u8>(out++, TAB);
+      memory.copy(out, bytesStart, bytesEnd - bytesStart);
+      out += bytesEnd - bytesStart;
+      store<u8>(out++, TAB);
+      memory.copy(out, ipStart, ipLength);
+      out += ipLength;
+      store<u8>(out++, NEWLINE);
+      const row = <usize>stagedRows;
+      store<f64>(stagedTimestamps + (row << 3), timestamp);
+      store<u32>(stagedObjects + (row << 2), <u32>object);
+      store<u32>(stagedEnds + (row << 2), arenaBase + <u32>(out - stagedArena));
+      stagedRows++;
+    }
+    s = p + 1;
+  }
+  stagedBytes = out - stagedArena;
+  return s;
+}
