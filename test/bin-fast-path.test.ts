@@ -147,3 +147,57 @@ test("the committed WebAssembly module is built from wasm/reduced-rows.ts as it 
   const { compileWasmModule, WASM_MODULE } = await import("../scripts/build-wasm.ts");
   assert.equal(compileWasmModule(), fs.readFileSync(WASM_MODULE, "utf8"), "run npm run build:wasm");
 });
+
+test("thousands of objects: the key table grows and the store's views follow", () => {
+  const random = new Random(21);
+  const lines = ["timestamp\tip_address\tobject_key\tbytes_sent"];
+  const keys: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const id = uuid(random);
+    keys.push(`blobs/${id.slice(0, 3)}/${id.slice(3, 6)}/${id}`);
+  }
+  for (let i = 0; i < 20_000; i++) lines.push(validRow(random, keys));
+  const text = Buffer.from(`${lines.join("\n")}\n`, "latin1");
+  const { slowLines, ...fast } = parseAll(text, true, 4096);
+  const { slowLines: _, ...reference } = parseAll(text, false, 4096);
+  assert.ok(fast.keys.length > 4000);
+  assert.deepEqual(fast, reference);
+  assert.ok(slowLines < reference.lines * 0.15, `${slowLines} lines left to JavaScript`);
+});
+
+test("rows far from time order are arranged by time, ties in input order", () => {
+  const random = new Random(5);
+  const keys = Array.from({ length: 3 }, () => `zarr/${uuid(random)}`);
+  const lines: string[] = [];
+  // Backwards in time, with runs of the same second: beyond what the insertion sort takes.
+  for (let i = 0; i < 3000; i++) {
+    const second = 59 - Math.floor((i % 600) / 10);
+    const minute = 59 - Math.floor(i / 600);
+    lines.push(
+      `2024-03-01T10:${String(minute).padStart(2, "0")}:${String(second).padStart(2, "0")}\t192.0.2.${i % 250}\t${keys[i % 3]}\t${i}`,
+    );
+  }
+  const text = Buffer.from(`${lines.join("\n")}\n`, "latin1");
+  const store = new RowStore(text.length);
+  const parser = new ReducedRowParser(store, { day: 0 });
+  parser.parse(text, 0, text.length);
+  const rows = store.arena.toString("latin1", 0, store.arenaLength).split("\n").slice(0, -1);
+  const arranged = store.arrangeByObject(Buffer.from("h\n"));
+  for (let o = 0; o < 3; o++) {
+    const expected = rows
+      .map((row, i) => ({ row, i }))
+      .filter(({ i }) => i % 3 === o)
+      .sort((a, b) =>
+        a.row.slice(0, 19) < b.row.slice(0, 19)
+          ? -1
+          : a.row.slice(0, 19) > b.row.slice(0, 19)
+            ? 1
+            : a.i - b.i,
+      )
+      .map(({ row }) => `${row}\n`)
+      .join("");
+    const start = arranged.objectStart[o];
+    const end = arranged.objectStart[o + 1];
+    assert.equal(arranged.bytes.toString("latin1", start, end), `h\n${expected}`, store.keys[o]);
+  }
+});

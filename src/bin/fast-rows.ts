@@ -1,3 +1,4 @@
+import { RunError } from "../errors.js";
 import { REDUCED_ROWS_WASM } from "./reduced-rows-wasm.js";
 
 /** An exported global of the module: a number. */
@@ -5,30 +6,50 @@ interface Global {
   value: number;
 }
 
-/** The WebAssembly half of the row parser (wasm/reduced-rows.ts): its exports, as JavaScript sees them. */
+/** The WebAssembly half of the bin step's rows (wasm/reduced-rows.ts), as JavaScript sees it. */
 interface FastRowsExports {
   memory: { buffer: ArrayBuffer };
   init(capacity: number): void;
-  parse(start: number, end: number, partition: number, partitions: number, arenaBase: number): number;
+  allocate(bytes: number): number;
+  parse(
+    start: number,
+    end: number,
+    partition: number,
+    partitions: number,
+    arena: number,
+    arenaLength: number,
+    ends: number,
+    timestamps: number,
+    objects: number,
+    days: number,
+    rows: number,
+    day: number,
+  ): number;
   idOfScratchKey(length: number): number;
+  arrange(
+    objectCount: number,
+    rows: number,
+    arena: number,
+    ends: number,
+    timestamps: number,
+    objects: number,
+    header: number,
+    headerLength: number,
+  ): void;
   inputStart: Global;
-  inputCapacity: Global;
-  stagedArena: Global;
-  stagedEnds: Global;
-  stagedTimestamps: Global;
-  stagedObjects: Global;
   scratchKey: Global;
   keySlots: Global;
-  stagedRows: Global;
-  stagedBytes: Global;
+  keyCount: Global;
+  rowsAdded: Global;
+  bytesAdded: Global;
   validRows: Global;
   firstTimestamp: Global;
   lastTimestamp: Global;
-  keyCount: Global;
+  outGroupStart: Global;
+  outObjectStart: Global;
+  outOrder: Global;
+  outBytes: Global;
 }
-
-/** Bytes the key table keeps per key: its length, then the key. */
-const KEY_SLOT_BYTES = 64;
 
 /** The part of the WebAssembly API used here (@types/node 20 declares none of it; lib.dom would). */
 interface WebAssemblyApi {
@@ -37,31 +58,57 @@ interface WebAssemblyApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
+/** Bytes the key table keeps per key: its length, then the key. */
+const KEY_SLOT_BYTES = 64;
+
 let compiled: object | null = null;
 
-/** Compiled once per process (3 KB, about 2 ms), instantiated once per row store. */
+/** Compiled once per process (5 KB, about 2 ms), instantiated once per pass. */
 function fastRowsModule(): object {
   compiled ??= new wasm.Module(Buffer.from(REDUCED_ROWS_WASM, "base64"));
   return compiled;
 }
 
-/** What one call of `parse` accepted, read from the staging region before the next call. */
-export interface StagedRows {
-  /** Rows of the pass's partition, staged. */
+function outOfMemory(): RunError {
+  return new RunError(
+    "a pass of the bin step outgrew the 4 GB WebAssembly can address; lower --maximum_buffer_size_in_mb",
+  );
+}
+
+/** Where the RowStore's arena and arrays are in WebAssembly memory, and how much they hold. */
+export interface RowRegions {
+  arena: number;
+  arenaLength: number;
+  ends: number;
+  timestamps: number;
+  objects: number;
+  days: number;
   rows: number;
+}
+
+/** What the last `parse` call read. */
+export interface FastParse {
+  /** Rows of the pass's partition, added to the store. */
+  rowsAdded: number;
+  bytesAdded: number;
   /** All valid rows read, of every partition. */
   validRows: number;
   first: number;
   last: number;
-  arena: Buffer;
-  ends: Uint32Array;
-  timestamps: Float64Array;
-  objects: Uint32Array;
+}
+
+/** Where `arrange` put the rows, in WebAssembly memory. */
+export interface ArrangedRegions {
+  groupStart: number;
+  objectStart: number;
+  order: number;
+  bytes: number;
 }
 
 /**
- * The key table and the fast row path, in WebAssembly memory. Chunks are copied into its input
- * region; accepted rows come back staged as binned rows, for the RowStore to take.
+ * One pass's WebAssembly instance: the key table, the fast row path, and the memory the RowStore's
+ * rows live in. Views of its memory (`buffer`) are detached whenever it grows: callers renew theirs
+ * after every call here that may allocate.
  */
 export class FastRows {
   readonly capacity: number;
@@ -75,17 +122,30 @@ export class FastRows {
     this.exports.init(capacity);
     this.capacity = capacity;
     this.inputStart = this.exports.inputStart.value;
-    this.bytes = this.view();
+    this.bytes = Buffer.from(this.exports.memory.buffer);
+  }
+
+  get buffer(): ArrayBuffer {
+    return this.exports.memory.buffer;
   }
 
   get keyCount(): number {
     return this.exports.keyCount.value;
   }
 
+  /** A region of `bytes` bytes (zeroed if new); growing past 4 GB fails with advice. */
+  allocate(bytes: number): number {
+    const at = this.exports.allocate(bytes);
+    if (at === 0) throw outOfMemory();
+    this.renew();
+    return at;
+  }
+
   /**
    * Parses the complete lines of `src[start, end)` (at most `capacity` bytes, ending just past a
-   * newline) from `from` on, copying them in first when `from` is `start`. Returns where it stopped,
-   * in `src`: `end`, or the start of a line it leaves to the caller, who calls again after that line.
+   * newline) from `from` on, copying them in first when `from` is `start`; accepted rows go to
+   * `regions` (which has room). Returns where it stopped, in `src`: `end`, or the start of a line it
+   * leaves to the caller, who calls again after that line.
    */
   parse(
     src: Uint8Array,
@@ -94,30 +154,39 @@ export class FastRows {
     from: number,
     partition: number,
     partitions: number,
-    arenaBase: number,
+    regions: RowRegions,
+    day: number,
   ): number {
     if (from === start) this.bytes.set(src.subarray(start, end), this.inputStart);
     const offset = this.inputStart - start;
-    const stopped =
-      this.exports.parse(from + offset, end + offset, partition, partitions, arenaBase) - offset;
-    this.bytes = this.view();
-    return stopped;
+    const r = regions;
+    const stopped = this.exports.parse(
+      from + offset,
+      end + offset,
+      partition,
+      partitions,
+      r.arena,
+      r.arenaLength,
+      r.ends,
+      r.timestamps,
+      r.objects,
+      r.days,
+      r.rows,
+      day,
+    );
+    this.renew();
+    return stopped - offset;
   }
 
-  /** The rows the last `parse` accepted: views into WebAssembly memory, valid until the next call. */
-  staged(): StagedRows {
+  /** What the last `parse` read. */
+  lastParse(): FastParse {
     const e = this.exports;
-    const rows = e.stagedRows.value;
-    const buffer = e.memory.buffer;
     return {
-      rows,
+      rowsAdded: e.rowsAdded.value,
+      bytesAdded: e.bytesAdded.value,
       validRows: e.validRows.value,
       first: e.firstTimestamp.value,
       last: e.lastTimestamp.value,
-      arena: Buffer.from(buffer, e.stagedArena.value, e.stagedBytes.value),
-      ends: new Uint32Array(buffer, e.stagedEnds.value, rows),
-      timestamps: new Float64Array(buffer, e.stagedTimestamps.value, rows),
-      objects: new Uint32Array(buffer, e.stagedObjects.value, rows),
     };
   }
 
@@ -125,7 +194,7 @@ export class FastRows {
   idOf(src: Uint8Array, start: number, end: number): number {
     this.bytes.set(src.subarray(start, end), this.exports.scratchKey.value);
     const id = this.exports.idOfScratchKey(end - start);
-    this.bytes = this.view();
+    this.renew();
     return id;
   }
 
@@ -135,9 +204,26 @@ export class FastRows {
     return this.bytes.toString("latin1", slot + 1, slot + 1 + this.bytes[slot]);
   }
 
-  /** A view of all of memory: renewed after every call, as growing memory detaches the old one. */
-  private view(): Buffer {
+  /** Arranges the rows of `regions` by object (see wasm/reduced-rows.ts), after `header` in each. */
+  arrange(objectCount: number, regions: RowRegions, header: Uint8Array): ArrangedRegions {
+    const headerAt = this.allocate(header.length);
+    this.bytes.set(header, headerAt);
+    const r = regions;
+    const e = this.exports;
+    e.arrange(objectCount, r.rows, r.arena, r.ends, r.timestamps, r.objects, headerAt, header.length);
+    this.renew();
+    if (e.outBytes.value === 0) throw outOfMemory();
+    return {
+      groupStart: e.outGroupStart.value,
+      objectStart: e.outObjectStart.value,
+      order: e.outOrder.value,
+      bytes: e.outBytes.value,
+    };
+  }
+
+  /** Renews the view of memory, which growing memory detaches. */
+  private renew(): void {
     const buffer = this.exports.memory.buffer;
-    return this.bytes?.buffer === buffer ? this.bytes : Buffer.from(buffer);
+    if (this.bytes.buffer !== buffer) this.bytes = Buffer.from(buffer);
   }
 }

@@ -2,6 +2,7 @@ import { assetKeyEnd, BLOB_KEY_LENGTH, ZARR_KEY_LENGTH } from "../dandi/object-k
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import { REDUCED_HEADER } from "../io/table-headers.js";
 import { isRemoteIp } from "../s3log/ip-address.js";
+import type { FastParse } from "./fast-rows.js";
 import { REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
 import type { RowStore } from "./row-store.js";
 import { TIMESTAMP_LENGTH, timestampAt } from "./timestamp.js";
@@ -95,23 +96,32 @@ export class ReducedRowParser {
     if (lastNewline < start) return start;
     const consumed = lastNewline + 1;
     const store = this.store;
-    const fast = store.fast;
+    const capacity = store.fast.capacity;
     store.reserveFor(consumed - start);
     const view = viewOf(buf);
     let windowStart = start;
     while (windowStart < consumed) {
       // Windows of at most the WebAssembly input's size, ending after a newline.
       let windowEnd = consumed;
-      if (windowEnd - windowStart > fast.capacity)
-        windowEnd = buf.lastIndexOf(NEWLINE, windowStart + fast.capacity - 1) + 1;
+      if (windowEnd - windowStart > capacity)
+        windowEnd = buf.lastIndexOf(NEWLINE, windowStart + capacity - 1) + 1;
       if (windowEnd <= windowStart || !this.fastPath) {
         windowStart = this.parseLine(buf, view, windowStart, lastNewline);
         continue;
       }
       let s = windowStart;
       while (s < windowEnd) {
-        s = fast.parse(buf, windowStart, windowEnd, s, this.partition, this.partitions, store.arenaLength);
-        this.takeStaged();
+        const fast = store.parseFast(
+          buf,
+          windowStart,
+          windowEnd,
+          s,
+          this.partition,
+          this.partitions,
+          this.day,
+        );
+        this.count(fast.read);
+        s = fast.stopped;
         if (s < windowEnd) s = this.parseLine(buf, view, s, lastNewline);
       }
       windowStart = windowEnd;
@@ -119,15 +129,13 @@ export class ReducedRowParser {
     return consumed;
   }
 
-  private takeStaged(): void {
-    const staged = this.store.fast.staged();
-    this.line += staged.validRows;
-    if (staged.validRows === 0) return;
+  private count(read: FastParse): void {
+    this.line += read.validRows;
+    if (read.validRows === 0) return;
     const stats = this.stats;
-    stats.rows += staged.validRows;
-    if (stats.first === -1 || staged.first < stats.first) stats.first = staged.first;
-    if (staged.last > stats.last) stats.last = staged.last;
-    if (staged.rows > 0) this.store.takeStaged(staged, this.day);
+    stats.rows += read.validRows;
+    if (stats.first === -1 || read.first < stats.first) stats.first = read.first;
+    if (read.last > stats.last) stats.last = read.last;
   }
 
   /**
