@@ -2,6 +2,7 @@ import "./helpers.ts";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { test } from "node:test";
+import { FastRows } from "../src/bin/fast-rows.ts";
 import { ReducedRowParser } from "../src/bin/reduced-row-parser.ts";
 import { RowStore } from "../src/bin/row-store.ts";
 import { Random } from "../src/generate/random.ts";
@@ -61,7 +62,13 @@ function sampleText(seed: number, lines: number): Buffer {
     keys.push(random.chance(0.8) ? `blobs/${id.slice(0, 3)}/${id.slice(3, 6)}/${id}` : `zarr/${id}`);
   }
   // Keys the fast path leaves to JavaScript: a path inside a Zarr, 50 bytes long or not.
-  keys.push(`zarr/${uuid(random)}/0/1/2/3`, `zarr/${uuid(random)}/.zattrs`, `zarr/${uuid(random)}/../x`);
+  keys.push(
+    `zarr/${uuid(random)}/0/1/2/3`,
+    `zarr/${uuid(random)}/.zattrs`,
+    `zarr/${uuid(random)}/../x`,
+    // 50 bytes, a blob key's length: the fast path finds its tab where a blob key's would be.
+    `zarr/${uuid(random)}/abcdefgh`,
+  );
   const out = ["timestamp\tip_address\tobject_key\tbytes_sent"];
   for (let i = 0; i < lines; i++) {
     const row = validRow(random, keys);
@@ -200,4 +207,13 @@ test("rows far from time order are arranged by time, ties in input order", () =>
     const end = arranged.objectStart[o + 1];
     assert.equal(arranged.bytes.toString("latin1", start, end), `h\n${expected}`, store.keys[o]);
   }
+});
+
+test("WebAssembly memory past 2 GB is addressed right, and past 4 GB fails with advice", () => {
+  // Untouched memory takes no room, so this reserves address space only.
+  const fast = new FastRows(1024);
+  const high = fast.allocate(2.2e9);
+  const after = fast.allocate(16);
+  assert.ok(high > 0 && after > 2 ** 31, `${high}, ${after}`);
+  assert.throws(() => fast.allocate(2.5e9), /outgrew the 4 GB.*--maximum_buffer_size_in_mb/);
 });

@@ -26,18 +26,26 @@ const KEY_SLOT_BYTES: usize = 64;
 
 let heapEnd: usize = 0;
 
-/** A region of `bytes` bytes, zeroed if never used before; 0 when memory cannot grow that far. */
+/**
+ * A region of `bytes` bytes, zeroed if never used before; 0 when memory cannot grow that far (wasm32
+ * addresses 4 GB; sums are taken in 64 bits, so they cannot wrap). Sets `outOfMemory`.
+ */
 export function allocate(bytes: usize): usize {
-  const at = (heapEnd + 15) & ~(<usize>15);
-  const end = at + bytes;
-  const have = <usize>memory.size() << 16;
+  const at = (<u64>heapEnd + 15) & ~(<u64>15);
+  const end = at + <u64>bytes;
+  const have = <u64>memory.size() << 16;
   if (end > have) {
-    const pages = <i32>((end - have + 0xffff) >> 16);
-    if (memory.grow(pages) < 0) return 0;
+    if (end > (<u64>1 << 32) || memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) {
+      outOfMemory = 1;
+      return 0;
+    }
   }
-  heapEnd = end;
-  return at;
+  heapEnd = <usize>end;
+  return <usize>at;
 }
+
+/** Set when an allocation failed: the call's results are then not to be used. */
+export let outOfMemory: u32 = 0;
 
 // Regions, published for JavaScript.
 export let inputStart: usize = 0;
@@ -183,7 +191,7 @@ function insertId(id: u32): void {
 function addKey(p: usize, length: usize): i32 {
   if (keyCount == keyCapacity) {
     const grown = allocate(<usize>keyCapacity * 2 * KEY_SLOT_BYTES);
-    if (grown == 0) unreachable();
+    if (grown == 0) return -1;
     memory.copy(grown, keySlots, <usize>keyCapacity * KEY_SLOT_BYTES);
     keySlots = grown;
     keyCapacity *= 2;
@@ -196,8 +204,9 @@ function addKey(p: usize, length: usize): i32 {
   // Kept at most a quarter full, so probes stay short.
   if (<usize>keyCount * 4 > <usize>tableMask + 1) {
     const size = (<usize>tableMask + 1) << 1;
-    table = allocate(size << 2);
-    if (table == 0) unreachable();
+    const grown = allocate(size << 2);
+    if (grown == 0) return -1;
+    table = grown;
     memory.fill(table, 0, size << 2);
     tableMask = <u32>size - 1;
     for (let other: u32 = 0; other < keyCount; other++) insertId(other);
@@ -298,6 +307,7 @@ export function parse(
     if (object < 0) {
       if (keyLength == ZARR_KEY_LENGTH ? !isZarrKey(keyStart) : !isBlobKey(keyStart)) break;
       object = addKey(keyStart, keyLength);
+      if (object < 0) break;
     }
     const bytesStart = keyStart + keyLength + 1;
     p = bytesStart;

@@ -61,12 +61,16 @@ export interface BinSummary {
 }
 
 export const DEFAULT_BIN_BUFFER_BYTES = 1000 * 1024 * 1024;
-/** Typed-array offsets into the row arena are 32-bit: a pass never holds more than this. */
+/**
+ * A pass's rows live in WebAssembly memory, which 32-bit addresses limit to 4 GB: a pass never takes
+ * more input than this (its arena reserves as much, untouched until used, plus the arranged copy).
+ */
 const MAX_PASS_BYTES = 1536 * 1024 * 1024;
 const READ_BUFFER_BYTES = 1024 * 1024;
 /**
  * Memory a pass holds per byte of reduced input: the row arena (0.6), its copy arranged by object
  * (0.5) and the per-row arrays (0.35); so a buffer of B bytes takes passes of B / 1.5 input bytes.
+ * A partition much larger than its share moves its regions, and holds up to twice this.
  */
 const MEMORY_PER_INPUT_BYTE = 1.5;
 const DAY_FILE = /^\d+\.tsv$/;

@@ -26,6 +26,7 @@ interface FastRowsExports {
     day: number,
   ): number;
   idOfScratchKey(length: number): number;
+  outOfMemory: Global;
   arrange(
     objectCount: number,
     rows: number,
@@ -121,7 +122,7 @@ export class FastRows {
     this.exports = instance.exports as unknown as FastRowsExports;
     this.exports.init(capacity);
     this.capacity = capacity;
-    this.inputStart = this.exports.inputStart.value;
+    this.inputStart = this.exports.inputStart.value >>> 0;
     this.bytes = Buffer.from(this.exports.memory.buffer);
   }
 
@@ -135,9 +136,9 @@ export class FastRows {
 
   /** A region of `bytes` bytes (zeroed if new); growing past 4 GB fails with advice. */
   allocate(bytes: number): number {
-    const at = this.exports.allocate(bytes);
-    if (at === 0) throw outOfMemory();
-    this.renew();
+    // Addresses are unsigned 32-bit numbers, which cross the boundary as signed ones.
+    const at = this.exports.allocate(bytes) >>> 0;
+    this.afterCall();
     return at;
   }
 
@@ -174,8 +175,8 @@ export class FastRows {
       r.rows,
       day,
     );
-    this.renew();
-    return stopped - offset;
+    this.afterCall();
+    return (stopped >>> 0) - offset;
   }
 
   /** What the last `parse` read. */
@@ -192,15 +193,15 @@ export class FastRows {
 
   /** The id of the checked key `src[start, end)` (50 bytes at most), added if new. */
   idOf(src: Uint8Array, start: number, end: number): number {
-    this.bytes.set(src.subarray(start, end), this.exports.scratchKey.value);
+    this.bytes.set(src.subarray(start, end), this.exports.scratchKey.value >>> 0);
     const id = this.exports.idOfScratchKey(end - start);
-    this.renew();
+    this.afterCall();
     return id;
   }
 
   /** The key of `id`, as text. */
   key(id: number): string {
-    const slot = this.exports.keySlots.value + id * KEY_SLOT_BYTES;
+    const slot = (this.exports.keySlots.value >>> 0) + id * KEY_SLOT_BYTES;
     return this.bytes.toString("latin1", slot + 1, slot + 1 + this.bytes[slot]);
   }
 
@@ -211,18 +212,18 @@ export class FastRows {
     const r = regions;
     const e = this.exports;
     e.arrange(objectCount, r.rows, r.arena, r.ends, r.timestamps, r.objects, headerAt, header.length);
-    this.renew();
-    if (e.outBytes.value === 0) throw outOfMemory();
+    this.afterCall();
     return {
-      groupStart: e.outGroupStart.value,
-      objectStart: e.outObjectStart.value,
-      order: e.outOrder.value,
-      bytes: e.outBytes.value,
+      groupStart: e.outGroupStart.value >>> 0,
+      objectStart: e.outObjectStart.value >>> 0,
+      order: e.outOrder.value >>> 0,
+      bytes: e.outBytes.value >>> 0,
     };
   }
 
-  /** Renews the view of memory, which growing memory detaches. */
-  private renew(): void {
+  /** Fails if the call could not allocate; renews the view of memory, which growing memory detaches. */
+  private afterCall(): void {
+    if (this.exports.outOfMemory.value !== 0) throw outOfMemory();
     const buffer = this.exports.memory.buffer;
     if (this.bytes.buffer !== buffer) this.bytes = Buffer.from(buffer);
   }

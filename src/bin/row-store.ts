@@ -36,9 +36,14 @@ export class RowStore {
   private rowsAt: { start: number; timestamp: number; object: number; day: number };
   private rowCapacity: number;
 
+  /**
+   * Sized for `expectedBytes` of reduced input all kept: memory not written to takes no room, so only
+   * a pass whose partition turns out larger than its share of the input has to move a region (and
+   * then keeps the old copy too, as memory is never freed during a pass).
+   */
   constructor(expectedBytes: number) {
     this.rowCapacity = Math.max(1024, Math.ceil(expectedBytes / 64));
-    this.arenaCapacity = Math.max(64 * 1024, Math.ceil(expectedBytes * 0.6));
+    this.arenaCapacity = Math.max(64 * 1024, expectedBytes);
     this.arenaAt = this.fast.allocate(this.arenaCapacity);
     this.rowsAt = this.allocateRows(this.rowCapacity);
     this.renewViews();
