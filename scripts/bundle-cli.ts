@@ -8,7 +8,7 @@ import { type BuildOptions, build } from "esbuild";
  * stays as tsc writes it. Start-up is most of a short step's time, and Node 20 loads ES modules one
  * at a time (resolve, read, compile; about 0.4 ms each), commander through a CommonJS bridge, and an
  * ES module entry point through a loader that costs 5 ms to set up: unbundled, the bin command began
- * its work 35 ms after Node's own start-up; bundled as CommonJS, 10 ms.
+ * its work 35 ms after Node's own start-up; bundled as CommonJS, about 7 ms.
  *
  * One file per entry point, no shared chunks: with code splitting, `main.js bin` loaded 22 chunks
  * and kept little of the gain. A bundle hoists static imports, so code that seldom runs must not
