@@ -49,7 +49,6 @@ export let outOfMemory: u32 = 0;
 
 // Regions, published for JavaScript.
 export let inputStart: usize = 0;
-export let inputCapacity: usize = 0;
 export let scratchKey: usize = 0;
 export let keySlots: usize = 0;
 
@@ -68,7 +67,6 @@ let keyCapacity: u32 = 0;
 /** Sets up the regions for input chunks of up to `capacity` bytes. */
 export function init(capacity: u32): void {
   heapEnd = (<usize>__heap_base + 15) & ~(<usize>15);
-  inputCapacity = capacity;
   // Reads may look a few bytes past a chunk's last newline; the slack keeps them inside memory.
   inputStart = allocate(capacity + 64);
   scratchKey = allocate(KEY_SLOT_BYTES);

@@ -87,8 +87,10 @@ export interface RowRegions {
   rows: number;
 }
 
-/** What the last `parse` call read. */
+/** What a `parse` call read, and where it stopped. */
 export interface FastParse {
+  /** In the caller's buffer: the end, or the start of a line left to the caller. */
+  stopped: number;
   /** Rows of the pass's partition, added to the store. */
   rowsAdded: number;
   bytesAdded: number;
@@ -145,8 +147,8 @@ export class FastRows {
   /**
    * Parses the complete lines of `src[start, end)` (at most `capacity` bytes, ending just past a
    * newline) from `from` on, copying them in first when `from` is `start`; accepted rows go to
-   * `regions` (which has room). Returns where it stopped, in `src`: `end`, or the start of a line it
-   * leaves to the caller, who calls again after that line.
+   * `regions` (which has room). Stops at `end`, or at the start of a line it leaves to the caller,
+   * who calls again after that line.
    */
   parse(
     src: Uint8Array,
@@ -157,7 +159,7 @@ export class FastRows {
     partitions: number,
     regions: RowRegions,
     day: number,
-  ): number {
+  ): FastParse {
     if (from === start) this.bytes.set(src.subarray(start, end), this.inputStart);
     const offset = this.inputStart - start;
     const r = regions;
@@ -176,13 +178,9 @@ export class FastRows {
       day,
     );
     this.afterCall();
-    return (stopped >>> 0) - offset;
-  }
-
-  /** What the last `parse` read. */
-  lastParse(): FastParse {
     const e = this.exports;
     return {
+      stopped: (stopped >>> 0) - offset,
       rowsAdded: e.rowsAdded.value,
       bytesAdded: e.bytesAdded.value,
       validRows: e.validRows.value,

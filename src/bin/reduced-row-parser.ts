@@ -120,7 +120,7 @@ export class ReducedRowParser {
           this.partitions,
           this.day,
         );
-        this.count(fast.read);
+        this.count(fast);
         s = fast.stopped;
         if (s < windowEnd) s = this.parseLine(buf, view, s, lastNewline);
       }

@@ -49,10 +49,6 @@ export class RowStore {
     this.renewViews();
   }
 
-  get objectCount(): number {
-    return this.keys.length;
-  }
-
   /** The id of the object whose key field is `buf[keyStart, fieldEnd)`; -1 when it is not an asset key. */
   objectIdOf(buf: Buffer, keyStart: number, fieldEnd: number): number {
     const keyEnd = assetKeyEnd(buf, keyStart, fieldEnd);
@@ -64,7 +60,7 @@ export class RowStore {
 
   /**
    * Runs the WebAssembly parser over `src[start, end)` from `from` on (see FastRows.parse), adding
-   * its rows of `partition` as rows of `day`; returns where it stopped, and what it read.
+   * its rows of `partition` as rows of `day`; returns what it read and where it stopped.
    */
   parseFast(
     src: Uint8Array,
@@ -74,13 +70,12 @@ export class RowStore {
     partition: number,
     partitions: number,
     day: number,
-  ): { stopped: number; read: FastParse } {
-    const stopped = this.fast.parse(src, start, end, from, partition, partitions, this.regions(), day);
-    const read = this.fast.lastParse();
+  ): FastParse {
+    const read = this.fast.parse(src, start, end, from, partition, partitions, this.regions(), day);
     this.rows += read.rowsAdded;
     this.arenaLength += read.bytesAdded;
     this.afterFastCall();
-    return { stopped, read };
+    return read;
   }
 
   /**
