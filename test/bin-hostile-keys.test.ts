@@ -59,7 +59,10 @@ test("hostile keys and malformed rows are reported with file and line, and nothi
     [...readTree(root).keys()].filter((name) => !name.startsWith("deep/binned/")),
     ["reduced/2022/06/12.tsv"],
   );
-  assert.deepEqual([...readTree(binned).keys()], [".binned_days", `${GOOD_BLOB}.tsv`, `${GOOD_ZARR}.tsv`]);
+  assert.deepEqual(
+    [...readTree(binned).keys()],
+    [".bin_changes/000001.tsv", ".binned_days", `${GOOD_BLOB}.tsv`, `${GOOD_ZARR}.tsv`],
+  );
   assert.equal(
     readTree(binned).get(`${GOOD_ZARR}.tsv`),
     `timestamp\tbytes_sent\tip_address\n${T}\t7\t2001:db8::1\n${T}\t0\t-\n`,
@@ -138,7 +141,10 @@ test("an object whose every row is rejected gets no file; addresses are checked 
   const kept = addresses.flatMap((ip, i) =>
     isRemoteIp(Buffer.from(ip, "latin1"), 0, ip.length) ? [`${T}\t${i}\t${ip}\n`] : [],
   );
-  assert.deepEqual([...readTree(binned).keys()], [".binned_days", `${GOOD_ZARR}.tsv`]);
+  assert.deepEqual(
+    [...readTree(binned).keys()],
+    [".bin_changes/000001.tsv", ".binned_days", `${GOOD_ZARR}.tsv`],
+  );
   assert.equal(
     readTree(binned).get(`${GOOD_ZARR}.tsv`),
     `timestamp\tbytes_sent\tip_address\n${kept.join("")}`,

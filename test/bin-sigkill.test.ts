@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { generateReducedDays } from "../src/generate/reduced-days.ts";
-import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import { binnedData, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 
 const SCRIPT = "bin-all-reduced-s3-logs-by-object-key";
 const UNDO_LOG = ".bin_undo_log";
@@ -53,7 +53,7 @@ test("SIGKILL at any point, then a rerun, gives the tree an uninterrupted run gi
     "--quiet",
   ]);
   assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
-  const expected = readTree(reference);
+  const expected = binnedData(reference);
 
   // A 1 MB buffer makes each day a batch of its own, read in two passes: many commit points.
   // Days binned by an uninterrupted run before the kills (each a batch), then the kills in turn.
@@ -89,7 +89,7 @@ test("SIGKILL at any point, then a rerun, gives the tree an uninterrupted run gi
       for (const point of kills) await runAndKill(args, binned, point);
       const rerun = runCli(SCRIPT, args);
       assert.equal(rerun.code, 0, rerun.stderr);
-      assert.deepEqual(readTree(binned), expected, `kills ${JSON.stringify(kills)} left a different tree`);
+      assert.deepEqual(binnedData(binned), expected, `kills ${JSON.stringify(kills)} left a different tree`);
       if (/interrupted batch of an earlier run was undone/.test(rerun.stdout)) {
         undone++;
         break;

@@ -73,3 +73,14 @@ export function readTree(folder: string): Map<string, string> {
   }
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
+
+/**
+ * What a binned folder holds, less how it got there: batch numbers and bin's change lists depend on
+ * how the days were split into runs and batches; the object files and the days binned must not.
+ */
+export function binnedData(folder: string): Map<string, string> {
+  const tree = new Map([...readTree(folder)].filter(([name]) => !name.startsWith(".bin_changes/")));
+  const journal = tree.get(".binned_days");
+  if (journal !== undefined) tree.set(".binned_days", journal.replace(/\t[^\t\n]*(\n|$)/g, "$1"));
+  return tree;
+}

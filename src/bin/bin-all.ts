@@ -5,7 +5,8 @@ import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog, errorTextOf } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
-import { type BinnedDay, readJournal, writeJournal } from "./journal.js";
+import { type ObjectChange, removeUncommittedChanges, writeChanges } from "./change-feed.js";
+import { type BinnedDay, lastBatchOf, readJournal, writeJournal } from "./journal.js";
 import { BINNED_HEADER_BYTES, ObjectFolders, writeObjectFiles } from "./object-files.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
 import { readReducedDay } from "./read-reduced-day.js";
@@ -137,6 +138,7 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
     removeStaleTempFiles(binnedFolder, false);
     const journal = openJournal(binnedFolder);
     const rolledBack = recoverInterruptedBatch(binnedFolder, journal);
+    removeUncommittedChanges(binnedFolder, lastBatchOf(journal));
     const committed = new Set(journal.map((d) => d.day));
     const found = listFiles(reducedFolder, (name) => DAY_FILE.test(name));
     const pending: PendingDay[] = [];
@@ -259,6 +261,8 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
   const days = batch.days.map((d) => d.day);
   const tie = new TieOrder(run.journal, days);
   const undo = new UndoLogWriter(run.binnedFolder, days);
+  const batchNumber = lastBatchOf(run.journal) + 1;
+  const changes: ObjectChange[] = [];
   let committed = false;
   try {
     const stats: DayStats[] = [];
@@ -316,9 +320,12 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
       );
       summary.objectsWritten += written.written;
       summary.objectsCreated += written.created;
+      for (const change of written.changes) changes.push(change);
       progress.bytesDone = passStart + passBytes;
     }
     undo.close();
+    // Named by the batch's number, so a list left by a batch that is then undone is simply replaced.
+    writeChanges(run.binnedFolder, batchNumber, changes);
     const journal = [
       ...run.journal,
       ...batch.days.map((d, i) => ({
@@ -326,6 +333,7 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
         rows: stats[i].rows,
         first: stats[i].first,
         last: stats[i].last,
+        batch: batchNumber,
       })),
     ];
     writeJournal(run.binnedFolder, journal);

@@ -4,6 +4,7 @@ import { binnedRelativePath } from "../dandi/object-key.js";
 import { RunError } from "../errors.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import { BINNED_HEADER } from "../io/table-headers.js";
+import type { ObjectChange } from "./change-feed.js";
 import { checkpoint } from "./checkpoint.js";
 import { readAt, writeAll } from "./fs-util.js";
 import type { ArrangedRows, RowStore } from "./row-store.js";
@@ -61,7 +62,7 @@ export async function writeObjectFiles(
   context: ObjectFilesContext,
   onProgress: (objectsDone: number, objectsTotal: number) => void,
   signal: AbortSignal | undefined,
-): Promise<{ written: number; created: number }> {
+): Promise<{ written: number; created: number; changes: ObjectChange[] }> {
   const { store, undo } = context;
   const keys = store.keys;
   const { groupStart } = context.rows;
@@ -74,12 +75,19 @@ export async function writeObjectFiles(
   let group: Plan[] = [];
   let written = 0;
   let created = 0;
+  const changes: ObjectChange[] = [];
   const runGroup = () => {
     undo.flush();
     for (const plan of group) {
       writePlan(context, plan, out);
       written++;
       if (plan.size === -1) created++;
+      changes.push({
+        relativePath: plan.relativePath,
+        sizeBefore: plan.size,
+        from: plan.size === -1 ? HEADER.length : plan.from,
+        rowsAdded: groupStart[plan.object + 1] - groupStart[plan.object],
+      });
     }
     group = [];
   };
@@ -112,7 +120,7 @@ export async function writeObjectFiles(
   } finally {
     for (const plan of group) if (plan.fd !== -1) fs.closeSync(plan.fd);
   }
-  return { written, created };
+  return { written, created, changes };
 }
 
 function planObject(context: ObjectFilesContext, object: number): Plan {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { toAssetKey } from "../dandi/object-key.js";
 import { RunError } from "../errors.js";
+import { isObjectFilePath } from "./change-feed.js";
 import { readAt, writeAll } from "./fs-util.js";
 
 /**
@@ -188,13 +188,6 @@ export function readUndoLog(file: string): UndoLog {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** Whether `relativePath` is where an asset key's binned file lives: nothing else is ever touched. */
-function isObjectFilePath(relativePath: string): boolean {
-  if (!relativePath.endsWith(".tsv")) return false;
-  const key = relativePath.slice(0, -4);
-  return toAssetKey(key) === key;
 }
 
 /**

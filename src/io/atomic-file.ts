@@ -69,3 +69,18 @@ export function removeStaleTempFiles(folder: string, recursive = true): number {
   }
   return removed;
 }
+
+/**
+ * Replaces `finalPath` with `data` through a temporary file and a rename, without flushing: for runs
+ * that make a batch of files durable at once, by committing a journal after them (see map's journal).
+ */
+export function replaceFile(finalPath: string, data: string | Uint8Array): void {
+  const tempPath = tempPathFor(finalPath);
+  try {
+    fs.writeFileSync(tempPath, data);
+    fs.renameSync(tempPath, finalPath);
+  } catch (error) {
+    fs.rmSync(tempPath, { force: true });
+    throw error;
+  }
+}

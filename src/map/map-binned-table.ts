@@ -55,16 +55,20 @@ function timeKeyAt(buf: Buffer, start: number): number {
 
 /**
  * Turns one binned object file (`timestamp\tbytes_sent\tip_address`) into its mapped table and
- * its activity by day and region. Pure: no file access. Rows are kept as offsets and typed arrays
- * rather than objects, because a popular object's file holds millions of rows; addresses become
- * regions here and nothing downstream ever sees one. Rows are sorted by time, stably, so rows of
- * the same second stay in binned order.
+ * its activity by day and region. Pure: no file access.
  */
 export function mapBinnedTable(
   buf: Buffer,
   regionOf: (address: string) => string,
   onMalformed: MalformedRowHandler = () => {},
 ): MappedTable {
+  const rowsStart = checkBinnedHeader(buf);
+  const mapped = mapBinnedRows(buf, rowsStart, 0, regionOf, onMalformed, 2);
+  return { ...mapped, table: Buffer.concat([Buffer.from(MAPPED_HEADER), mapped.table]) };
+}
+
+/** Where the rows of a binned object file start; throws when its first line is not the header. */
+export function checkBinnedHeader(buf: Buffer): number {
   let lineEnd = buf.indexOf(NEWLINE);
   if (lineEnd === -1) lineEnd = buf.length;
   const header = buf.toString("utf8", 0, buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd);
@@ -73,7 +77,24 @@ export function mapBinnedTable(
       `the first line is ${JSON.stringify(header.slice(0, 80))}, not the header ${JSON.stringify(BINNED_HEADER_LINE)}`,
     );
   }
+  return Math.min(buf.length, lineEnd + 1);
+}
 
+/**
+ * Maps the binned rows of `buf` from byte `start` on into mapped rows (no header) numbered from
+ * `firstIndex`, with their activity by day and region. Rows are kept as offsets and typed arrays
+ * rather than objects, because a popular object's file holds millions of rows; addresses become
+ * regions here and nothing downstream ever sees one. Rows are sorted by time, stably, so rows of
+ * the same second stay in binned order. `firstLine` numbers the first line for error messages.
+ */
+export function mapBinnedRows(
+  buf: Buffer,
+  start: number,
+  firstIndex: number,
+  regionOf: (address: string) => string,
+  onMalformed: MalformedRowHandler = () => {},
+  firstLine = 0,
+): MappedTable {
   let capacity = 1024;
   let starts = new Uint32Array(capacity);
   let keys = new Float64Array(capacity);
@@ -82,8 +103,8 @@ export function mapBinnedTable(
   const regions: string[] = [];
   const regionIndexOf = new Map<string, number>();
   let rows = 0;
-  let lineNumber = 1;
-  let position = lineEnd + 1;
+  let lineNumber = firstLine - 1;
+  let position = start;
 
   while (position < buf.length) {
     let end = buf.indexOf(NEWLINE, position);
@@ -142,7 +163,7 @@ export function mapBinnedTable(
   const regionBytes = new Float64Array(regions.length);
   const regionRequests = new Float64Array(regions.length);
   const byDay = new Tally();
-  const chunks: Buffer[] = [Buffer.from(MAPPED_HEADER)];
+  const chunks: Buffer[] = [];
   let text = "";
   let day = "";
   let dayBytes = 0;
@@ -153,7 +174,7 @@ export function mapBinnedTable(
     const timestamp = buf.toString("latin1", starts[row], starts[row] + TIMESTAMP_LENGTH);
     const size = sizes[row];
     const regionIndex = regionIndexes[row];
-    text += `${n}\t${timestamp}\t${size}\t${regions[regionIndex]}\n`;
+    text += `${firstIndex + n}\t${timestamp}\t${size}\t${regions[regionIndex]}\n`;
     if ((n + 1) % ROWS_PER_CHUNK === 0) {
       chunks.push(Buffer.from(text));
       text = "";
@@ -179,6 +200,32 @@ export function mapBinnedTable(
     byRegion.add(region, BigInt(regionBytes[index]), regionRequests[index]);
   });
   return { table: Buffer.concat(chunks), rows, bytes, byDay, byRegion };
+}
+
+/**
+ * The activity of mapped rows (`index\ttimestamp\tbytes_sent\tregion`) in `buf[start, end)`: what
+ * rows about to be replaced counted for, so that it can be taken off the summaries.
+ */
+export function tallyMappedRows(buf: Buffer, start: number, end: number): MappedTable {
+  const byDay = new Tally();
+  const byRegion = new Tally();
+  let rows = 0;
+  let bytes = 0;
+  let position = start;
+  while (position < end) {
+    let lineEnd = buf.indexOf(NEWLINE, position);
+    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+    const line = buf.toString("latin1", position, lineEnd);
+    position = lineEnd + 1;
+    if (line === "") continue;
+    const [, timestamp, size, region] = line.split("\t");
+    const sent = Number(size);
+    byDay.add(timestamp.slice(0, 10), BigInt(sent), 1);
+    byRegion.add(Buffer.from(region, "latin1").toString("utf8"), BigInt(sent), 1);
+    bytes += sent;
+    rows++;
+  }
+  return { table: Buffer.alloc(0), rows, bytes, byDay, byRegion };
 }
 
 function grow<T extends Uint32Array | Float64Array>(old: T, bigger: T): T {

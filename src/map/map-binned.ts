@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readChanges } from "../bin/change-feed.js";
+import { lastBatchOf, readJournal } from "../bin/journal.js";
 import type { DandiApiClientOptions } from "../dandi/api-client.js";
 import {
   type Catalog,
@@ -13,14 +16,36 @@ import { fetchCatalog } from "../dandi/fetch-catalog.js";
 import { checkSelection, type DandisetSelection, selectDandisets } from "../dandi/selection.js";
 import { AbortedError, UsageError } from "../errors.js";
 import { RegionResolver } from "../geo/region-resolver.js";
-import { removeStaleTempFiles } from "../io/atomic-file.js";
-import { ErrorLog, errorTextOf } from "../io/error-log.js";
+import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { readTextIfExists } from "../io/read-if-exists.js";
+import { acquireRunLock } from "../io/run-lock.js";
 import { assetFileNames } from "./asset-file-names.js";
 import { binnedPathOf, listBinnedObjects, type ObjectKey, objectKeyOf } from "./binned-objects.js";
-import { BinnedHeaderError, mapBinnedTable } from "./map-binned-table.js";
+import { BinnedHeaderError, tallyMappedRows } from "./map-binned-table.js";
+import {
+  activityToJson,
+  aggregatesToJson,
+  clearState,
+  type DandisetAggregates,
+  type DandisetRecord,
+  type MapJournal,
+  readAggregates,
+  readArchiveActivity,
+  readMapJournal,
+  STATE_FOLDER,
+  stateFolderOf,
+  writeMapJournal,
+} from "./map-state.js";
+import {
+  mappedObjectPath,
+  type ObjectDelta,
+  type PendingObject,
+  updateMappedObject,
+} from "./mapped-objects.js";
 import { OutputWriter } from "./output-writer.js";
-import { type Activity, emptyActivity, flatJson, summaryTable, type Tally, totalsOf } from "./tally.js";
+import { type Activity, emptyActivity, flatJson, summaryTable, Tally, totalsOf } from "./tally.js";
+import { applyUndoLog, discardUndoLog, MapUndoLog, undoLogBatch } from "./undo-log.js";
 
 export interface MapOptions extends DandisetSelection {
   binnedFolder: string;
@@ -36,8 +61,10 @@ export interface MapOptions extends DandisetSelection {
   onProgress?: (progress: MapProgress) => void;
   /** Dandisets skipped, files that could not be read: things a person should hear about during the run. */
   onWarning?: (message: string) => void;
-  /** Aborting stops between objects; files already written are whole. Rejects with `AbortedError`. */
+  /** Aborting stops between objects and undoes the run's changes. Rejects with `AbortedError`. */
   signal?: AbortSignal;
+  /** Forget what earlier runs kept and map everything again (after the location data changed, say). */
+  rebuild?: boolean;
 }
 
 export interface MapProgress {
@@ -72,6 +99,14 @@ export interface MapSummary {
   filesWritten: number;
   filesUnchanged: number;
   filesRemoved: number;
+  /** Whether every binned object was mapped anew (first run, --rebuild, a binned folder made anew). */
+  rebuilt: boolean;
+  /** Why, when rebuilt. */
+  rebuildReason: string | null;
+  /** Dandisets whose tables were made again from their catalog entries (new or changed in the catalog). */
+  dandisetsRedone: number;
+  /** Dandisets whose folder was removed: gone from the catalog, or embargoed. */
+  dandisetsRemoved: string[];
   failures: { file: string; message: string }[];
   errorLogPath: string | null;
   apiRequests: number;
@@ -79,7 +114,7 @@ export interface MapSummary {
   seconds: number;
 }
 
-/** One accessed asset of one version. */
+/** One asset of one version, as a table name and the object behind it. */
 interface AssetEntry {
   version: string;
   path: string;
@@ -87,11 +122,13 @@ interface AssetEntry {
   object: ObjectKey;
 }
 
-interface ObjectResult {
-  rows: number;
-  bytes: number;
-  byDay: Tally;
-  byRegion: Tally;
+/** A Dandiset as the mapped folder holds it: its assets, from this run's catalog or a stored one. */
+interface DandisetPlan {
+  identifier: string;
+  fingerprint: string;
+  /** Versions in catalog order, with every asset (accessed or not) of the mapped object types. */
+  versions: { version: string; entries: AssetEntry[] }[];
+  entriesOf: Map<ObjectKey, AssetEntry[]>;
 }
 
 const DANDISET_TABLES = ["day", "region", "asset"] as const;
@@ -106,9 +143,16 @@ function validate(options: MapOptions): void {
 /**
  * Maps binned objects to Dandisets: for every selected Dandiset and version, one table per
  * accessed asset (each address turned into a region), summaries by day, region and asset per
- * version and per Dandiset, and archive-wide summaries and totals. Every file appears whole, a
- * rerun rewrites only files whose content changed, and tables of an earlier run that no longer
- * belong (an asset gone from the catalog) are removed.
+ * version and per Dandiset, and archive-wide summaries and totals.
+ *
+ * Incremental: a run reads only what bin changed since the last run (bin's change lists name the
+ * object files and where they changed), extends the mapped tables in place and adds the new rows'
+ * numbers to the summaries' numbers kept under `.map_state/`. A Dandiset whose catalog entries
+ * changed (a new version, an asset added, moved or removed) has its tables and summaries made again
+ * from its mapped objects. The result is byte for byte what one run over everything gives.
+ *
+ * Safe to kill at any moment: every change is preceded by its undo record, and the run commits by
+ * replacing its journal; the next run undoes an uncommitted run before it starts (undo-log.ts).
  */
 export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<MapSummary> {
   const started = Date.now();
@@ -122,9 +166,171 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
   );
   // Range files are read before the catalog, so a bad folder fails in a second, not after the API.
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
-  removeStaleTempFiles(mappedFolder);
+  const stateFolder = stateFolderOf(mappedFolder);
+  fs.mkdirSync(stateFolder, { recursive: true });
+  const unlockMapped = acquireRunLock(path.join(mappedFolder, ".map_lock"));
+  let unlockBinned: (() => void) | null = null;
+  const errorLog = new ErrorLog("map");
+  try {
+    // Bin must not add rows while they are read; a binned folder that cannot be written (the
+    // original tool's, a read-only copy) cannot be binned into either.
+    const binJournal = readJournal(binnedFolder);
+    if (binJournal !== null) unlockBinned = lockIfWritable(path.join(binnedFolder, ".bin_lock"));
+    const committed = recover(mappedFolder, stateFolder);
 
-  const summary: MapSummary = {
+    const summary = emptySummary();
+    const catalog = await catalogFor(options, summary);
+    const fresh = freshPlans(catalog, options);
+    summary.dandisetsSelected = fresh.size;
+    const selecting =
+      (options.restrictTo?.length ?? 0) > 0 ||
+      (options.excluded?.length ?? 0) > 0 ||
+      options.limit !== undefined;
+    if (selecting && fresh.size === 0 && (options.restrictTo?.length ?? 0) > 0) {
+      throw new UsageError(
+        `none of --restrict_to_dandisets ${options.restrictTo!.join(",")} is in the catalog; check the identifiers`,
+      );
+    }
+
+    const decision = decide(options, committed, binJournal, binnedFolder);
+    summary.rebuilt = decision.rebuild;
+    summary.rebuildReason = decision.reason;
+    if (decision.rebuild) clearState(stateFolder);
+    const journal: MapJournal | null = decision.rebuild ? null : committed;
+
+    // The Dandisets the folder will hold: this run's catalog, and (for a run over part of the
+    // catalog) the others as their stored entries say. A Dandiset the full catalog no longer
+    // lists (deleted, or embargoed) is removed.
+    const plans = new Map(fresh);
+    const gone: string[] = [];
+    for (const identifier of Object.keys(journal?.dandisets ?? {})) {
+      if (plans.has(identifier)) continue;
+      const keep = selecting && !isSelectedBy(identifier, options);
+      if (keep) {
+        const stored = readStoredPlan(stateFolder, identifier);
+        if (stored !== null) plans.set(identifier, stored);
+        else gone.push(identifier);
+      } else gone.push(identifier);
+    }
+
+    const objectsOf = new Map<ObjectKey, { identifier: string; entries: AssetEntry[] }[]>();
+    for (const plan of [...plans.values()].sort(byIdentifier)) {
+      for (const [object, entries] of plan.entriesOf) {
+        const list = objectsOf.get(object);
+        if (list === undefined) objectsOf.set(object, [{ identifier: plan.identifier, entries }]);
+        else list.push({ identifier: plan.identifier, entries });
+      }
+    }
+
+    const pending = decision.rebuild
+      ? [...listBinnedObjects(binnedFolder)]
+          .filter((object) => options.objectType === undefined || object.startsWith(`${options.objectType}:`))
+          .sort()
+          .map((object): PendingObject => ({ object, from: 0, rowsAdded: 0, created: true }))
+      : decision.pending.filter(
+          (p) => options.objectType === undefined || p.object.startsWith(`${options.objectType}:`),
+        );
+
+    const undo = new MapUndoLog(mappedFolder, stateFolder, (committed?.batch ?? 0) + 1);
+    const writer = new OutputWriter(mappedFolder, undo);
+    try {
+      const total = pending.length + plans.size;
+      let done = 0;
+      options.onProgress?.({ phase: "map", done, total });
+
+      // 1. The mapped objects: each binned object's table brought up to its binned file.
+      const deltas = new Map<ObjectKey, ObjectDelta>();
+      const archive = journal === null ? emptyActivity() : readArchiveActivity(archivePath(stateFolder));
+      for (const item of pending) {
+        await checkpoint(options.signal);
+        const reuse = decision.rebuild
+          ? (objectsOf.get(item.object) ?? []).flatMap(({ identifier, entries }) =>
+              entries.map((e) => path.join(mappedFolder, identifier, e.version, e.fileName)),
+            )
+          : [];
+        const delta = mapPending(binnedFolder, mappedFolder, item, resolver, undo, errorLog, summary, reuse);
+        if (delta !== null) {
+          deltas.set(item.object, delta);
+          addDelta(archive, delta);
+          if (!objectsOf.has(item.object)) summary.objectsNotInCatalog++;
+        }
+        options.onProgress?.({ phase: "map", done: ++done, total });
+      }
+
+      // 2. The Dandisets: those touched by a changed object, and those whose entries changed.
+      const records: Record<string, DandisetRecord> = {};
+      const touched = new Set<string>();
+      for (const object of deltas.keys())
+        for (const { identifier } of objectsOf.get(object) ?? []) touched.add(identifier);
+      for (const plan of [...plans.values()].sort(byIdentifier)) {
+        await checkpoint(options.signal);
+        const record = journal?.dandisets[plan.identifier];
+        const redo = record === undefined || record.fingerprint !== plan.fingerprint;
+        if (!redo && !touched.has(plan.identifier)) {
+          records[plan.identifier] = record;
+        } else {
+          const next = redo
+            ? redoDandiset(plan, mappedFolder, deltas, writer)
+            : updateDandiset(plan, record, mappedFolder, deltas, writer);
+          if (redo) summary.dandisetsRedone++;
+          if (next !== null) records[plan.identifier] = next;
+        }
+        options.onProgress?.({ phase: "map", done: ++done, total });
+      }
+      for (const identifier of gone.sort()) {
+        writer.removeLeftovers(identifier, new Set());
+        for (const file of [aggregatesPath(identifier), storedPlanPath(identifier)])
+          if (fs.existsSync(path.join(mappedFolder, file))) writer.remove(file);
+        summary.dandisetsRemoved.push(identifier);
+        options.onWarning?.(
+          `${identifier} is no longer in the catalog (deleted, or embargoed); its folder was removed`,
+        );
+      }
+
+      // 3. The archive, over every binned object, and the commit.
+      const mapped = Object.values(records).filter((r) => r.tables > 0);
+      writeArchive(writer, archive, mapped.length);
+      writer.write(`${STATE_FOLDER}/archive.json`, `${JSON.stringify(activityToJson(archive))}\n`);
+      const binDays = binJournal?.map((d) => `${d.day}\t${d.rows}\t${d.batch}`) ?? [];
+      undo.close();
+      writeMapJournal(stateFolder, {
+        batch: (committed?.batch ?? 0) + 1,
+        binBatch: lastBatchOf(binJournal ?? []),
+        binDays,
+        binJournaled: binJournal !== null,
+        objectType: options.objectType ?? null,
+        dandisets: records,
+      });
+      discardUndoLog(stateFolder);
+
+      summary.dandisetsMapped = mapped.length;
+      summary.versionsMapped = mapped.reduce((sum, r) => sum + r.versions, 0);
+      summary.assetTables = mapped.reduce((sum, r) => sum + r.tables, 0);
+      summary.bytesSent = archive.byDay.totalBytes();
+      summary.distinctAddresses = resolver.distinctAddresses;
+      summary.filesWritten = writer.written;
+      summary.filesUnchanged = writer.unchanged;
+      summary.filesRemoved = writer.removed;
+      summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
+      summary.seconds = (Date.now() - started) / 1000;
+      return summary;
+    } catch (error) {
+      undo.close();
+      // Put the folder back as the last committed run left it; if even that fails, the next run does.
+      try {
+        recover(mappedFolder, stateFolder);
+      } catch {}
+      throw error;
+    }
+  } finally {
+    errorLog.close();
+    unlockBinned?.();
+    unlockMapped();
+  }
+}
+
+function emptySummary(): MapSummary {
+  return {
     dandisetsSelected: 0,
     dandisetsMapped: 0,
     dandisetsEmbargoed: [],
@@ -140,94 +346,371 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     filesWritten: 0,
     filesUnchanged: 0,
     filesRemoved: 0,
+    rebuilt: false,
+    rebuildReason: null,
+    dandisetsRedone: 0,
+    dandisetsRemoved: [],
     failures: [],
     errorLogPath: null,
     apiRequests: 0,
     apiRetries: 0,
     seconds: 0,
   };
+}
 
-  const catalog = await catalogFor(options, summary);
+async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
+  // Yield between objects: lets Ctrl-C and the progress display through the synchronous work.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (signal?.aborted)
+    throw new AbortedError("map was interrupted; the folder is as the last complete run left it");
+}
+
+function lockIfWritable(lockPath: string): (() => void) | null {
+  try {
+    return acquireRunLock(lockPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EROFS" || code === "EPERM") return null;
+    throw error;
+  }
+}
+
+/** Finishes what a killed run left: undoes it unless its journal was committed. */
+function recover(mappedFolder: string, stateFolder: string): MapJournal | null {
+  const journal = readMapJournal(stateFolder);
+  const batch = undoLogBatch(stateFolder);
+  if (batch !== null && batch > (journal?.batch ?? 0)) applyUndoLog(mappedFolder, stateFolder);
+  discardUndoLog(stateFolder);
+  return journal;
+}
+
+interface Decision {
+  rebuild: boolean;
+  reason: string | null;
+  pending: PendingObject[];
+}
+
+/** Whether bin's change lists tell everything that changed since the last run, and if so what. */
+function decide(
+  options: MapOptions,
+  journal: MapJournal | null,
+  binJournal: ReturnType<typeof readJournal>,
+  binnedFolder: string,
+): Decision {
+  const rebuild = (reason: string): Decision => ({ rebuild: true, reason, pending: [] });
+  if (options.rebuild) return rebuild("asked for");
+  if (journal === null) return rebuild("first run");
+  if (binJournal === null || !journal.binJournaled)
+    return rebuild("the binned folder has no journal of binned days");
+  if (journal.objectType !== (options.objectType ?? null)) return rebuild("another --object_type");
+  const days = new Set(binJournal.map((d) => `${d.day}\t${d.rows}\t${d.batch}`));
+  if (!journal.binDays.every((day) => days.has(day))) return rebuild("the binned folder was made anew");
+  const mapped = new Set(journal.binDays);
+  for (const d of binJournal) {
+    if (!mapped.has(`${d.day}\t${d.rows}\t${d.batch}`) && d.batch <= journal.binBatch)
+      return rebuild("the binned folder was made anew");
+  }
+  const pending = new Map<ObjectKey, PendingObject>();
+  for (let batch = journal.binBatch + 1; batch <= lastBatchOf(binJournal); batch++) {
+    const changes = readChanges(binnedFolder, batch);
+    if (changes === null) return rebuild(`bin's change list of batch ${batch} is missing`);
+    for (const change of changes) {
+      const object = objectOfPath(change.relativePath);
+      const known = pending.get(object);
+      // Bytes before the smallest rewrite point never changed; rows past it are the new ones and
+      // old ones that the table holds as its last rows.
+      if (known === undefined)
+        pending.set(object, {
+          object,
+          from: change.from,
+          rowsAdded: change.rowsAdded,
+          created: change.sizeBefore === -1,
+        });
+      else {
+        known.from = Math.min(known.from, change.from);
+        known.rowsAdded += change.rowsAdded;
+        known.created ||= change.sizeBefore === -1;
+      }
+    }
+  }
+  return {
+    rebuild: false,
+    reason: null,
+    pending: [...pending.values()].sort((a, b) => (a.object < b.object ? -1 : 1)),
+  };
+}
+
+function objectOfPath(relativePath: string): ObjectKey {
+  const id = relativePath.slice(relativePath.lastIndexOf("/") + 1, -4);
+  return objectKeyOf(relativePath.startsWith("zarr/") ? "zarr" : "blobs", id);
+}
+
+function mapPending(
+  binnedFolder: string,
+  mappedFolder: string,
+  item: PendingObject,
+  resolver: RegionResolver,
+  undo: MapUndoLog,
+  errorLog: ErrorLog,
+  summary: MapSummary,
+  reuse: string[],
+): ObjectDelta | null {
+  const relative = binnedPathOf(item.object);
+  try {
+    const delta = updateMappedObject(
+      binnedFolder,
+      mappedFolder,
+      item,
+      (address) => resolver.regionOf(address),
+      undo,
+      (line, reason, text) => {
+        summary.malformedRows++;
+        errorLog.record({ file: relative, line, reason, text });
+      },
+      reuse,
+    );
+    summary.objectsMapped++;
+    summary.rows += delta.rowsRead;
+    return delta;
+  } catch (error) {
+    if (!(error instanceof BinnedHeaderError)) throw error;
+    const message = `${error.message}; bin it again`;
+    summary.failures.push({ file: relative, message });
+    return null;
+  }
+}
+
+function addDelta(activity: Activity, delta: ObjectDelta): void {
+  activity.byDay.addAll(delta.byDay);
+  activity.byRegion.addAll(delta.byRegion);
+}
+
+function freshPlans(catalog: Catalog, options: MapOptions): Map<string, DandisetPlan> {
   const selected = new Set(
     selectDandisets(
       catalog.dandisets.map((d) => d.identifier),
       options,
     ),
   );
-  const dandisets = catalog.dandisets
-    .filter((dandiset) => selected.has(dandiset.identifier))
-    .sort((a, b) => (a.identifier < b.identifier ? -1 : 1));
-  summary.dandisetsSelected = dandisets.length;
-
-  const binned = listBinnedObjects(binnedFolder);
-  const plans = dandisets.map((dandiset) => planDandiset(dandiset, binned, options.objectType));
-  const referenced = new Set(plans.flatMap((plan) => plan.objects));
-  for (const object of binned) {
-    if (
-      !referenced.has(object) &&
-      (options.objectType === undefined || object.startsWith(`${options.objectType}:`))
-    )
-      summary.objectsNotInCatalog++;
+  const plans = new Map<string, DandisetPlan>();
+  for (const dandiset of catalog.dandisets) {
+    if (selected.has(dandiset.identifier) && !plans.has(dandiset.identifier))
+      plans.set(dandiset.identifier, planDandiset(dandiset, options.objectType));
   }
-  const objectsTotal = plans.reduce((sum, plan) => sum + plan.objects.length, 0);
+  return plans;
+}
 
-  const writer = new OutputWriter(mappedFolder);
-  const errorLog = new ErrorLog("map");
-  const archive = emptyActivity();
-  const archiveObjects = new Set<ObjectKey>();
-  // With --object_type a run sees only part of each Dandiset, so it cannot tell what no longer belongs.
-  const removeLeftovers = options.objectType === undefined;
-  let objectsDone = 0;
-  options.onProgress?.({ phase: "map", done: 0, total: objectsTotal });
+/** Whether this run's selection covers `identifier`, so that its absence from the catalog means it is gone. */
+function isSelectedBy(identifier: string, options: MapOptions): boolean {
+  if (options.limit !== undefined) return false;
+  if ((options.excluded ?? []).includes(identifier)) return false;
+  const restrict = options.restrictTo ?? [];
+  return restrict.length === 0 || restrict.includes(identifier);
+}
 
-  try {
-    for (const plan of plans) {
-      const results = new Map<ObjectKey, ObjectResult>();
-      const failuresBefore = summary.failures.length;
-      for (const object of plan.objects) {
-        // Yield between objects: lets Ctrl-C and the progress display through the synchronous work.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (options.signal?.aborted)
-          throw new AbortedError("map was interrupted; tables already written are complete");
-        const result = mapObject(binnedFolder, object, resolver, errorLog, summary, options.onWarning);
-        if (result !== null && result.rows > 0) {
-          results.set(object, result);
-          for (const entry of plan.entriesOf.get(object)!) {
-            writer.write(`${plan.identifier}/${entry.version}/${entry.fileName}`, result.table);
-            summary.assetTables++;
-          }
-          result.table = Buffer.alloc(0);
-        }
-        objectsDone++;
-        options.onProgress?.({ phase: "map", done: objectsDone, total: objectsTotal });
-      }
-      if (results.size > 0) {
-        writeDandiset(writer, plan, results, summary);
-        for (const [object, result] of results) {
-          if (archiveObjects.has(object)) continue;
-          archiveObjects.add(object);
-          archive.byDay.addAll(result.byDay);
-          archive.byRegion.addAll(result.byRegion);
-        }
-      }
-      // An object that could not be read says nothing about its tables: keep them for the next run.
-      const complete = summary.failures.length === failuresBefore;
-      if (removeLeftovers && complete && fs.existsSync(path.join(mappedFolder, plan.identifier)))
-        writer.removeLeftovers(plan.identifier);
+function planDandiset(dandiset: CatalogDandiset, objectType?: ObjectType): DandisetPlan {
+  const versions: DandisetPlan["versions"] = [];
+  for (const version of dandiset.versions) {
+    const fileNames = assetFileNames(version.assets.map((asset) => asset.path));
+    const entries: AssetEntry[] = [];
+    const seen = new Set<string>();
+    for (const asset of version.assets) {
+      const { type, id } = objectOf(asset);
+      if (objectType !== undefined && type !== objectType) continue;
+      // The same asset listed twice is one asset.
+      const object = objectKeyOf(type, id);
+      const key = `${asset.path}\n${object}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      entries.push({
+        version: version.version,
+        path: asset.path,
+        fileName: fileNames.get(asset.path)!,
+        object,
+      });
     }
-    writeArchive(writer, archive, summary.dandisetsMapped);
-  } finally {
-    errorLog.close();
+    versions.push({ version: version.version, entries });
   }
+  return planOf(dandiset.identifier, versions);
+}
 
-  summary.bytesSent = archive.byDay.totalBytes();
-  summary.distinctAddresses = resolver.distinctAddresses;
-  summary.filesWritten = writer.written;
-  summary.filesUnchanged = writer.unchanged;
-  summary.filesRemoved = writer.removed;
-  summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
-  summary.seconds = (Date.now() - started) / 1000;
-  return summary;
+function planOf(identifier: string, versions: DandisetPlan["versions"]): DandisetPlan {
+  const entriesOf = new Map<ObjectKey, AssetEntry[]>();
+  for (const { entries } of versions) {
+    for (const entry of entries) {
+      const list = entriesOf.get(entry.object);
+      if (list === undefined) entriesOf.set(entry.object, [entry]);
+      else list.push(entry);
+    }
+  }
+  const fingerprint = createHash("sha256").update(JSON.stringify(versions)).digest("hex").slice(0, 32);
+  return { identifier, fingerprint, versions, entriesOf };
+}
+
+const byIdentifier = (a: { identifier: string }, b: { identifier: string }) =>
+  a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0;
+
+function archivePath(stateFolder: string): string {
+  return path.join(stateFolder, "archive.json");
+}
+
+function aggregatesPath(identifier: string): string {
+  return `${STATE_FOLDER}/dandisets/${identifier}.json`;
+}
+
+function storedPlanPath(identifier: string): string {
+  return `${STATE_FOLDER}/catalog/${identifier}.json`;
+}
+
+function readStoredPlan(stateFolder: string, identifier: string): DandisetPlan | null {
+  const text = readTextIfExists(path.join(stateFolder, "catalog", `${identifier}.json`));
+  if (text === null) return null;
+  return planOf(identifier, JSON.parse(text) as DandisetPlan["versions"]);
+}
+
+/** A Dandiset whose entries are as last time: the changed objects' deltas added to its numbers. */
+function updateDandiset(
+  plan: DandisetPlan,
+  record: DandisetRecord,
+  mappedFolder: string,
+  deltas: Map<ObjectKey, ObjectDelta>,
+  writer: OutputWriter,
+): DandisetRecord | null {
+  const aggregates = readAggregates(path.join(mappedFolder, aggregatesPath(plan.identifier)));
+  let tables = record.tables;
+  for (const [object, entries] of plan.entriesOf) {
+    const delta = deltas.get(object);
+    if (delta === undefined) continue;
+    addObject(aggregates, entries, delta);
+    // An object's first rows: its tables appear (later rows extend the mapped object they link to).
+    if (delta.rowsBefore === 0 && delta.rowsAfter > 0) {
+      for (const entry of entries) {
+        writer.link(tablePath(plan.identifier, entry), path.join(mappedFolder, mappedObjectPath(object)));
+        tables++;
+      }
+    }
+  }
+  return writeDandiset(plan, aggregates, tables, writer);
+}
+
+/** A Dandiset new to the folder or whose entries changed: tables and numbers made again. */
+function redoDandiset(
+  plan: DandisetPlan,
+  mappedFolder: string,
+  deltas: Map<ObjectKey, ObjectDelta>,
+  writer: OutputWriter,
+): DandisetRecord | null {
+  const aggregates: DandisetAggregates = { versions: new Map(), dandiset: emptyActivity() };
+  const keep = new Set<string>();
+  let tables = 0;
+  for (const [object, entries] of [...plan.entriesOf].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const full = fullActivityOf(mappedFolder, object, deltas);
+    if (full === null) continue;
+    addObject(aggregates, entries, full);
+    for (const entry of entries) {
+      const table = tablePath(plan.identifier, entry);
+      writer.link(table, path.join(mappedFolder, mappedObjectPath(object)));
+      keep.add(table);
+      tables++;
+    }
+  }
+  const record = writeDandiset(plan, aggregates, tables, writer, keep);
+  writer.write(storedPlanPath(plan.identifier), `${JSON.stringify(plan.versions)}\n`);
+  return record;
+}
+
+/** An object's activity over all its rows: what this run mapped of a new object, else its mapped table read. */
+function fullActivityOf(
+  mappedFolder: string,
+  object: ObjectKey,
+  deltas: Map<ObjectKey, ObjectDelta>,
+): ObjectDelta | null {
+  const delta = deltas.get(object);
+  if (delta !== undefined && delta.rowsBefore === 0) return delta.rowsAfter > 0 ? delta : null;
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path.join(mappedFolder, mappedObjectPath(object)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  const start = buf.indexOf(0x0a) + 1;
+  const tally = tallyMappedRows(buf, start, buf.length);
+  if (tally.rows === 0) return null;
+  return {
+    rows: tally.rows,
+    bytes: BigInt(tally.bytes),
+    byDay: tally.byDay,
+    byRegion: tally.byRegion,
+    rowsBefore: 0,
+    rowsAfter: tally.rows,
+    rowsRead: 0,
+  };
+}
+
+/**
+ * Adds an object's (change in) activity to a Dandiset's numbers: once to the Dandiset, under the
+ * path it has in the newest version, and once per asset to each version that lists it.
+ */
+function addObject(aggregates: DandisetAggregates, entries: AssetEntry[], delta: ObjectDelta): void {
+  aggregates.dandiset.byDay.addAll(delta.byDay);
+  aggregates.dandiset.byRegion.addAll(delta.byRegion);
+  aggregates.dandiset.byAsset.add(cellOf(displayPathOf(entries)), delta.bytes, delta.rows);
+  for (const entry of entries) {
+    let activity = aggregates.versions.get(entry.version);
+    if (activity === undefined) {
+      activity = emptyActivity();
+      aggregates.versions.set(entry.version, activity);
+    }
+    activity.byDay.addAll(delta.byDay);
+    activity.byRegion.addAll(delta.byRegion);
+    activity.byAsset.add(cellOf(entry.path), delta.bytes, delta.rows);
+  }
+}
+
+function tablePath(identifier: string, entry: AssetEntry): string {
+  return `${identifier}/${entry.version}/${entry.fileName}`;
+}
+
+/** Writes a Dandiset's summaries and totals from its numbers; `keep` (a redo) also clears what no longer belongs. */
+function writeDandiset(
+  plan: DandisetPlan,
+  aggregates: DandisetAggregates,
+  tables: number,
+  writer: OutputWriter,
+  keep?: Set<string>,
+): DandisetRecord | null {
+  let versions = 0;
+  const id = plan.identifier;
+  for (const { version } of plan.versions) {
+    const activity = aggregates.versions.get(version);
+    if (activity === undefined || activity.byDay.totalRequests() === 0) continue;
+    for (const file of writeSummaries(writer, `${id}/${version}`, "version", activity)) keep?.add(file);
+    versions++;
+  }
+  const active = aggregates.dandiset.byDay.totalRequests() > 0;
+  if (active) {
+    for (const file of writeSummaries(writer, id, "dandiset", aggregates.dandiset)) keep?.add(file);
+    const totals = totalsOf(aggregates.dandiset);
+    writer.write(
+      `${id}/totals.json`,
+      flatJson({
+        dandiset_id: id,
+        bytes_sent: totals.bytes_sent,
+        requests: totals.requests,
+        unique_regions: totals.unique_regions,
+        unique_countries: totals.unique_countries,
+        first_date: totals.first_date,
+        last_date: totals.last_date,
+        versions,
+      }),
+    );
+    keep?.add(`${id}/totals.json`);
+  }
+  if (keep !== undefined) writer.removeLeftovers(id, keep);
+  if (active || versions > 0 || fs.existsSync(path.join(writer.root, aggregatesPath(id))))
+    writer.write(aggregatesPath(id), aggregatesToJson(aggregates));
+  return { fingerprint: plan.fingerprint, versions, tables: active ? tables : 0 };
 }
 
 async function catalogFor(options: MapOptions, summary: MapSummary): Promise<Catalog> {
@@ -248,137 +731,6 @@ async function catalogFor(options: MapOptions, summary: MapSummary): Promise<Cat
   summary.apiRequests = fetched.requests;
   summary.apiRetries = fetched.retries;
   return fetched.catalog;
-}
-
-interface DandisetPlan {
-  identifier: string;
-  /** Accessed objects of the Dandiset, sorted. */
-  objects: ObjectKey[];
-  entriesOf: Map<ObjectKey, AssetEntry[]>;
-  /** Versions in catalog order, with their accessed assets. */
-  versions: { version: string; entries: AssetEntry[] }[];
-}
-
-function planDandiset(
-  dandiset: CatalogDandiset,
-  binned: Set<ObjectKey>,
-  objectType?: ObjectType,
-): DandisetPlan {
-  const entriesOf = new Map<ObjectKey, AssetEntry[]>();
-  const versions: DandisetPlan["versions"] = [];
-  for (const version of dandiset.versions) {
-    const fileNames = assetFileNames(version.assets.map((asset) => asset.path));
-    const entries: AssetEntry[] = [];
-    for (const asset of version.assets) {
-      const { type, id } = objectOf(asset);
-      if (objectType !== undefined && type !== objectType) continue;
-      const object = objectKeyOf(type, id);
-      if (!binned.has(object)) continue;
-      const entry = {
-        version: version.version,
-        path: asset.path,
-        fileName: fileNames.get(asset.path)!,
-        object,
-      };
-      entries.push(entry);
-      const list = entriesOf.get(object);
-      if (list === undefined) entriesOf.set(object, [entry]);
-      else list.push(entry);
-    }
-    versions.push({ version: version.version, entries });
-  }
-  return { identifier: dandiset.identifier, objects: [...entriesOf.keys()].sort(), entriesOf, versions };
-}
-
-function mapObject(
-  binnedFolder: string,
-  object: ObjectKey,
-  resolver: RegionResolver,
-  errorLog: ErrorLog,
-  summary: MapSummary,
-  onWarning?: (message: string) => void,
-): (ObjectResult & { table: Buffer }) | null {
-  const relative = binnedPathOf(object);
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(path.join(binnedFolder, relative));
-  } catch (error) {
-    const message = `cannot be read (${(error as Error).message})`;
-    summary.failures.push({ file: relative, message });
-    onWarning?.(`${relative} ${message}; its downloads are left out of this run`);
-    return null;
-  }
-  try {
-    const mapped = mapBinnedTable(
-      buf,
-      (address) => resolver.regionOf(address),
-      (line, reason, start, end) => {
-        summary.malformedRows++;
-        errorLog.record({ file: relative, line, reason, text: errorTextOf(buf, start, end) });
-      },
-    );
-    summary.objectsMapped++;
-    summary.rows += mapped.rows;
-    return mapped;
-  } catch (error) {
-    if (!(error instanceof BinnedHeaderError)) throw error;
-    const message = `${error.message}; bin it again`;
-    summary.failures.push({ file: relative, message });
-    onWarning?.(`${relative}: ${message}`);
-    return null;
-  }
-}
-
-function writeDandiset(
-  writer: OutputWriter,
-  plan: DandisetPlan,
-  results: Map<ObjectKey, ObjectResult>,
-  summary: MapSummary,
-): void {
-  let versionsMapped = 0;
-  for (const { version, entries } of plan.versions) {
-    const active = entries.filter((entry) => results.has(entry.object));
-    if (active.length === 0) continue;
-    // Within a version each asset counts, as in the original: its tables are what a version shows.
-    const activity = emptyActivity();
-    for (const entry of active) {
-      const result = results.get(entry.object)!;
-      activity.byDay.addAll(result.byDay);
-      activity.byRegion.addAll(result.byRegion);
-      activity.byAsset.add(cellOf(entry.path), BigInt(result.bytes), result.rows);
-    }
-    writeSummaries(writer, `${plan.identifier}/${version}`, "version", activity);
-    versionsMapped++;
-  }
-
-  // Across versions each object counts once, under the path it has in the newest version.
-  const activity = emptyActivity();
-  for (const [object, result] of results) {
-    activity.byDay.addAll(result.byDay);
-    activity.byRegion.addAll(result.byRegion);
-    activity.byAsset.add(
-      cellOf(displayPathOf(plan.entriesOf.get(object)!)),
-      BigInt(result.bytes),
-      result.rows,
-    );
-  }
-  writeSummaries(writer, plan.identifier, "dandiset", activity);
-  const totals = totalsOf(activity);
-  writer.write(
-    `${plan.identifier}/totals.json`,
-    flatJson({
-      dandiset_id: plan.identifier,
-      bytes_sent: totals.bytes_sent,
-      requests: totals.requests,
-      unique_regions: totals.unique_regions,
-      unique_countries: totals.unique_countries,
-      first_date: totals.first_date,
-      last_date: totals.last_date,
-      versions: versionsMapped,
-    }),
-  );
-  summary.dandisetsMapped++;
-  summary.versionsMapped += versionsMapped;
 }
 
 /**
@@ -402,13 +754,14 @@ function cellOf(assetPath: string): string {
   return assetPath.replace(/[\t\r\n]/g, " ");
 }
 
-/** `<level>_summary_by_{day,region,asset}.tsv` (bytes) and `<level>_requests_by_…` (rows) in `folder`. */
+/** `<level>_summary_by_{day,region,asset}.tsv` (bytes) and `<level>_requests_by_…` (rows) in `folder`; returns their paths. */
 function writeSummaries(
   writer: OutputWriter,
   folder: string,
   level: "version" | "dandiset" | "archive",
   activity: Activity,
-): void {
+): string[] {
+  const files: string[] = [];
   for (const table of DANDISET_TABLES) {
     if (level === "archive" && table === "asset") continue;
     const tally =
@@ -416,20 +769,33 @@ function writeSummaries(
     const keyHeader = table === "day" ? "date" : table === "region" ? "region" : "asset_path";
     const order = table === "day" ? "key" : "largest";
     const prefix = folder === "" ? "" : `${folder}/`;
-    writer.write(
-      `${prefix}${level}_summary_by_${table}.tsv`,
-      summaryTable(keyHeader, "bytes_sent", tally.bytes, order),
-    );
-    writer.write(
-      `${prefix}${level}_requests_by_${table}.tsv`,
-      summaryTable(keyHeader, "requests", tally.requests, order),
-    );
+    const live = withoutEmptyKeys(tally);
+    const bytesFile = `${prefix}${level}_summary_by_${table}.tsv`;
+    const requestsFile = `${prefix}${level}_requests_by_${table}.tsv`;
+    writer.write(bytesFile, summaryTable(keyHeader, "bytes_sent", live.bytes, order));
+    writer.write(requestsFile, summaryTable(keyHeader, "requests", live.requests, order));
+    files.push(bytesFile, requestsFile);
   }
+  return files;
+}
+
+/** Keys whose rows were all replaced fall to nothing; a run from scratch would not list them. */
+function withoutEmptyKeys(tally: Tally): Tally {
+  const live = new Tally();
+  for (const [key, bytes] of tally.bytes) {
+    const requests = tally.requests.get(key) ?? 0;
+    if (requests !== 0 || bytes !== 0n) live.add(key, bytes, requests);
+  }
+  return live;
 }
 
 function writeArchive(writer: OutputWriter, archive: Activity, dandisets: number): void {
   writeSummaries(writer, "", "archive", archive);
-  const totals = totalsOf(archive);
+  const totals = totalsOf({
+    byDay: withoutEmptyKeys(archive.byDay),
+    byRegion: withoutEmptyKeys(archive.byRegion),
+    byAsset: archive.byAsset,
+  });
   writer.write(
     "totals.json",
     flatJson({

@@ -1,45 +1,79 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isTempFile, writeFileAtomic } from "../io/atomic-file.js";
+import { isTempFile, replaceFile, tempPathFor } from "../io/atomic-file.js";
+import type { MapUndoLog } from "./undo-log.js";
 
 /**
- * Writes the mapped folder. Every file is written aside and renamed into place, so readers and a
- * run killed half-way only ever see whole files. A file whose content is already right is left
- * alone: a daily rerun then rewrites only what new downloads changed, and tools that sync the
- * folder elsewhere see only those files as new.
+ * Changes the mapped folder for one run, each change preceded by its undo record, so that a run
+ * killed anywhere is undone by the next (see undo-log.ts). A file whose content is already right is
+ * left alone: a daily run then touches only what new downloads changed, and tools that sync the
+ * folder elsewhere see only those files as new. Replaced files appear whole: written aside, then
+ * renamed into place.
  */
 export class OutputWriter {
   written = 0;
   unchanged = 0;
   removed = 0;
-  /** Every file this run produced, for telling which files of an earlier run no longer belong. */
-  private readonly produced = new Set<string>();
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly undo: MapUndoLog,
+  ) {}
 
+  /** Writes `data` to `relativePath` unless the file already holds exactly that. */
   write(relativePath: string, data: string | Buffer): void {
     const file = path.join(this.root, relativePath);
-    this.produced.add(file);
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    if (sameContent(file, bytes)) {
+    const existing = readIfExists(file);
+    if (existing !== null && existing.equals(bytes)) {
       this.unchanged++;
       return;
     }
-    writeFileAtomic(file, bytes);
+    this.prepare(relativePath, file, existing !== null);
+    replaceFile(file, bytes);
     this.written++;
+  }
+
+  /** Makes `relativePath` a hard link to `target` (a mapped object), unless it is one already. */
+  link(relativePath: string, target: string): void {
+    const file = path.join(this.root, relativePath);
+    const existing = statIfExists(file);
+    if (existing !== null) {
+      const wanted = fs.statSync(target);
+      if (existing.ino === wanted.ino && existing.dev === wanted.dev) {
+        this.unchanged++;
+        return;
+      }
+    }
+    this.prepare(relativePath, file, existing !== null);
+    if (existing === null) {
+      fs.linkSync(target, file);
+    } else {
+      const temp = tempPathFor(file);
+      fs.linkSync(target, temp);
+      fs.renameSync(temp, file);
+    }
+    this.written++;
+  }
+
+  /** Removes `relativePath` (kept aside until the run commits). */
+  remove(relativePath: string): void {
+    this.undo.save(relativePath);
+    fs.rmSync(path.join(this.root, relativePath), { force: true });
+    this.removed++;
   }
 
   /**
    * Removes, below `relativeFolder` and one level of subfolders, the tables (`*.tsv`) and
-   * `totals.json` this run did not produce, then folders left empty. Nothing else is touched, so
-   * files a person put there survive.
+   * `totals.json` not in `keep`, then folders left empty. Nothing else is touched, so files a
+   * person put there survive.
    */
-  removeLeftovers(relativeFolder: string): void {
-    const folder = path.join(this.root, relativeFolder);
-    this.removeIn(folder, true);
+  removeLeftovers(relativeFolder: string, keep: ReadonlySet<string>): void {
+    this.removeIn(relativeFolder, keep, true);
   }
 
-  private removeIn(folder: string, descend: boolean): void {
+  private removeIn(relativeFolder: string, keep: ReadonlySet<string>, descend: boolean): void {
+    const folder = path.join(this.root, relativeFolder);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(folder, { withFileTypes: true });
@@ -47,17 +81,16 @@ export class OutputWriter {
       return;
     }
     for (const entry of entries) {
-      const full = path.join(folder, entry.name);
+      const relative = `${relativeFolder}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (descend) this.removeIn(full, false);
+        if (descend) this.removeIn(relative, keep, false);
       } else if (
         entry.isFile() &&
         !isTempFile(entry.name) &&
         (entry.name.endsWith(".tsv") || entry.name === "totals.json") &&
-        !this.produced.has(full)
+        !keep.has(relative)
       ) {
-        fs.rmSync(full, { force: true });
-        this.removed++;
+        this.remove(relative);
       }
     }
     try {
@@ -66,26 +99,34 @@ export class OutputWriter {
       // Not empty after all, or already gone: either way nothing to do.
     }
   }
+
+  private prepare(relativePath: string, file: string, exists: boolean): void {
+    if (exists) {
+      this.undo.save(relativePath);
+    } else {
+      this.undo.created(relativePath);
+      this.undo.flush();
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+    }
+  }
 }
 
-function sameContent(file: string, bytes: Buffer): boolean {
-  let fd: number;
+function readIfExists(file: string): Buffer | null {
   try {
-    fd = fs.openSync(file, "r");
-  } catch {
-    return false;
+    return fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw error;
   }
+}
+
+function statIfExists(file: string): fs.Stats | null {
   try {
-    if (fs.fstatSync(fd).size !== bytes.length) return false;
-    const existing = Buffer.allocUnsafe(bytes.length);
-    let read = 0;
-    while (read < bytes.length) {
-      const n = fs.readSync(fd, existing, read, bytes.length - read, read);
-      if (n === 0) return false;
-      read += n;
-    }
-    return existing.equals(bytes);
-  } finally {
-    fs.closeSync(fd);
+    return fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw error;
   }
 }

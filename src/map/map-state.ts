@@ -1,0 +1,146 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ObjectType } from "../dandi/catalog.js";
+import { RunError } from "../errors.js";
+import { writeFileAtomic } from "../io/atomic-file.js";
+import { readTextIfExists } from "../io/read-if-exists.js";
+import { type Activity, emptyActivity, Tally } from "./tally.js";
+
+/**
+ * What the map step keeps for itself under `<mapped>/.map_state/` (never published):
+ *  - `journal.json`: the commit point. Which of bin's batches are mapped, and per Dandiset the
+ *    fingerprint of the catalog its tables were made from;
+ *  - `objects/…`: one mapped table per binned object (same layout as the binned folder); the
+ *    published asset tables are hard links to these, so a table is written once however many
+ *    versions list its asset, and extending it extends every version's table at once;
+ *  - `dandisets/<id>.json`: the Dandiset's summaries as numbers, which a run adds the new rows to;
+ *  - `catalog/<id>.json`: the assets the Dandiset's tables were made from, for runs that read only
+ *    part of the catalog;
+ *  - `archive.json`: the archive's summaries as numbers.
+ */
+export const STATE_FOLDER = ".map_state";
+const JOURNAL_NAME = "journal.json";
+const FORMAT = 1;
+
+export interface MapJournal {
+  format: number;
+  /** Counts the runs that committed; the undo log names the run it belongs to. */
+  batch: number;
+  /** Bin's last batch mapped; 0 with a binned folder without numbered batches. */
+  binBatch: number;
+  /** Bin's journal as mapped (`day rows batch` lines): a binned folder made anew is told from the one mapped. */
+  binDays: string[];
+  /** Whether the binned folder had a journal; without one every run maps everything. */
+  binJournaled: boolean;
+  objectType: ObjectType | null;
+  /** Per Dandiset with a folder: its catalog fingerprint and the counts of its folder. */
+  dandisets: Record<string, DandisetRecord>;
+}
+
+export interface DandisetRecord {
+  fingerprint: string;
+  versions: number;
+  tables: number;
+}
+
+export function stateFolderOf(mappedFolder: string): string {
+  return path.join(mappedFolder, STATE_FOLDER);
+}
+
+export function readMapJournal(stateFolder: string): MapJournal | null {
+  const file = path.join(stateFolder, JOURNAL_NAME);
+  const text = readTextIfExists(file);
+  if (text === null) return null;
+  let journal: MapJournal;
+  try {
+    journal = JSON.parse(text) as MapJournal;
+  } catch (error) {
+    throw new RunError(`${file} is not JSON (${(error as Error).message}); map again with --rebuild`);
+  }
+  if (journal.format !== FORMAT) return null;
+  return journal;
+}
+
+/** Commits a run: written aside, flushed and renamed into place. */
+export function writeMapJournal(stateFolder: string, journal: Omit<MapJournal, "format">): void {
+  writeFileAtomic(
+    path.join(stateFolder, JOURNAL_NAME),
+    `${JSON.stringify({ format: FORMAT, ...journal })}\n`,
+  );
+}
+
+export function journalRelativePath(): string {
+  return `${STATE_FOLDER}/${JOURNAL_NAME}`;
+}
+
+/** A Dandiset's summaries as numbers: per version, and over the Dandiset (each object once). */
+export interface DandisetAggregates {
+  versions: Map<string, Activity>;
+  dandiset: Activity;
+}
+
+type TallyJson = [string, string, number][];
+interface ActivityJson {
+  day: TallyJson;
+  region: TallyJson;
+  asset: TallyJson;
+}
+
+function tallyToJson(tally: Tally): TallyJson {
+  const rows: TallyJson = [];
+  for (const [key, bytes] of tally.bytes) {
+    const requests = tally.requests.get(key) ?? 0;
+    // A key can fall to nothing when rows are replaced; a run from scratch would not list it.
+    if (requests !== 0 || bytes !== 0n) rows.push([key, bytes.toString(), requests]);
+  }
+  return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+function tallyFromJson(rows: TallyJson): Tally {
+  const tally = new Tally();
+  for (const [key, bytes, requests] of rows) tally.add(key, BigInt(bytes), requests);
+  return tally;
+}
+
+export function activityToJson(activity: Activity): ActivityJson {
+  return {
+    day: tallyToJson(activity.byDay),
+    region: tallyToJson(activity.byRegion),
+    asset: tallyToJson(activity.byAsset),
+  };
+}
+
+export function activityFromJson(json: ActivityJson): Activity {
+  return {
+    byDay: tallyFromJson(json.day),
+    byRegion: tallyFromJson(json.region),
+    byAsset: tallyFromJson(json.asset),
+  };
+}
+
+export function aggregatesToJson(aggregates: DandisetAggregates): string {
+  const versions: Record<string, ActivityJson> = {};
+  for (const [version, activity] of aggregates.versions) versions[version] = activityToJson(activity);
+  return `${JSON.stringify({ versions, dandiset: activityToJson(aggregates.dandiset) })}\n`;
+}
+
+export function readAggregates(file: string): DandisetAggregates {
+  const text = readTextIfExists(file);
+  if (text === null) return { versions: new Map(), dandiset: emptyActivity() };
+  const json = JSON.parse(text) as { versions: Record<string, ActivityJson>; dandiset: ActivityJson };
+  return {
+    versions: new Map(Object.entries(json.versions).map(([v, a]) => [v, activityFromJson(a)])),
+    dandiset: activityFromJson(json.dandiset),
+  };
+}
+
+export function readArchiveActivity(file: string): Activity {
+  const text = readTextIfExists(file);
+  return text === null ? emptyActivity() : activityFromJson(JSON.parse(text) as ActivityJson);
+}
+
+/** Removes what a rebuild starts without: the mapped objects and the numbers kept. */
+export function clearState(stateFolder: string): void {
+  for (const name of ["objects", "dandisets", "catalog", "archive.json", JOURNAL_NAME])
+    fs.rmSync(path.join(stateFolder, name), { recursive: true, force: true });
+}

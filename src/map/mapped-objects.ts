@@ -1,0 +1,215 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readAt, writeAll } from "../bin/fs-util.js";
+import { RunError } from "../errors.js";
+import { errorTextOf } from "../io/error-log.js";
+import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
+import { checkBinnedHeader, MAPPED_HEADER, mapBinnedRows, tallyMappedRows } from "./map-binned-table.js";
+import { STATE_FOLDER } from "./map-state.js";
+import type { Tally } from "./tally.js";
+import type { MapUndoLog } from "./undo-log.js";
+
+const NEWLINE = 0x0a;
+const MAPPED_HEADER_BYTES = Buffer.from(MAPPED_HEADER);
+const TAIL_READ_BYTES = 64 * 1024;
+
+/** What changed in one binned object since the last run, as bin's change lists tell it. */
+export interface PendingObject {
+  object: ObjectKey;
+  /** The first byte of the binned file that may differ from what was mapped. */
+  from: number;
+  /** Rows added since; the rows past `from` that are not new were mapped already and are replaced. */
+  rowsAdded: number;
+  /** Made since the last run (or everything is mapped anew): every row is new. */
+  created: boolean;
+}
+
+/** The change to an object's activity, and where its mapped table stands after the run. */
+export interface ObjectDelta {
+  rows: number;
+  bytes: bigint;
+  byDay: Tally;
+  byRegion: Tally;
+  /** Rows the mapped table had before the run, and has now. */
+  rowsBefore: number;
+  rowsAfter: number;
+  /** Rows read from the binned file. */
+  rowsRead: number;
+}
+
+export function mappedObjectPath(object: ObjectKey): string {
+  return `${STATE_FOLDER}/objects/${binnedPathOf(object)}`;
+}
+
+/**
+ * Brings an object's mapped table (`.map_state/objects/…`, which the published asset tables link
+ * to) up to its binned file: reads the binned bytes from `from` on, replaces the table's rows that
+ * came from there (the last `rows past from - rows added` rows) by those bytes mapped, and returns
+ * the difference in activity. The table is changed in place, after its undo record; `reuse` names
+ * published tables whose content may already be the result (a rebuild of an older folder): one that
+ * matches becomes the mapped object as it is, so its file stays untouched.
+ */
+export function updateMappedObject(
+  binnedFolder: string,
+  mappedFolder: string,
+  pending: PendingObject,
+  regionOf: (address: string) => string,
+  undo: MapUndoLog,
+  onMalformed: (line: number, reason: string, text: string) => void,
+  reuse: readonly string[] = [],
+): ObjectDelta {
+  const binnedFile = path.join(binnedFolder, binnedPathOf(pending.object));
+  const binned = readFrom(binnedFile, pending.created ? 0 : pending.from);
+  const start = pending.created ? checkBinnedHeader(binned) : 0;
+  const relative = mappedObjectPath(pending.object);
+  const file = path.join(mappedFolder, relative);
+
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, "r+");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
+    const size = fd === null ? 0 : fs.fstatSync(fd).size;
+    const rowsBefore = fd === null ? 0 : lastIndexOf(fd, size, file) + 1;
+    // Every row of a file made anew is new; otherwise the rows past `from` are the new ones and
+    // the old ones they were merged with, which the table holds as its last rows.
+    const newRows = countRows(binned, start);
+    const replaced = pending.created ? rowsBefore : newRows - pending.rowsAdded;
+    if (replaced < 0 || replaced > rowsBefore) {
+      throw new RunError(
+        `${relative} holds ${rowsBefore} rows, which does not fit the ${pending.rowsAdded} rows bin added to ` +
+          `${binnedPathOf(pending.object)}; the mapped folder is out of step with the binned folder: map again with --rebuild`,
+      );
+    }
+    const tailStart = fd === null ? MAPPED_HEADER_BYTES.length : startOfLastRows(fd, size, replaced, file);
+    const tail = fd === null ? Buffer.alloc(0) : readRange(fd, tailStart, size);
+    const old = tallyMappedRows(tail, 0, tail.length);
+    // Line numbers past `from` are counted from the rows before it (exact unless rows were malformed).
+    const firstLine = pending.created ? 2 : rowsBefore - replaced + 2;
+    const mapped = mapBinnedRows(
+      binned,
+      start,
+      rowsBefore - replaced,
+      regionOf,
+      (line, reason, lineStart, lineEnd) =>
+        onMalformed(line, reason, errorTextOf(binned, lineStart, lineEnd)),
+      firstLine,
+    );
+    const rowsAfter = rowsBefore - replaced + mapped.rows;
+
+    if (fd === null) {
+      if (rowsAfter > 0) {
+        const content = Buffer.concat([MAPPED_HEADER_BYTES, mapped.table]);
+        undo.created(relative);
+        undo.flush();
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const same = reuse.find((candidate) => sameContent(candidate, content));
+        if (same !== undefined) fs.linkSync(same, file);
+        else fs.writeFileSync(file, content);
+      }
+    } else {
+      undo.extended(relative, size, tailStart, tail);
+      undo.flush();
+      writeAll(fd, mapped.table, 0, mapped.table.length, tailStart);
+      fs.ftruncateSync(fd, tailStart + mapped.table.length);
+    }
+
+    const byDay = mapped.byDay;
+    const byRegion = mapped.byRegion;
+    subtract(byDay, old.byDay);
+    subtract(byRegion, old.byRegion);
+    return {
+      rows: mapped.rows - old.rows,
+      bytes: BigInt(mapped.bytes) - BigInt(old.bytes),
+      byDay,
+      byRegion,
+      rowsBefore,
+      rowsAfter,
+      rowsRead: mapped.rows,
+    };
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+function subtract(into: Tally, other: Tally): void {
+  for (const [key, bytes] of other.bytes) into.add(key, -bytes, -(other.requests.get(key) ?? 0));
+}
+
+function readFrom(file: string, from: number): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (error) {
+    throw new RunError(
+      `${file} cannot be read (${(error as Error).message}); bin's journal says it holds rows: restore it, or bin into a new folder`,
+    );
+  }
+  try {
+    return readRange(fd, from, fs.fstatSync(fd).size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readRange(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(Math.max(0, end - start));
+  const n = readAt(fd, buf, 0, buf.length, start);
+  return n === buf.length ? buf : buf.subarray(0, n);
+}
+
+/** Non-empty lines from `start`: bin writes one row a line. */
+function countRows(buf: Buffer, start: number): number {
+  let rows = 0;
+  let position = start;
+  while (position < buf.length) {
+    let end = buf.indexOf(NEWLINE, position);
+    if (end === -1) end = buf.length;
+    if (end > position && !(end === position + 1 && buf[position] === 0x0d)) rows++;
+    position = end + 1;
+  }
+  return rows;
+}
+
+/** The index (first column) of the table's last row, -1 when it has none. */
+function lastIndexOf(fd: number, size: number, file: string): number {
+  if (size <= MAPPED_HEADER_BYTES.length) return -1;
+  const start = startOfLastRows(fd, size, 1, file);
+  const line = readRange(fd, start, Math.min(size, start + 32)).toString("latin1");
+  const index = Number(line.slice(0, line.indexOf("\t")));
+  if (!Number.isSafeInteger(index) || index < 0)
+    throw new RunError(`${file} does not end with a mapped row; map again with --rebuild`);
+  return index;
+}
+
+/** The byte where the last `count` rows of a mapped table start, read backwards from its end. */
+function startOfLastRows(fd: number, size: number, count: number, file: string): number {
+  if (count === 0) return size;
+  const chunk = Buffer.allocUnsafe(TAIL_READ_BYTES);
+  let found = 0;
+  let end = size - 1; // the last row's newline is its end, not a row start
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    readAt(fd, chunk, 0, end - start, start);
+    for (let i = end - start - 1; i >= 0; i--) {
+      if (chunk[i] === NEWLINE && ++found === count) {
+        const rowStart = start + i + 1;
+        if (rowStart < MAPPED_HEADER_BYTES.length) break;
+        return rowStart;
+      }
+    }
+    end = start;
+  }
+  throw new RunError(`${file} holds fewer than ${count} rows; map again with --rebuild`);
+}
+
+function sameContent(file: string, content: Buffer): boolean {
+  try {
+    const stat = fs.statSync(file);
+    return stat.size === content.length && fs.readFileSync(file).equals(content);
+  } catch {
+    return false;
+  }
+}

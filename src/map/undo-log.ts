@@ -1,0 +1,201 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readAt, writeAll } from "../bin/fs-util.js";
+import { RunError } from "../errors.js";
+import { isTempFile } from "../io/atomic-file.js";
+
+/**
+ * The undo log of the map run in progress, `<mapped>/.map_state/undo_log`. A run changes the mapped
+ * folder in place (tables are extended, summaries replaced) and commits by replacing its journal;
+ * before each change, a record of how to put it back is in this log:
+ *  - `created`: the run made this file (or link); undo removes it;
+ *  - `extended`: the file had `size` bytes and is rewritten from `from` on; undo puts back the old
+ *    bytes `[from, size)` kept in the record, then the size;
+ *  - `saved`: the file is about to be replaced or removed; a hard link to its old content was made
+ *    under `.map_state/saved/` first; undo renames that link back.
+ * Every undo step writes old bytes or renames, so undoing twice (a kill during an undo) is harmless.
+ * Records are a JSON line, then for `extended` the old bytes; a record cut short by a kill is
+ * ignored, which is safe because its change was not started. Like bin, nothing is fsynced but the
+ * journal: after a process is killed, the kernel still holds every write it completed, in order.
+ */
+export const UNDO_LOG_NAME = "undo_log";
+export const SAVED_FOLDER = "saved";
+const NEWLINE = 0x0a;
+
+type UndoRecord =
+  | { op: "created"; path: string }
+  | { op: "extended"; path: string; size: number; from: number; tail: number }
+  | { op: "saved"; path: string; saved: string };
+
+export class MapUndoLog {
+  private readonly fd: number;
+  private position = 0;
+  private pending: Buffer[] = [];
+  private savedCount = 0;
+
+  /** Starts the log of batch `batch`; `stateFolder` is `<mapped>/.map_state`. */
+  constructor(
+    private readonly mappedFolder: string,
+    private readonly stateFolder: string,
+    batch: number,
+  ) {
+    fs.mkdirSync(path.join(stateFolder, SAVED_FOLDER), { recursive: true });
+    this.fd = fs.openSync(path.join(stateFolder, UNDO_LOG_NAME), "w");
+    this.queue({ batch });
+    this.flush();
+  }
+
+  /** Records that `relativePath` does not exist yet and is about to be made. */
+  created(relativePath: string): void {
+    this.queue({ op: "created", path: relativePath });
+  }
+
+  /** Records the old bytes past `from` of a file of `size` bytes about to be rewritten from `from`. */
+  extended(relativePath: string, size: number, from: number, tail: Buffer): void {
+    this.queue({ op: "extended", path: relativePath, size, from, tail: tail.length });
+    if (tail.length > 0) this.pending.push(tail);
+  }
+
+  /**
+   * Keeps the current content of `relativePath` (which exists) under the saved folder, so that the
+   * file can be replaced or removed: a hard link, which costs no copy of the bytes.
+   */
+  save(relativePath: string): void {
+    const saved = `${SAVED_FOLDER}/${this.savedCount++}`;
+    this.queue({ op: "saved", path: relativePath, saved });
+    this.flush();
+    fs.linkSync(path.join(this.mappedFolder, relativePath), path.join(this.stateFolder, saved));
+  }
+
+  /** Puts the queued records in the file: call before making any of their changes. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.concat(this.pending);
+    this.pending = [];
+    writeAll(this.fd, bytes, 0, bytes.length, this.position);
+    this.position += bytes.length;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  private queue(record: object): void {
+    this.pending.push(Buffer.from(`${JSON.stringify(record)}\n`));
+  }
+}
+
+/** The batch an undo log belongs to, or null when there is no log (or not even its header was written). */
+export function undoLogBatch(stateFolder: string): number | null {
+  const file = path.join(stateFolder, UNDO_LOG_NAME);
+  let text: string;
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      const head = Buffer.alloc(256);
+      const n = readAt(fd, head, 0, head.length, 0);
+      const end = head.subarray(0, n).indexOf(NEWLINE);
+      if (end === -1) return null;
+      text = head.toString("utf8", 0, end);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  const batch = (JSON.parse(text) as { batch?: unknown }).batch;
+  if (typeof batch !== "number")
+    throw new RunError(`${file} does not start with its batch; move it away and rerun`);
+  return batch;
+}
+
+/** Puts back, newest change first, everything an uncommitted run changed in the mapped folder. */
+export function applyUndoLog(mappedFolder: string, stateFolder: string): void {
+  const file = path.join(stateFolder, UNDO_LOG_NAME);
+  const log = fs.readFileSync(file);
+  const records: { record: UndoRecord; tailStart: number }[] = [];
+  let at = log.indexOf(NEWLINE) + 1; // past the header
+  while (at > 0 && at < log.length) {
+    const end = log.indexOf(NEWLINE, at);
+    if (end === -1) break;
+    let record: UndoRecord;
+    try {
+      record = JSON.parse(log.toString("utf8", at, end)) as UndoRecord;
+    } catch {
+      break;
+    }
+    const tailStart = end + 1;
+    const tail = record.op === "extended" ? record.tail : 0;
+    if (tailStart + tail > log.length) break;
+    checkRelative(record.path, file);
+    records.push({ record, tailStart });
+    at = tailStart + tail;
+  }
+  for (let i = records.length - 1; i >= 0; i--) {
+    const { record, tailStart } = records[i];
+    const target = path.join(mappedFolder, record.path);
+    if (record.op === "created") {
+      fs.rmSync(target, { force: true });
+      removeEmptyParents(mappedFolder, path.dirname(target));
+    } else if (record.op === "saved") {
+      const saved = path.join(stateFolder, record.saved);
+      if (!fs.existsSync(saved)) continue;
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.renameSync(saved, target);
+    } else {
+      let fd: number;
+      try {
+        fd = fs.openSync(target, "r+");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw error;
+      }
+      try {
+        writeAll(fd, log, tailStart, record.tail, record.from);
+        fs.ftruncateSync(fd, record.size);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+  for (const { record } of records) removeTempSiblings(path.dirname(path.join(mappedFolder, record.path)));
+}
+
+/** Ends a run's log once its journal is committed (or its changes undone). */
+export function discardUndoLog(stateFolder: string): void {
+  fs.rmSync(path.join(stateFolder, SAVED_FOLDER), { recursive: true, force: true });
+  fs.rmSync(path.join(stateFolder, UNDO_LOG_NAME), { force: true });
+}
+
+function checkRelative(relativePath: unknown, file: string): void {
+  if (
+    typeof relativePath !== "string" ||
+    relativePath === "" ||
+    path.isAbsolute(relativePath) ||
+    relativePath.split(/[\\/]/).includes("..")
+  )
+    throw new RunError(`${file} names a file outside the mapped folder; move it away and rerun`);
+}
+
+/** Temporary files of replacements the killed run had started next to the files it changed. */
+function removeTempSiblings(folder: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) if (isTempFile(name)) fs.rmSync(path.join(folder, name), { force: true });
+}
+
+function removeEmptyParents(root: string, folder: string): void {
+  while (folder.startsWith(root) && folder.length > root.length) {
+    try {
+      fs.rmdirSync(folder);
+    } catch {
+      return;
+    }
+    folder = path.dirname(folder);
+  }
+}
