@@ -46,7 +46,7 @@ describe("the map command", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stdout,
-      /^map: 3 Dandisets mapped \(6 versions\) of 4 selected, 0 skipped as embargoed; 9 asset tables from 4 objects, 6 rows/,
+      /^map: 3 Dandisets mapped \(6 versions\) of 4 selected, 0 skipped as embargoed; 9 asset tables, .* sent in all; 6 rows of 4 objects, everything mapped anew \(first run\)/,
     );
     assert.ok(fs.existsSync(path.join(out, "000003", "draft", "version_summary_by_day.tsv")));
   });

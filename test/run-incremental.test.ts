@@ -5,14 +5,18 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs } from "../src/index.ts";
-import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import { binnedData, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 
-/** The tables of a work folder: everything but the report, whose pages say when they were made. */
+/**
+ * The tables of a work folder: everything but the report, whose pages say when they were made, and
+ * the steps' bookkeeping of how the days came (bin's batches, map's own state).
+ */
 function tables(work: string): Map<string, string> {
   const all = new Map<string, string>();
-  for (const folder of ["reduced", "binned", "mapped"]) {
-    for (const [file, text] of readTree(path.join(work, folder))) all.set(`${folder}/${file}`, text);
-  }
+  for (const [file, text] of readTree(path.join(work, "reduced"))) all.set(`reduced/${file}`, text);
+  for (const [file, text] of binnedData(path.join(work, "binned"))) all.set(`binned/${file}`, text);
+  for (const [file, text] of readTree(path.join(work, "mapped")))
+    if (!file.startsWith(".map_state/")) all.set(`mapped/${file}`, text);
   return all;
 }
 

@@ -32,26 +32,43 @@ export function plainStemOf(assetPath: string): string {
 
 /** The table file name (`….tsv`) of every path in `assetPaths`, unique within the list. */
 export function assetFileNames(assetPaths: readonly string[]): Map<string, string> {
+  const unique = [...new Set(assetPaths)];
+  const names = versionTableNames(unique.map((assetPath) => ({ path: assetPath, object: "" })));
+  return new Map(unique.map((assetPath, i) => [assetPath, names[i]]));
+}
+
+/**
+ * The table file name of each asset of a version, in the order given, unique within the version.
+ * Two assets listed under one path (a catalog can say so) are two tables, told apart like any two
+ * names that collide, the one with the smaller object id first.
+ */
+export function versionTableNames(assets: readonly { path: string; object: string }[]): string[] {
   const taken = new Set(VERSION_TABLE_NAMES.map((name) => name.toLowerCase()));
-  const names = new Map<string, string>();
-  const sorted = [...new Set(assetPaths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names: string[] = new Array(assets.length);
+  const order = assets
+    .map((_, i) => i)
+    .sort((a, b) => compare(assets[a].path, assets[b].path) || compare(assets[a].object, assets[b].object));
   // Plain names first, so that an asset whose plain name happens to end in `_2` keeps it.
-  const pending: string[] = [];
-  for (const assetPath of sorted) {
-    const stem = plainStemOf(assetPath);
+  const pending: number[] = [];
+  for (const i of order) {
+    const stem = plainStemOf(assets[i].path);
     if (taken.has(stem.toLowerCase())) {
-      pending.push(assetPath);
+      pending.push(i);
     } else {
       taken.add(stem.toLowerCase());
-      names.set(assetPath, `${stem}.tsv`);
+      names[i] = `${stem}.tsv`;
     }
   }
-  for (const assetPath of pending) {
-    const stem = plainStemOf(assetPath);
+  for (const i of pending) {
+    const stem = plainStemOf(assets[i].path);
     let n = 2;
     while (taken.has(`${stem}_${n}`.toLowerCase())) n++;
     taken.add(`${stem}_${n}`.toLowerCase());
-    names.set(assetPath, `${stem}_${n}.tsv`);
+    names[i] = `${stem}_${n}.tsv`;
   }
   return names;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -20,7 +20,7 @@ import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { acquireRunLock } from "../io/run-lock.js";
-import { assetFileNames } from "./asset-file-names.js";
+import { versionTableNames } from "./asset-file-names.js";
 import { binnedPathOf, listBinnedObjects, type ObjectKey, objectKeyOf } from "./binned-objects.js";
 import { BinnedHeaderError, tallyMappedRows } from "./map-binned-table.js";
 import {
@@ -226,13 +226,13 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       ? [...listBinnedObjects(binnedFolder)]
           .filter((object) => options.objectType === undefined || object.startsWith(`${options.objectType}:`))
           .sort()
-          .map((object): PendingObject => ({ object, from: 0, rowsAdded: 0, created: true }))
+          .map((object): PendingObject => ({ object, from: 0, rowsAdded: 0, created: true, unmapped: true }))
       : decision.pending.filter(
           (p) => options.objectType === undefined || p.object.startsWith(`${options.objectType}:`),
         );
 
     const undo = new MapUndoLog(mappedFolder, stateFolder, (committed?.batch ?? 0) + 1);
-    const writer = new OutputWriter(mappedFolder, undo);
+    const writer = new OutputWriter(mappedFolder, undo, holdsNothingPublished(mappedFolder));
     try {
       const total = pending.length + plans.size;
       let done = 0;
@@ -243,12 +243,23 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       const archive = journal === null ? emptyActivity() : readArchiveActivity(archivePath(stateFolder));
       for (const item of pending) {
         await checkpoint(options.signal);
-        const reuse = decision.rebuild
-          ? (objectsOf.get(item.object) ?? []).flatMap(({ identifier, entries }) =>
-              entries.map((e) => path.join(mappedFolder, identifier, e.version, e.fileName)),
-            )
-          : [];
-        const delta = mapPending(binnedFolder, mappedFolder, item, resolver, undo, errorLog, summary, reuse);
+        const reuse =
+          decision.rebuild && !writer.fresh
+            ? (objectsOf.get(item.object) ?? []).flatMap(({ identifier, entries }) =>
+                entries.map((e) => path.join(mappedFolder, identifier, e.version, e.fileName)),
+              )
+            : [];
+        const delta = mapPending(
+          binnedFolder,
+          mappedFolder,
+          item,
+          resolver,
+          undo,
+          writer,
+          errorLog,
+          summary,
+          reuse,
+        );
         if (delta !== null) {
           deltas.set(item.object, delta);
           addDelta(archive, delta);
@@ -291,16 +302,17 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       const mapped = Object.values(records).filter((r) => r.tables > 0);
       writeArchive(writer, archive, mapped.length);
       writer.write(`${STATE_FOLDER}/archive.json`, `${JSON.stringify(activityToJson(archive))}\n`);
-      const binDays = binJournal?.map((d) => `${d.day}\t${d.rows}\t${d.batch}`) ?? [];
-      undo.close();
-      writeMapJournal(stateFolder, {
-        batch: (committed?.batch ?? 0) + 1,
+      const next = {
         binBatch: lastBatchOf(binJournal ?? []),
-        binDays,
+        binDays: binJournal?.map((d) => `${d.day}\t${d.rows}\t${d.batch}`) ?? [],
         binJournaled: binJournal !== null,
         objectType: options.objectType ?? null,
         dandisets: records,
-      });
+      };
+      undo.close();
+      // A run that changed nothing leaves the journal as it was, so a rerun touches no file at all.
+      if (journal === null || writer.written + writer.removed > 0 || !sameJournal(journal, next))
+        writeMapJournal(stateFolder, { batch: (committed?.batch ?? 0) + 1, ...next });
       discardUndoLog(stateFolder);
 
       summary.dandisetsMapped = mapped.length;
@@ -327,6 +339,16 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     unlockBinned?.();
     unlockMapped();
   }
+}
+
+function sameJournal(journal: MapJournal, next: Omit<MapJournal, "format" | "batch">): boolean {
+  const { format: _format, batch: _batch, ...rest } = journal;
+  return JSON.stringify(rest) === JSON.stringify(next);
+}
+
+/** Whether the mapped folder holds nothing but what map keeps for itself (dot entries). */
+function holdsNothingPublished(mappedFolder: string): boolean {
+  return fs.readdirSync(mappedFolder).every((name) => name.startsWith("."));
 }
 
 function emptySummary(): MapSummary {
@@ -451,6 +473,7 @@ function mapPending(
   item: PendingObject,
   resolver: RegionResolver,
   undo: MapUndoLog,
+  writer: OutputWriter,
   errorLog: ErrorLog,
   summary: MapSummary,
   reuse: string[],
@@ -467,6 +490,7 @@ function mapPending(
         summary.malformedRows++;
         errorLog.record({ file: relative, line, reason, text });
       },
+      writer.folders,
       reuse,
     );
     summary.objectsMapped++;
@@ -511,24 +535,29 @@ function isSelectedBy(identifier: string, options: MapOptions): boolean {
 function planDandiset(dandiset: CatalogDandiset, objectType?: ObjectType): DandisetPlan {
   const versions: DandisetPlan["versions"] = [];
   for (const version of dandiset.versions) {
-    const fileNames = assetFileNames(version.assets.map((asset) => asset.path));
-    const entries: AssetEntry[] = [];
+    // The same asset listed twice is one asset; two assets under one path are two tables.
     const seen = new Set<string>();
+    const assets: { path: string; object: ObjectKey; type: ObjectType }[] = [];
     for (const asset of version.assets) {
       const { type, id } = objectOf(asset);
-      if (objectType !== undefined && type !== objectType) continue;
-      // The same asset listed twice is one asset.
       const object = objectKeyOf(type, id);
       const key = `${asset.path}\n${object}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      assets.push({ path: asset.path, object, type });
+    }
+    // Names are handed out over every asset of the version, whatever the object type mapped.
+    const fileNames = versionTableNames(assets);
+    const entries: AssetEntry[] = [];
+    assets.forEach((asset, i) => {
+      if (objectType !== undefined && asset.type !== objectType) return;
       entries.push({
         version: version.version,
         path: asset.path,
-        fileName: fileNames.get(asset.path)!,
-        object,
+        fileName: fileNames[i],
+        object: asset.object,
       });
-    }
+    });
     versions.push({ version: version.version, entries });
   }
   return planOf(dandiset.identifier, versions);

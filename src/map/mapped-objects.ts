@@ -11,7 +11,8 @@ import type { MapUndoLog } from "./undo-log.js";
 
 const NEWLINE = 0x0a;
 const MAPPED_HEADER_BYTES = Buffer.from(MAPPED_HEADER);
-const TAIL_READ_BYTES = 64 * 1024;
+/** The end of a mapped table read first when looking for its last rows: most appends need one row. */
+const FIRST_TAIL_READ_BYTES = 4 * 1024;
 
 /** What changed in one binned object since the last run, as bin's change lists tell it. */
 export interface PendingObject {
@@ -22,6 +23,8 @@ export interface PendingObject {
   rowsAdded: number;
   /** Made since the last run (or everything is mapped anew): every row is new. */
   created: boolean;
+  /** Known to have no mapped table yet (a rebuild), so none is looked for. */
+  unmapped?: boolean;
 }
 
 /** The change to an object's activity, and where its mapped table stands after the run. */
@@ -37,8 +40,15 @@ export interface ObjectDelta {
   rowsRead: number;
 }
 
+/**
+ * Where an object's mapped table is kept: `objects/blobs/ab/<uuid>.tsv`. Two levels rather than
+ * bin's three: 256 folders hold a quarter of a million objects at about a thousand files each, and
+ * a first run makes 256 folders instead of thousands (a folder costs about as much as a file).
+ */
 export function mappedObjectPath(object: ObjectKey): string {
-  return `${STATE_FOLDER}/objects/${binnedPathOf(object)}`;
+  const colon = object.indexOf(":");
+  const id = object.slice(colon + 1);
+  return `${STATE_FOLDER}/objects/${object.slice(0, colon)}/${id.slice(0, 2)}/${id}.tsv`;
 }
 
 /**
@@ -56,6 +66,7 @@ export function updateMappedObject(
   regionOf: (address: string) => string,
   undo: MapUndoLog,
   onMalformed: (line: number, reason: string, text: string) => void,
+  folders: FolderCache,
   reuse: readonly string[] = [],
 ): ObjectDelta {
   const binnedFile = path.join(binnedFolder, binnedPathOf(pending.object));
@@ -66,7 +77,7 @@ export function updateMappedObject(
 
   let fd: number | null = null;
   try {
-    fd = fs.openSync(file, "r+");
+    if (!pending.unmapped) fd = fs.openSync(file, "r+");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -104,7 +115,7 @@ export function updateMappedObject(
         const content = Buffer.concat([MAPPED_HEADER_BYTES, mapped.table]);
         undo.created(relative);
         undo.flush();
-        fs.mkdirSync(path.dirname(file), { recursive: true });
+        folders.make(path.dirname(file));
         const same = reuse.find((candidate) => sameContent(candidate, content));
         if (same !== undefined) fs.linkSync(same, file);
         else fs.writeFileSync(file, content);
@@ -187,11 +198,15 @@ function lastIndexOf(fd: number, size: number, file: string): number {
 /** The byte where the last `count` rows of a mapped table start, read backwards from its end. */
 function startOfLastRows(fd: number, size: number, count: number, file: string): number {
   if (count === 0) return size;
-  const chunk = Buffer.allocUnsafe(TAIL_READ_BYTES);
+  let chunk = tailScratch;
+  let wanted = FIRST_TAIL_READ_BYTES;
   let found = 0;
   let end = size - 1; // the last row's newline is its end, not a row start
   while (end > 0) {
-    const start = Math.max(0, end - chunk.length);
+    // Small first, then larger reads: an append needs only the last row.
+    if (wanted > chunk.length) chunk = tailScratch = Buffer.allocUnsafe(wanted);
+    const start = Math.max(0, end - wanted);
+    wanted = Math.min(wanted * 4, 1 << 20);
     readAt(fd, chunk, 0, end - start, start);
     for (let i = end - start - 1; i >= 0; i--) {
       if (chunk[i] === NEWLINE && ++found === count) {
@@ -203,6 +218,19 @@ function startOfLastRows(fd: number, size: number, count: number, file: string):
     end = start;
   }
   throw new RunError(`${file} holds fewer than ${count} rows; map again with --rebuild`);
+}
+
+let tailScratch = Buffer.allocUnsafe(FIRST_TAIL_READ_BYTES);
+
+/** Folders made or found by this run, so that each costs one mkdir. */
+export class FolderCache {
+  private readonly known = new Set<string>();
+
+  make(folder: string): void {
+    if (this.known.has(folder)) return;
+    fs.mkdirSync(folder, { recursive: true });
+    this.known.add(folder);
+  }
 }
 
 function sameContent(file: string, content: Buffer): boolean {

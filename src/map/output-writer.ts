@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isTempFile, replaceFile, tempPathFor } from "../io/atomic-file.js";
+import { FolderCache } from "./mapped-objects.js";
 import type { MapUndoLog } from "./undo-log.js";
 
 /**
@@ -14,16 +15,28 @@ export class OutputWriter {
   written = 0;
   unchanged = 0;
   removed = 0;
+  readonly folders = new FolderCache();
 
+  /**
+   * `fresh`: the folder held nothing published when the run started (a first run), so no file is
+   * looked for before it is written: a first run writes thousands of files that cannot exist yet.
+   */
   constructor(
     readonly root: string,
     private readonly undo: MapUndoLog,
+    readonly fresh = false,
   ) {}
 
   /** Writes `data` to `relativePath` unless the file already holds exactly that. */
   write(relativePath: string, data: string | Buffer): void {
     const file = path.join(this.root, relativePath);
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    if (this.fresh) {
+      this.prepare(relativePath, file, false);
+      fs.writeFileSync(file, bytes);
+      this.written++;
+      return;
+    }
     const existing = readIfExists(file);
     if (existing !== null && existing.equals(bytes)) {
       this.unchanged++;
@@ -37,7 +50,7 @@ export class OutputWriter {
   /** Makes `relativePath` a hard link to `target` (a mapped object), unless it is one already. */
   link(relativePath: string, target: string): void {
     const file = path.join(this.root, relativePath);
-    const existing = statIfExists(file);
+    const existing = this.fresh ? null : statIfExists(file);
     if (existing !== null) {
       const wanted = fs.statSync(target);
       if (existing.ino === wanted.ino && existing.dev === wanted.dev) {
@@ -69,7 +82,7 @@ export class OutputWriter {
    * person put there survive.
    */
   removeLeftovers(relativeFolder: string, keep: ReadonlySet<string>): void {
-    this.removeIn(relativeFolder, keep, true);
+    if (!this.fresh) this.removeIn(relativeFolder, keep, true);
   }
 
   private removeIn(relativeFolder: string, keep: ReadonlySet<string>, descend: boolean): void {
@@ -106,7 +119,7 @@ export class OutputWriter {
     } else {
       this.undo.created(relativePath);
       this.undo.flush();
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      this.folders.make(path.dirname(file));
     }
   }
 }

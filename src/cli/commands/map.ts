@@ -17,6 +17,7 @@ interface MapFlags {
   api_url?: string;
   catalog?: string;
   ip_ranges_folder?: string;
+  rebuild?: boolean;
   quiet?: boolean;
 }
 
@@ -66,6 +67,10 @@ export function configureMapCommand(command: Command): Command {
       "--ip_ranges_folder <folder>",
       "folder of AWS ip-ranges.json, GCP cloud.json, GitHub meta, Azure service tags",
     )
+    .option(
+      "--rebuild",
+      "forget what earlier runs kept and map every binned object again (after updating the location data, say)",
+    )
     .option("--quiet", "no progress display")
     .action((flags: MapFlags) =>
       runCommand(async (signal) => {
@@ -84,6 +89,7 @@ export function configureMapCommand(command: Command): Command {
             limit: flags.dandiset_limit,
             objectType: flags.object_type,
             ipRangesFolder: flags.ip_ranges_folder,
+            rebuild: flags.rebuild,
             signal,
             onProgress: progress.update,
             onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
@@ -137,11 +143,19 @@ function phasedProgress(quiet = false): { update: (p: MapProgress) => void; stop
 }
 
 export function describeMapSummary(summary: MapSummary): string {
+  const read =
+    summary.objectsMapped === 0
+      ? "no new rows to read"
+      : `${formatCount(summary.rows)} rows read from ${formatCount(summary.objectsMapped)} changed objects`;
+  const how = summary.rebuilt
+    ? `everything mapped anew (${summary.rebuildReason})`
+    : `${read}, ${formatCount(summary.dandisetsRedone)} Dandisets redone for catalog changes`;
   const lines = [
     `map: ${formatCount(summary.dandisetsMapped)} Dandisets mapped (${formatCount(summary.versionsMapped)} versions) of ` +
       `${formatCount(summary.dandisetsSelected)} selected, ${formatCount(summary.dandisetsEmbargoed.length)} skipped as embargoed; ` +
-      `${formatCount(summary.assetTables)} asset tables from ${formatCount(summary.objectsMapped)} objects, ` +
-      `${formatCount(summary.rows)} rows (${formatBytes(Number(summary.bytesSent))} sent) in ${formatSeconds(summary.seconds)}`,
+      `${formatCount(summary.assetTables)} asset tables, ${formatBytes(Number(summary.bytesSent))} sent in all; ` +
+      `${summary.rebuilt ? `${formatCount(summary.rows)} rows of ${formatCount(summary.objectsMapped)} objects, ` : ""}` +
+      `${how}, in ${formatSeconds(summary.seconds)}`,
     `files: ${formatCount(summary.filesWritten)} written, ${formatCount(summary.filesUnchanged)} unchanged, ` +
       `${formatCount(summary.filesRemoved)} removed; ${formatCount(summary.distinctAddresses)} distinct addresses located`,
   ];
@@ -152,10 +166,14 @@ export function describeMapSummary(summary: MapSummary): string {
   }
   if (summary.dandisetsEmbargoed.length > 0)
     lines.push(`embargoed: ${summary.dandisetsEmbargoed.join(", ")}`);
+  if (summary.dandisetsRemoved.length > 0)
+    lines.push(`removed (no longer in the catalog): ${summary.dandisetsRemoved.join(", ")}`);
   if (summary.dandisetsMissing.length > 0)
     lines.push(`gone from the archive: ${summary.dandisetsMissing.join(", ")}`);
   if (summary.objectsNotInCatalog > 0) {
-    lines.push(`${formatCount(summary.objectsNotInCatalog)} binned objects belong to no selected asset`);
+    lines.push(
+      `${formatCount(summary.objectsNotInCatalog)} objects read belong to no Dandiset (counted in the archive's tables)`,
+    );
   }
   if (summary.malformedRows > 0) {
     lines.push(
