@@ -173,9 +173,11 @@ export class LogLineFactory {
 
     let fate = fateOf(request, time, ip);
     if (damage === "truncated") {
-      // Cut after the operation and before the host ID, so the line cannot pass as complete.
+      // Cut after the operation and before the version ID (where the oldest format ends), so the
+      // line cannot pass as complete.
       const afterOperation = head.indexOf(request.operation) + request.operation.length + 1;
-      text = head.slice(0, this.random.int(afterOperation, head.length - hostId.length - 2));
+      const versionIdStart = head.length - hostId.length - 1 - versionId.length;
+      text = head.slice(0, this.random.int(afterOperation, versionIdStart));
       fate =
         request.operation === "REST.GET.OBJECT"
           ? { kind: "malformed", reason: "truncated" }

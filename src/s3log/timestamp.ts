@@ -23,6 +23,15 @@ MONTHS.forEach((name, index) => {
   FIRST_LETTER_BY_MONTH[index + 1] = name.charCodeAt(0);
 });
 
+/** Days of each month (1-based) in a common year. */
+const DAYS_IN_MONTH = new Uint8Array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]);
+
+function isPastMonthEnd(day: number, month: number, year: number): boolean {
+  if (day <= DAYS_IN_MONTH[month]) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return !(month === 2 && day === 29 && leap);
+}
+
 function monthAt(buf: Uint8Array, at: number): number {
   const month = MONTH_BY_TAIL[((buf[at + 1] & 0x7f) << 7) | (buf[at + 2] & 0x7f)];
   return month !== 0 && FIRST_LETTER_BY_MONTH[month] === buf[at] && buf[at + 1] < 0x80 && buf[at + 2] < 0x80
@@ -72,6 +81,8 @@ export function writeIsoTimestamp(
   if (day < 1 || day > 31 || month < 0 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59)
     return -1;
   if (second < 0 || second > 59 || zone < 0 || (sign !== PLUS && sign !== MINUS)) return -1;
+  // `31/Feb` is no date; days up to 28 exist in every month, so most lines skip the table.
+  if (day > 28 && isPastMonthEnd(day, month, year)) return -1;
   if (zone === 0) {
     // The usual case: copy the digits across, no Date object.
     out[at] = buf[start + 7];
