@@ -6,23 +6,8 @@ import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-/**
- * The original tool's fixtures live in the workplace's read-only `shared/` folder beside the clone;
- * `DANDI_S3_LOG_PARSER_FIXTURES` points elsewhere for a clone kept in another place.
- */
-export const FIXTURES = fixturesFolder();
-
-function fixturesFolder(): string {
-  const candidates = [
-    process.env.DANDI_S3_LOG_PARSER_FIXTURES,
-    path.resolve(ROOT, "..", "shared", "upstream-fixtures"),
-    "/work/shared/upstream-fixtures",
-  ];
-  for (const candidate of candidates) if (candidate && fs.existsSync(candidate)) return candidate;
-  throw new Error(
-    `the original tool's fixtures were not found (looked in ${candidates.filter(Boolean).join(", ")}); set DANDI_S3_LOG_PARSER_FIXTURES`,
-  );
-}
+/** The original tool's fixtures, kept in the repository with their licence (see its README.md). */
+export const FIXTURES = path.join(ROOT, "test", "fixtures", "upstream");
 
 const made: string[] = [];
 after(() => {

@@ -69,7 +69,15 @@ interface Case {
   refused?: string;
 }
 
-const TAIL_NAMES = ["versionId", "hostId", "signatureVersion", "cipherSuite", "authenticationType", "hostHeader", "tlsVersion"];
+const TAIL_NAMES = [
+  "versionId",
+  "hostId",
+  "signatureVersion",
+  "cipherSuite",
+  "authenticationType",
+  "hostHeader",
+  "tlsVersion",
+];
 
 /**
  * Every length AWS has written: the format until about 2017 ended after the version ID (18 fields),
