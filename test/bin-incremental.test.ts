@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
-import { type GenerateReducedDaysOptions, generateReducedDays } from "../src/generate/reduced-days.ts";
+import { type GenerateReducedDaysOptions, generateReducedDays } from "./support/reduced-days.ts";
 import { readTree, tempFolder } from "./helpers.ts";
 
 /**

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { generateReducedDays } from "../src/generate/reduced-days.ts";
+import { generateReducedDays } from "./support/reduced-days.ts";
 import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 
 const SCRIPT = "bin-all-reduced-s3-logs-by-object-key";

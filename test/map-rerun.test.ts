@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
 import { writeCatalog } from "../src/dandi/catalog.ts";
-import { generateArchiveCatalog, generateBinned } from "../src/generate/archive.ts";
+import { generateArchiveCatalog, generateBinned } from "./support/archive.ts";
 import { assetFileNames } from "../src/map/asset-file-names.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, startCli, tempFolder } from "./helpers.ts";
