@@ -180,7 +180,9 @@ describe("regions", () => {
     );
     assert.throws(
       () => ProviderRanges.load(path.join(folder, "missing")),
-      /--ip_ranges_folder .*missing is not a readable folder/,
+      (e: UsageError) =>
+        e.code === "ERR_INVALID_IP_RANGES_FOLDER" &&
+        /`ipRangesFolder` .*missing is not a readable folder/.test(e.message),
     );
   });
 });
