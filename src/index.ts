@@ -33,7 +33,7 @@ export { type FetchCatalogOptions, type FetchedCatalog, fetchCatalog } from "./d
 // DANDI object keys.
 export { toAssetKey } from "./dandi/object-key.js";
 // Errors the caller can act on.
-export { AbortedError, RunError, UsageError } from "./errors.js";
+export { AbortedError, type LibraryErrorOptions, RunError, UsageError } from "./errors.js";
 // Synthetic logs and catalogs, for trying the tool and for benchmarks.
 export { type GeneratedCatalog, generateCatalog } from "./generate/catalog.js";
 export { assetPoolFor, type GenerateRawLogsOptions, generateRawLogs } from "./generate/raw-logs.js";

@@ -294,6 +294,8 @@ export class LineLocator {
    * the oldest format) has a last quote, past the fields located so far (`located` is where the next
    * one starts), followed by a space and one more byte.
    * Lines that fail it (cut short, or with a bare `-` user agent) take the full walk, which decides.
+   * One shape AWS does not write passes unchecked: a quoted referer, a bare user agent and no
+   * version ID (the referer's quote stands in for the user agent's).
    */
   private checkReachesVersionId(located: number, end: number): number {
     const lastQuote = this.buf.lastIndexOf(QUOTE, end - 1);
