@@ -51,11 +51,6 @@ function fourDigits(buf: Uint8Array, at: number): number {
   return high < 0 || low < 0 ? -1 : high * 100 + low;
 }
 
-/** The year of a time field, or -1 when it is not well formed. Cheap: for year filters. */
-export function yearOfTimeField(buf: Uint8Array, start: number): number {
-  return fourDigits(buf, start + 7);
-}
-
 /**
  * Writes the ISO form of the time field at `buf[start, end)` into `out` at `at`.
  * Returns the offset after it, or -1 when the field is not a valid time.
