@@ -15,8 +15,10 @@ import {
   type MapOptions,
   mapBinnedS3LogsToDandisets,
   type ReduceAllOptions,
+  type ReduceFileOptions,
   type RunAllOptions,
   reduceAllDandiRawS3Logs,
+  reduceFile,
   runAll,
   UsageError,
   writeCatalog,
@@ -98,6 +100,38 @@ const REDUCE: Record<keyof ReduceAllOptions | "options", Case[]> = ((base: Reduc
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
   };
 })({ rawFolder: RAW, reducedFolder: REDUCED });
+
+const REDUCE_FILE: Record<
+  keyof ReduceFileOptions | "options" | "inputPath" | "outputPath" | "tempPath",
+  Case[]
+> = (() => {
+  const input = path.join(RAW, "01.log");
+  const output = path.join(REDUCED, "01.tsv");
+  const temp = path.join(REDUCED, ".01.tsv.tmp");
+  const bad = (option: keyof ReduceFileOptions, value: unknown, code: string) =>
+    expectBad<ReduceFileOptions>(option, code, () => reduceFile(input, output, temp, { [option]: value }));
+  const badPath = (option: string, paths: unknown[], code: string): Case => ({
+    option,
+    name: code,
+    code,
+    call: () => reduceFile(...(paths as [string, string, string])),
+  });
+  return {
+    options: [badPath("options", [input, output, temp, "all"], "ERR_INVALID_OPTIONS")],
+    inputPath: [badPath("inputPath", ["", output, temp], "ERR_INVALID_INPUT_PATH")],
+    outputPath: [badPath("outputPath", [input, 1, temp], "ERR_INVALID_OUTPUT_PATH")],
+    tempPath: [badPath("tempPath", [input, output, null], "ERR_INVALID_TEMP_PATH")],
+    operation: [bad("operation", "GET", "ERR_INVALID_OPERATION")],
+    excludedYears: [bad("excludedYears", new Set(["20"]), "ERR_INVALID_EXCLUDED_YEARS")],
+    excludedIps: [bad("excludedIps", ["192.0.2.1 "], "ERR_INVALID_EXCLUDED_IPS")],
+    maxLineBytes: [bad("maxLineBytes", 5, "ERR_INVALID_MAX_LINE_BYTES")],
+    outputBufferBytes: [bad("outputBufferBytes", 0, "ERR_INVALID_OUTPUT_BUFFER_BYTES")],
+    readBufferBytes: [bad("readBufferBytes", 0, "ERR_INVALID_READ_BUFFER_BYTES")],
+    onProgress: [bad("onProgress", "yes", "ERR_INVALID_ON_PROGRESS")],
+    onMalformed: [bad("onMalformed", 1, "ERR_INVALID_ON_MALFORMED")],
+    displayName: [bad("displayName", 5, "ERR_INVALID_DISPLAY_NAME")],
+  };
+})();
 
 const BIN: Record<keyof BinAllOptions, Case[]> = ((base: BinAllOptions) => {
   const bad = (option: keyof BinAllOptions, value: unknown, code: string) =>
@@ -386,6 +420,7 @@ const GENERATE_CATALOG: Record<"pool" | "options" | "seed" | "dandisets", Case[]
 
 const STEPS: [string, Record<string, Case[]>][] = [
   ["reduceAllDandiRawS3Logs", REDUCE],
+  ["reduceFile", REDUCE_FILE],
   ["binAllReducedS3LogsByObjectKey", BIN],
   ["mapBinnedS3LogsToDandisets", MAP],
   ["fetchCatalog", FETCH],

@@ -10,7 +10,6 @@ import {
   checkPath,
   checkSignal,
   checkWholeNumber,
-  invalidOption,
 } from "../check-options.js";
 import { AbortedError, RunError } from "../errors.js";
 import { removeStaleTempFiles, tempPathFor } from "../io/atomic-file.js";
@@ -18,7 +17,7 @@ import { ErrorLog } from "../io/error-log.js";
 import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { startWorker } from "../io/worker-thread.js";
 import { DEFAULT_OPERATION } from "../s3log/fields.js";
-import { isOperation } from "../s3log/line-locator.js";
+import { checkReducerOptions } from "./check-reducer-options.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { DayFileReduction } from "./reduce-file.js";
@@ -68,8 +67,6 @@ export const DEFAULT_BUFFER_BYTES = 1000 * 1024 * 1024;
 const MIN_READ_BUFFER_BYTES = 64 * 1024;
 const MAX_READ_BUFFER_BYTES = 1024 * 1024;
 const DAY_FILE = /^\d+\.log$/;
-/** A shorter limit would refuse ordinary lines (400 to 1000+ bytes). */
-const MIN_MAX_LINE_BYTES = 1024;
 
 /** A raw day file is `.../YYYY/MM/DD.log`; its year is the name of the folder two levels up. */
 function yearFolderOf(relativePath: string): string {
@@ -90,15 +87,7 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   checkBufferBytes(options.bufferBytes);
   checkExcludedYears(options.excludedYears);
   checkExcludedIps(options.excludedIps);
-  if (options.operation !== undefined) {
-    const operation = options.operation;
-    if (typeof operation !== "string" || !isOperation(Buffer.from(operation, "latin1"), 0, operation.length))
-      throw invalidOption(
-        "operation",
-        `must be an S3 operation such as ${DEFAULT_OPERATION}, not ${JSON.stringify(operation)}`,
-      );
-  }
-  checkWholeNumber(options.maxLineBytes, "maxLineBytes", MIN_MAX_LINE_BYTES);
+  checkReducerOptions(options);
   checkFunction(options.onProgress, "onProgress");
   checkSignal(options.signal);
   return {
