@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateReducedDays } from "../src/generate/reduced-days.ts";
+import { generateReducedDays } from "../test/support/reduced-days.ts";
 import { best, CACHE, cli, mb, ratio, type Timing, tempFolder, timeCommand } from "./common.ts";
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startApiStandIn } from "../src/dandi/api-stand-in.ts";
-import { generateArchiveCatalog, generateBinned } from "../src/generate/archive.ts";
+import { startApiStandIn } from "../test/support/api-stand-in.ts";
+import { generateArchiveCatalog, generateBinned } from "../test/support/archive.ts";
 import { cli, mb, type Timing, tempFolder, timeCommand } from "./common.ts";
 
 /**

@@ -33,11 +33,10 @@ export { type FetchCatalogOptions, type FetchedCatalog, fetchCatalog } from "./d
 // DANDI object keys.
 export { toAssetKey } from "./dandi/object-key.js";
 // Errors the caller can act on.
-export { AbortedError, RunError, UsageError } from "./errors.js";
-// Synthetic logs and catalogs, for trying the tool, tests and benchmarks.
+export { AbortedError, type LibraryErrorOptions, RunError, UsageError } from "./errors.js";
+// Synthetic logs and catalogs, for trying the tool and for benchmarks.
 export { type GeneratedCatalog, generateCatalog } from "./generate/catalog.js";
 export { assetPoolFor, type GenerateRawLogsOptions, generateRawLogs } from "./generate/raw-logs.js";
-export { type GenerateReducedDaysOptions, generateReducedDays } from "./generate/reduced-days.js";
 export { RegionResolver, type RegionResolverOptions, UNKNOWN_REGION } from "./geo/region-resolver.js";
 export { LockedError } from "./io/run-lock.js";
 export { assetFileNames } from "./map/asset-file-names.js";

@@ -4,12 +4,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { DandiApiClient } from "../src/dandi/api-client.ts";
-import { startApiStandIn } from "../src/dandi/api-stand-in.ts";
 import { type Catalog, loadCatalog } from "../src/dandi/catalog.ts";
 import { fetchCatalog } from "../src/dandi/fetch-catalog.ts";
 import { backoffMs, DEFAULT_RETRY, retryAfterMs } from "../src/dandi/http-retry.ts";
 import { RunError } from "../src/errors.ts";
 import { FIXTURES } from "./helpers.ts";
+import { startApiStandIn } from "./support/api-stand-in.ts";
 
 const FIXTURE_CATALOG = loadCatalog(
   path.join(FIXTURES, "mapping", "mapped_to_dandisets_example_0", "catalog.json"),

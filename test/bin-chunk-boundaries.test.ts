@@ -6,8 +6,8 @@ import { test } from "node:test";
 import { readReducedDay } from "../src/bin/read-reduced-day.ts";
 import { ReducedRowParser } from "../src/bin/reduced-row-parser.ts";
 import { RowStore } from "../src/bin/row-store.ts";
-import { generateReducedDays } from "../src/generate/reduced-days.ts";
 import { tempFolder } from "./helpers.ts";
+import { generateReducedDays } from "./support/reduced-days.ts";
 
 const BLOB = "blobs/11e/c89/11ec8933-1456-4942-922b-94e5878bb991";
 

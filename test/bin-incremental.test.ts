@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
-import { type GenerateReducedDaysOptions, generateReducedDays } from "../src/generate/reduced-days.ts";
 import { binnedData, readTree, tempFolder } from "./helpers.ts";
+import { type GenerateReducedDaysOptions, generateReducedDays } from "./support/reduced-days.ts";
 
 /**
  * What binning must give, computed the plain way: every row of every day (days in path order, rows

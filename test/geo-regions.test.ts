@@ -136,10 +136,30 @@ describe("regions", () => {
   });
 
   test("each distinct address is resolved once", () => {
-    const resolver = new RegionResolver();
-    for (let i = 0; i < 3; i++) resolver.regionOf("128.112.1.1");
-    resolver.regionOf("192.0.2.1");
-    assert.equal(resolver.distinctAddresses, 2);
+    /** Counts the lookups behind the cache, by address. */
+    class CountingResolver extends RegionResolver {
+      readonly lookups = new Map<string, number>();
+      protected override resolve(address: string): string {
+        this.lookups.set(address, (this.lookups.get(address) ?? 0) + 1);
+        return super.resolve(address);
+      }
+    }
+    const resolver = new CountingResolver();
+    const addresses = ["128.112.1.1", "192.0.2.1", "128.112.1.1", "2600:1f18::1", "128.112.1.1", "192.0.2.1"];
+    const regions = addresses.map((address) => resolver.regionOf(address));
+    assert.deepEqual(Object.fromEntries(resolver.lookups), {
+      "128.112.1.1": 1,
+      "192.0.2.1": 1,
+      "2600:1f18::1": 1,
+    });
+    assert.equal(resolver.distinctAddresses, 3);
+    // The cache answers what a lookup would.
+    const fresh = new RegionResolver();
+    assert.deepEqual(
+      regions,
+      addresses.map((address) => fresh.regionOf(address)),
+    );
+    assert.equal(regions[0], "US/New Jersey");
   });
 
   test("the providers' range files refine clouds to their regions", () => {
@@ -180,7 +200,9 @@ describe("regions", () => {
     );
     assert.throws(
       () => ProviderRanges.load(path.join(folder, "missing")),
-      /--ip_ranges_folder .*missing is not a readable folder/,
+      (e: UsageError) =>
+        e.code === "ERR_INVALID_IP_RANGES_FOLDER" &&
+        /`ipRangesFolder` .*missing is not a readable folder/.test(e.message),
     );
   });
 });

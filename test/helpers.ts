@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,23 +6,8 @@ import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-/**
- * The original tool's fixtures live in the workplace's read-only `shared/` folder beside the clone;
- * `DANDI_S3_LOG_PARSER_FIXTURES` points elsewhere for a clone kept in another place.
- */
-export const FIXTURES = fixturesFolder();
-
-function fixturesFolder(): string {
-  const candidates = [
-    process.env.DANDI_S3_LOG_PARSER_FIXTURES,
-    path.resolve(ROOT, "..", "shared", "upstream-fixtures"),
-    "/work/shared/upstream-fixtures",
-  ];
-  for (const candidate of candidates) if (candidate && fs.existsSync(candidate)) return candidate;
-  throw new Error(
-    `the original tool's fixtures were not found (looked in ${candidates.filter(Boolean).join(", ")}); set DANDI_S3_LOG_PARSER_FIXTURES`,
-  );
-}
+/** The original tool's fixtures, kept in the repository with their licence (see its README.md). */
+export const FIXTURES = path.join(ROOT, "test", "fixtures", "upstream");
 
 const made: string[] = [];
 after(() => {
@@ -60,6 +45,23 @@ export function startCli(script: string, args: string[], env: Record<string, str
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/**
+ * Polls until `reached()` holds, for aiming a kill at a moment of a child's run. Rejects, naming the
+ * moment, when the child exits first: a kill then would land on nothing, and the loop would spin forever.
+ */
+export async function waitUntil(child: ChildProcess, reached: () => boolean, moment: string): Promise<void> {
+  while (!reached()) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the run ended (code ${child.exitCode}, ${child.signalCode}) before ${moment}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** Whether the child is still running, so that a kill sent now lands mid-run. */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 /** Every file below `folder` (relative path -> content), for comparing whole output trees. */

@@ -2,10 +2,10 @@ import "./helpers.ts";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { type ApiStandIn, startApiStandIn } from "../src/dandi/api-stand-in.ts";
-import { generateArchiveCatalog, generateBinned } from "../src/generate/archive.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, tempFolder } from "./helpers.ts";
+import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
+import { generateArchiveCatalog, generateBinned } from "./support/archive.ts";
 
 const ARCHIVE = { dandisets: 20, assetsPerDandiset: 30, accessedObjects: 150, rowsPerObject: 6, seed: 11 };
 const catalog = generateArchiveCatalog(ARCHIVE);

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { type ApiStandIn, startApiStandIn } from "../src/dandi/api-stand-in.ts";
 import { loadCatalog } from "../src/dandi/catalog.ts";
 import { FIXTURES, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
 
 const EXAMPLE = path.join(FIXTURES, "mapping", "mapped_to_dandisets_example_0");
 const BINNED = path.join(EXAMPLE, "binned_logs");

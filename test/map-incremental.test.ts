@@ -7,9 +7,9 @@ import { readChanges } from "../src/bin/change-feed.ts";
 import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
 import { writeCatalog } from "../src/dandi/catalog.ts";
 import { Random } from "../src/generate/random.ts";
-import { generateReducedDays } from "../src/generate/reduced-days.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, startCli, tempFolder } from "./helpers.ts";
+import { generateReducedDays } from "./support/reduced-days.ts";
 
 /** The published part of a mapped folder: what map keeps for itself (dot entries) is left out. */
 function published(folder: string): Map<string, string> {
@@ -175,7 +175,10 @@ describe("incremental map", () => {
         catalog,
         restrictTo: ["999999"],
       }),
-      /none of --restrict_to_dandisets 999999 is in the catalog/,
+      {
+        code: "ERR_NO_SELECTED_DANDISET",
+        message: /`restrictTo` names 999999, none of which is in the catalog/,
+      },
     );
   });
 

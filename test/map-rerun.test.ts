@@ -1,14 +1,15 @@
 import "./helpers.ts";
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
 import { writeCatalog } from "../src/dandi/catalog.ts";
-import { generateArchiveCatalog, generateBinned } from "../src/generate/archive.ts";
 import { assetFileNames } from "../src/map/asset-file-names.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
-import { readTree, startCli, tempFolder } from "./helpers.ts";
+import { readTree, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import { generateArchiveCatalog, generateBinned } from "./support/archive.ts";
 
 const BLOB_A = "aaaaaaaa-0000-4000-8000-000000000001";
 const BLOB_B = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -159,9 +160,13 @@ describe("reruns", () => {
       "--quiet",
     ];
     const child = startCli("main", args);
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const exited = once(child, "exit");
     // Kill once some tables are in place but well before the end.
-    while (countFiles(out) < expected.size / 4) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitUntil(
+      child,
+      () => countFiles(out) >= expected.size / 4,
+      "a quarter of the tables were written",
+    );
     child.kill("SIGKILL");
     await exited;
     const partial = readTree(out);
@@ -172,7 +177,7 @@ describe("reruns", () => {
     }
 
     const rerun = startCli("main", args);
-    const code = await new Promise<number | null>((resolve) => rerun.on("exit", (c) => resolve(c)));
+    const [code] = await once(rerun, "exit");
     assert.equal(code, 0);
     assert.deepEqual(readTree(out), expected);
   });

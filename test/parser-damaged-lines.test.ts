@@ -20,6 +20,8 @@ function line(
     bytes?: string;
     referer?: string;
     agent?: string;
+    /** The referer and user agent as written, quotes and all, for lines that leave them bare. */
+    refererAndAgent?: string;
     tail?: string;
     time?: string;
   } = {},
@@ -28,7 +30,7 @@ function line(
   return (
     `${OWNER} dandiarchive [${parts.time ?? "06/Apr/2022:05:06:35 +0000"}] ${parts.ip ?? "192.0.2.7"} ${parts.requester ?? "-"} J42N2W7ET0EC03CV ` +
     `${parts.operation ?? "REST.GET.OBJECT"} ${key} ${parts.uri ?? `"GET /${key} HTTP/1.1"`} ${parts.status ?? "200"} - ` +
-    `${parts.bytes ?? "512"} 171408 53 52 "${parts.referer ?? "-"}" "${parts.agent ?? "git-annex/10.20230626-g801c4b7"}" ${parts.tail ?? TAIL}`
+    `${parts.bytes ?? "512"} 171408 53 52 ${parts.refererAndAgent ?? `"${parts.referer ?? "-"}" "${parts.agent ?? "git-annex/10.20230626-g801c4b7"}"`} ${parts.tail ?? TAIL}`
   );
 }
 
@@ -53,7 +55,124 @@ function reduceOne(text: string | Buffer): string {
 
 const ROW = `2022-04-06T05:06:35\t192.0.2.7\t${BLOB}\t512`;
 
-const CASES: { name: string; text: string | Buffer; reduced: string; parsed?: Record<string, unknown> }[] = [
+/** The fields after the user agent, from the version ID on: 27 in all today. */
+const TAIL_FIELDS = TAIL.split(" ");
+
+interface Case {
+  name: string;
+  text: string | Buffer;
+  /** The reduced row, or `filtered:<reason>` / `malformed:<reason>`. */
+  reduced: string;
+  /** Fields parseS3LogLine must decode to these values. */
+  parsed?: Record<string, unknown>;
+  /** Why parseS3LogLine refuses the line. */
+  refused?: string;
+}
+
+const TAIL_NAMES = [
+  "versionId",
+  "hostId",
+  "signatureVersion",
+  "cipherSuite",
+  "authenticationType",
+  "hostHeader",
+  "tlsVersion",
+];
+
+/**
+ * Every length AWS has written: the format until about 2017 ended after the version ID (18 fields),
+ * later ones grew a field at a time up to the source region (27).
+ */
+const FIELD_COUNT_CASES: Case[] = Array.from({ length: 27 - 18 + 1 }, (_, i) => {
+  const fields = 18 + i;
+  const tail = TAIL_FIELDS.slice(0, fields - 17);
+  const parsed: Record<string, unknown> = {};
+  TAIL_NAMES.forEach((name, at) => {
+    const value = tail[at];
+    parsed[name] = value === undefined || value === "-" ? null : value;
+  });
+  return { name: `a line of ${fields} fields`, text: line({ tail: tail.join(" ") }), reduced: ROW, parsed };
+});
+
+/** A line of one of AWS's own operations: request URI, referer and user agent are bare `-`. */
+const BATCH_DELETE =
+  `${OWNER} dandiarchive [06/Apr/2022:05:06:35 +0000] 192.0.2.7 svc:s3.amazonaws.com J42N2W7ET0EC03CV ` +
+  `BATCH.DELETE.OBJECT ${BLOB} - 204 - - 171408 - - - - - ${HOST_ID} SigV4 ECDHE-RSA-AES128-GCM-SHA256 ` +
+  "AuthHeader dandiarchive.s3.amazonaws.com TLSv1.2 - - -";
+
+const CASES: Case[] = [
+  ...FIELD_COUNT_CASES,
+  {
+    name: "an 18-field line with a version ID",
+    text: line({ tail: "3HL4kqtJvjVBH40Nrjfkd" }),
+    reduced: ROW,
+    parsed: { versionId: "3HL4kqtJvjVBH40Nrjfkd", hostId: null, sourceRegion: null },
+  },
+  {
+    name: "a 27-field line with its source region, and fields AWS adds later",
+    text: line({ tail: `${TAIL_FIELDS.slice(0, -1).join(" ")} us-east-2 a-28th-field a-29th` }),
+    reduced: ROW,
+    parsed: { aclRequired: null, sourceRegion: "us-east-2" },
+  },
+  {
+    name: "BATCH.DELETE.OBJECT: bare - request URI, referer and user agent",
+    text: BATCH_DELETE,
+    reduced: "filtered:operation",
+    parsed: {
+      operation: "BATCH.DELETE.OBJECT",
+      requestUri: null,
+      httpStatus: 204,
+      objectSize: 171408,
+      totalTime: null,
+      referer: null,
+      userAgent: null,
+      versionId: null,
+      hostId: HOST_ID,
+      sourceRegion: null,
+    },
+  },
+  {
+    name: "an 18-field line with bare - request URI, referer and user agent",
+    text: BATCH_DELETE.slice(0, BATCH_DELETE.indexOf(HOST_ID) - 1),
+    reduced: "filtered:operation",
+    parsed: { operation: "BATCH.DELETE.OBJECT", userAgent: null, versionId: null, hostId: null },
+  },
+  {
+    name: "a GET whose request URI, referer and user agent are bare -",
+    text: line({ uri: "-", refererAndAgent: "- -" }),
+    reduced: ROW,
+    parsed: { requestUri: null, referer: null, userAgent: null, hostId: HOST_ID },
+  },
+  {
+    name: "a bare - referer before a quoted user agent",
+    text: line({ refererAndAgent: '- "curl/8.5.0"' }),
+    reduced: ROW,
+    parsed: { referer: null, userAgent: "curl/8.5.0", hostId: HOST_ID },
+  },
+  {
+    name: "a quoted referer before a bare - user agent",
+    text: line({ refererAndAgent: '"https://dandiarchive.org/" -' }),
+    reduced: ROW,
+    parsed: { referer: "https://dandiarchive.org/", userAgent: null, hostId: HOST_ID },
+  },
+  {
+    name: "an 18-field GET whose referer and user agent are bare -",
+    text: line({ refererAndAgent: "- -", tail: "-" }),
+    reduced: ROW,
+    parsed: { referer: null, userAgent: null, versionId: null, hostId: null },
+  },
+  {
+    name: "a bare-field line cut before its version ID",
+    text: BATCH_DELETE.slice(0, BATCH_DELETE.indexOf(HOST_ID) - 3),
+    reduced: "filtered:operation",
+    refused: "truncated",
+  },
+  {
+    name: "a GET with bare - fields cut before its version ID",
+    text: line({ refererAndAgent: "- -", tail: "" }).trimEnd(),
+    reduced: "malformed:truncated",
+    refused: "truncated",
+  },
   {
     name: "a well-formed line",
     text: line(),
@@ -160,14 +279,49 @@ const CASES: { name: string; text: string | Buffer; reduced: string; parsed?: Re
   },
   {
     name: "a line cut after the user agent",
-    text: line().slice(0, line().indexOf(HOST_ID) - 1),
+    text: line().slice(0, line().indexOf(HOST_ID) - 3),
     reduced: "malformed:truncated",
+    refused: "truncated",
+  },
+  {
+    name: "a line cut after the space that follows the user agent",
+    text: line().slice(0, line().indexOf(HOST_ID) - 2),
+    reduced: "malformed:truncated",
+    refused: "truncated",
   },
   { name: "a line cut in the time", text: line().slice(0, 100), reduced: "malformed:truncated" },
   {
     name: "a time of another shape",
     text: line({ time: "2022-04-06 05:06:35 +0000" }),
     reduced: "malformed:bad_timestamp",
+  },
+  {
+    name: "31/Feb is no date",
+    text: line({ time: "31/Feb/2022:05:06:35 +0000" }),
+    reduced: "malformed:bad_timestamp",
+    parsed: { timestamp: null },
+  },
+  {
+    name: "31/Feb is no date with an offset either",
+    text: line({ time: "31/Feb/2022:05:06:35 -0130" }),
+    reduced: "malformed:bad_timestamp",
+    parsed: { timestamp: null },
+  },
+  {
+    name: "31/Apr is no date",
+    text: line({ time: "31/Apr/2022:05:06:35 +0000" }),
+    reduced: "malformed:bad_timestamp",
+  },
+  {
+    name: "29/Feb of a common year is no date",
+    text: line({ time: "29/Feb/2023:05:06:35 +0100" }),
+    reduced: "malformed:bad_timestamp",
+  },
+  {
+    name: "29/Feb of a leap year is a date",
+    text: line({ time: "29/Feb/2024:05:06:35 +0000" }),
+    reduced: ROW.replace("2022-04-06", "2024-02-29"),
+    parsed: { timestamp: "2024-02-29T05:06:35" },
   },
   {
     name: "a time with an offset becomes UTC",
@@ -233,6 +387,9 @@ describe("damaged and unusual lines", () => {
         for (const [field, value] of Object.entries(testCase.parsed)) {
           assert.deepEqual((result.record as unknown as Record<string, unknown>)[field], value, field);
         }
+      }
+      if (testCase.refused !== undefined) {
+        assert.deepEqual(parseS3LogLine(testCase.text), { ok: false, reason: testCase.refused });
       }
     });
   }

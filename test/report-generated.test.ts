@@ -162,15 +162,18 @@ describe("report from generated mapped folders", () => {
   test("refuses to replace a folder that holds something other than a report", async () => {
     const output = tempFolder("report-gen-busy");
     fs.writeFileSync(path.join(output, "thesis.tex"), "precious");
-    await assert.rejects(buildReport({ mappedFolder: withTables, outputFolder: output }), UsageError);
+    await assert.rejects(
+      buildReport({ mappedFolder: withTables, outputFolder: output }),
+      (e: UsageError) => e instanceof UsageError && e.code === "ERR_OUTPUT_NOT_A_REPORT",
+    );
     assert.deepEqual(fs.readdirSync(output), ["thesis.tex"]);
     await assert.rejects(
       buildReport({ mappedFolder: withTables, outputFolder: path.join(withTables, "report") }),
-      /inside --mapped_s3_logs_folder_path/,
+      { code: "ERR_OUTPUT_INSIDE_INPUT", message: /inside `mappedFolder`/ },
     );
-    await assert.rejects(
-      buildReport({ mappedFolder: withTables, outputFolder: path.dirname(withTables) }),
-      /would replace it/,
-    );
+    await assert.rejects(buildReport({ mappedFolder: withTables, outputFolder: path.dirname(withTables) }), {
+      code: "ERR_OUTPUT_HOLDS_INPUT",
+      message: /would replace it/,
+    });
   });
 });

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs } from "../src/index.ts";
-import { binnedData, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import { binnedData, isRunning, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 
 /**
  * The tables of a work folder: everything but the report, whose pages say when they were made, and
@@ -73,11 +73,20 @@ describe("run, day after day", () => {
   });
 
   test("killed with SIGKILL at several moments, then run again: the same tables", async () => {
-    const started = Date.now();
-    const timing = path.join(tempFolder("timing"), "work");
-    assert.equal(run(raw, timing).code, 0);
-    const fullRun = Date.now() - started;
-    for (const fraction of [0.2, 0.45, 0.7, 0.9]) {
+    // Kills aimed at each step by what the run has written, not by the clock.
+    const entries = (folder: string) =>
+      fs.existsSync(folder) ? fs.readdirSync(folder, { recursive: true }).map(String) : [];
+    const moments: [string, (work: string) => boolean][] = [
+      [
+        "after reduce's first day",
+        (work) => entries(path.join(work, "reduced")).some((f) => /\d\d\.tsv$/.test(f)),
+      ],
+      ["while binning", (work) => fs.existsSync(path.join(work, "binned", ".binned_days"))],
+      ["while mapping", (work) => entries(path.join(work, "mapped")).length > 0],
+      ["while building the report", (work) => entries(work).some((f) => f.startsWith(".report.tmp-"))],
+    ];
+    const missed: string[] = [];
+    for (const [moment, reached] of moments) {
       const work = path.join(tempFolder("killed"), "work");
       const child = startCli("main", [
         "run",
@@ -90,12 +99,23 @@ describe("run, day after day", () => {
         "--quiet",
       ]);
       const closed = once(child, "close");
-      await new Promise((resolve) => setTimeout(resolve, Math.round(fullRun * fraction)));
+      while (isRunning(child) && !reached(work)) await new Promise((resolve) => setTimeout(resolve, 1));
+      const landed = isRunning(child);
       child.kill("SIGKILL");
       await closed;
+      if (landed) {
+        assert.equal(child.signalCode, "SIGKILL", `killed ${moment}`);
+        assert.ok(
+          !fs.existsSync(path.join(work, "report", "index.html")),
+          `the run was over when killed ${moment}`,
+        );
+      } else {
+        missed.push(moment);
+      }
       const rerun = run(raw, work);
       assert.equal(rerun.code, 0, rerun.stderr);
-      assert.deepEqual(tables(work), expected, `killed at ${fraction} of the run`);
+      assert.deepEqual(tables(work), expected, `killed ${moment}`);
     }
+    assert.ok(missed.length <= 1, `the run ended before these kills: ${missed.join(", ")}`);
   });
 });

@@ -1,5 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import {
+  checkBufferBytes,
+  checkFunction,
+  checkOptionsObject,
+  checkPath,
+  checkSignal,
+  checkWholeNumber,
+} from "../check-options.js";
 import { RunError, UsageError } from "../errors.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog, errorTextOf } from "../io/error-log.js";
@@ -77,13 +85,18 @@ const MEMORY_PER_INPUT_BYTE = 1.5;
 const DAY_FILE = /^\d+\.tsv$/;
 
 function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: number } {
-  const fileLimit = options.fileLimit ?? Number.POSITIVE_INFINITY;
-  if (fileLimit !== Number.POSITIVE_INFINITY && (!Number.isInteger(fileLimit) || fileLimit < 1))
-    throw new UsageError(`--file_limit must be a whole number of 1 or more, not ${fileLimit}`);
+  checkOptionsObject(options, "binAllReducedS3LogsByObjectKey");
+  checkPath(options.reducedFolder, "reducedFolder", true);
+  checkPath(options.binnedFolder, "binnedFolder", true);
+  checkWholeNumber(options.fileLimit, "fileLimit", 1);
+  checkBufferBytes(options.bufferBytes);
+  checkFunction(options.onProgress, "onProgress");
+  checkSignal(options.signal);
   const bufferBytes = options.bufferBytes ?? DEFAULT_BIN_BUFFER_BYTES;
-  if (!Number.isFinite(bufferBytes) || bufferBytes < 1024 * 1024)
-    throw new UsageError(`--maximum_buffer_size_in_mb must be at least 1, not ${bufferBytes / 1024 / 1024}`);
-  return { fileLimit, bufferBytes: Math.min(bufferBytes, MAX_PASS_BYTES) };
+  return {
+    fileLimit: options.fileLimit ?? Number.POSITIVE_INFINITY,
+    bufferBytes: Math.min(bufferBytes, MAX_PASS_BYTES),
+  };
 }
 
 /**
@@ -117,17 +130,18 @@ function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: num
 export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Promise<BinSummary> {
   const started = Date.now();
   const { fileLimit, bufferBytes } = validate(options);
-  const reducedFolder = requireFolder(options.reducedFolder, "--reduced_s3_logs_folder_path");
+  const reducedFolder = requireFolder(options.reducedFolder, "reducedFolder");
   if (isInside(reducedFolder, options.binnedFolder)) {
     throw new UsageError(
-      `--reduced_s3_logs_folder_path ${options.reducedFolder} is inside --binned_s3_logs_folder_path ${options.binnedFolder}; choose folders apart`,
+      `\`reducedFolder\` ${options.reducedFolder} is inside \`binnedFolder\` ${options.binnedFolder}; choose folders apart`,
+      { code: "ERR_OUTPUT_INSIDE_INPUT", optionNames: ["reducedFolder", "binnedFolder"] },
     );
   }
   const binnedFolder = prepareOutputFolder(
     options.binnedFolder,
     reducedFolder,
-    "--binned_s3_logs_folder_path",
-    "--reduced_s3_logs_folder_path",
+    "binnedFolder",
+    "reducedFolder",
   );
   // Two bin runs in one folder (overlapping cron jobs) would each add the same days.
   const unlock = acquireRunLock(path.join(binnedFolder, ".bin_lock"));
@@ -217,8 +231,9 @@ function openJournal(binnedFolder: string): BinnedDay[] {
   for (const top of ["blobs", "zarr"]) {
     if (holdsAnyFile(path.join(binnedFolder, top))) {
       throw new UsageError(
-        `--binned_s3_logs_folder_path ${binnedFolder} holds binned files but no journal of binned days (.binned_days), ` +
+        `\`binnedFolder\` ${binnedFolder} holds binned files but no journal of binned days (.binned_days), ` +
           "so it was not made by this tool and its days are unknown; bin into a new, empty folder",
+        { code: "ERR_BINNED_FOLDER_WITHOUT_JOURNAL", optionNames: ["binnedFolder"] },
       );
     }
   }

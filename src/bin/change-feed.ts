@@ -97,6 +97,6 @@ export function isObjectFilePath(relativePath: string): boolean {
 function corrupt(file: string, line: number): RunError {
   return new RunError(
     `${file} line ${line} is not \`${HEADER.replaceAll("\t", " ")}\`; it tells the map step what a batch changed: ` +
-      "restore it, or map into a new folder (map --rebuild)",
+      "restore it, or map it again from scratch (the rebuild option, --rebuild)",
   );
 }

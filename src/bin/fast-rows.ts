@@ -72,7 +72,11 @@ function fastRowsModule(): object {
 
 function outOfMemory(): RunError {
   return new RunError(
-    "a pass of the bin step outgrew the 4 GB WebAssembly can address; lower --maximum_buffer_size_in_mb",
+    "a pass of the bin step outgrew the 4 GB WebAssembly can address; lower `bufferBytes`",
+    {
+      code: "ERR_WASM_OUT_OF_MEMORY",
+      optionNames: ["bufferBytes"],
+    },
   );
 }
 

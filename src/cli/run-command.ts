@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { LockedError } from "../io/run-lock.js";
+import { type OptionFlags, withFlagNames } from "./option-flags.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -11,9 +12,13 @@ export const EXIT_INTERRUPTED = 130;
 
 /**
  * Runs a command's action with what every command shares: an AbortSignal raised by Ctrl-C or
- * SIGTERM (a second Ctrl-C exits at once), and errors turned into one line and an exit code.
+ * SIGTERM (a second Ctrl-C exits at once), and errors turned into one line and an exit code. `flags`
+ * says which flag sets which library option, for the messages.
  */
-export async function runCommand(action: (signal: AbortSignal) => Promise<number>): Promise<never> {
+export async function runCommand(
+  flags: OptionFlags,
+  action: (signal: AbortSignal) => Promise<number>,
+): Promise<never> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -29,7 +34,7 @@ export async function runCommand(action: (signal: AbortSignal) => Promise<number
     code = await action(controller.signal);
   } catch (error) {
     code = exitCodeOf(error);
-    process.stderr.write(`${messageOf(error)}\n`);
+    process.stderr.write(`${messageOf(error, flags)}\n`);
   }
   process.exit(code);
 }
@@ -42,9 +47,10 @@ export function exitCodeOf(error: unknown): number {
   return EXIT_FAILED;
 }
 
-function messageOf(error: unknown): string {
-  const expected = [UsageError, AbortedError, RunError, LockedError];
-  if (expected.some((kind) => error instanceof kind)) return `error: ${(error as Error).message}`;
+function messageOf(error: unknown, flags: OptionFlags): string {
+  if (error instanceof UsageError || error instanceof RunError || error instanceof AbortedError)
+    return `error: ${withFlagNames(error.message, error.optionNames, flags)}`;
+  if (error instanceof LockedError) return `error: ${error.message}`;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === undefined ? `error: ${error.stack ?? error.message}` : `error: ${error.message}`;

@@ -1,3 +1,12 @@
+import {
+  checkFunction,
+  checkNumber,
+  checkObject,
+  checkSignal,
+  checkString,
+  checkWholeNumber,
+  invalidOption,
+} from "../check-options.js";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { type CatalogAsset, CatalogError, toCatalogAsset } from "./catalog.js";
 import {
@@ -35,7 +44,10 @@ export class ApiStatusError extends RunError {
     readonly url: string,
     readonly status: number,
   ) {
-    super(`${url} answered HTTP ${status}${hintFor(status)}`);
+    super(`${url} answered HTTP ${status}${hintFor(status)}`, {
+      code: "ERR_API_STATUS",
+      optionNames: status === 404 ? ["apiUrl"] : [],
+    });
   }
 
   /** Embargoed Dandisets answer 401 to anonymous users and 403 to users without access. */
@@ -46,23 +58,51 @@ export class ApiStatusError extends RunError {
 
 function hintFor(status: number): string {
   if (status === 401 || status === 403) return "; set DANDI_API_KEY to a key of an account with access";
-  if (status === 404) return "; check --api_url (such as https://api.dandiarchive.org/api)";
+  if (status === 404) return "; check `apiUrl` (such as https://api.dandiarchive.org/api)";
   return "";
 }
 
 /** The DANDI API root from an option, `DANDI_API_URL` or the public archive, without a trailing slash. */
 export function resolveApiUrl(apiUrl?: string): string {
+  const fromEnvironment = apiUrl === undefined && Boolean(process.env.DANDI_API_URL);
   const chosen = apiUrl ?? (process.env.DANDI_API_URL || DEFAULT_API_URL);
+  const fail = (problem: string) =>
+    fromEnvironment
+      ? new UsageError(`DANDI_API_URL ${chosen} ${problem}`, { code: "ERR_INVALID_API_URL" })
+      : invalidOption("apiUrl", `${chosen} ${problem}`);
+  if (typeof chosen !== "string") throw invalidOption("apiUrl", `must be a URL such as ${DEFAULT_API_URL}`);
   let url: URL;
   try {
     url = new URL(chosen);
   } catch {
-    throw new UsageError(`--api_url ${chosen} is not a URL; pass one such as ${DEFAULT_API_URL}`);
+    throw fail(`is not a URL; pass one such as ${DEFAULT_API_URL}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`--api_url ${chosen} must start with https:// (or http:// for a local server)`);
+    throw fail("must start with https:// (or http:// for a local server)");
   }
   return chosen.replace(/\/+$/, "");
+}
+
+/**
+ * Checks the client's options up front; `prefix` (such as `api.`) is how the caller nests them.
+ * A `concurrency` of 0 would leave every request waiting for a free slot forever.
+ */
+export function checkApiClientOptions(options: DandiApiClientOptions | undefined, prefix = ""): void {
+  if (options === undefined) return;
+  checkObject(options, prefix === "" ? "options" : prefix.slice(0, -1));
+  if (options.apiUrl !== undefined) resolveApiUrl(options.apiUrl);
+  checkString(options.apiKey, `${prefix}apiKey`);
+  checkWholeNumber(options.concurrency, `${prefix}concurrency`, 1);
+  checkNumber(options.timeoutMs, `${prefix}timeoutMs`, 1);
+  checkObject(options.retry, `${prefix}retry`);
+  if (options.retry !== undefined) {
+    checkWholeNumber(options.retry.attempts, `${prefix}retry.attempts`, 1);
+    checkNumber(options.retry.baseDelayMs, `${prefix}retry.baseDelayMs`, 0);
+    checkNumber(options.retry.maxDelayMs, `${prefix}retry.maxDelayMs`, 0);
+    checkNumber(options.retry.maxRetryAfterMs, `${prefix}retry.maxRetryAfterMs`, 0);
+  }
+  checkSignal(options.signal, `${prefix}signal`);
+  checkFunction(options.onRetry, `${prefix}onRetry`);
 }
 
 /**
@@ -84,6 +124,7 @@ export class DandiApiClient {
   retries = 0;
 
   constructor(options: DandiApiClientOptions = {}) {
+    checkApiClientOptions(options);
     this.apiUrl = resolveApiUrl(options.apiUrl);
     this.origin = new URL(this.apiUrl).origin;
     this.apiKey = options.apiKey ?? (process.env.DANDI_API_KEY || undefined);
@@ -168,7 +209,8 @@ export class DandiApiClient {
       if ("value" in outcome) return outcome.value;
       if (attempt >= this.retry.attempts) {
         throw new RunError(
-          `${url}: ${outcome.reason}, still after ${attempt} attempts; check the API (--api_url ${this.apiUrl}) and try again later`,
+          `${url}: ${outcome.reason}, still after ${attempt} attempts; check the API (\`apiUrl\` ${this.apiUrl}) and try again later`,
+          { code: "ERR_API_UNREACHABLE", optionNames: ["apiUrl"] },
         );
       }
       const delayMs =

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
-import { UsageError } from "../errors.js";
+import { checkPath } from "../check-options.js";
+import { type LibraryErrorOptions, UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-file.js";
 import { isUuidAt } from "./object-key.js";
 
@@ -42,8 +43,12 @@ export const DANDISET_IDENTIFIER = /^\d{6}$/;
 /** `draft` or `0.210812.1448`; also a folder name, so no separators and no leading dot. */
 const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 
+/** A catalog (a snapshot file or one in memory) that is not the shape of DESIGN.md's snapshot. */
 export class CatalogError extends UsageError {
   override name = "CatalogError";
+  constructor(message: string, options: LibraryErrorOptions = {}) {
+    super(message, { code: "ERR_INVALID_CATALOG", ...options });
+  }
 }
 
 export function isUuid(value: unknown): value is string {
@@ -110,9 +115,7 @@ export function checkVersionName(value: unknown, where: string): string {
 /** Checks a parsed snapshot; `source` (a file name) starts every message. */
 export function toCatalog(value: unknown, source: string): Catalog {
   if (typeof value !== "object" || value === null || !Array.isArray((value as Catalog).dandisets)) {
-    throw new CatalogError(
-      `${source}: expected an object {"dandisets": [...]}; write one with "dandi-s3-log-parser catalog --output FILE"`,
-    );
+    throw new CatalogError(`${source}: expected an object {"dandisets": [...]}, as writeCatalog writes it`);
   }
   const seen = new Set<string>();
   const dandisets = (value as { dandisets: unknown[] }).dandisets.map((item, d) => {
@@ -149,7 +152,8 @@ export function loadCatalog(file: string): Catalog {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
     throw new CatalogError(
-      `--catalog ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass a snapshot written by "dandi-s3-log-parser catalog --output FILE"`,
+      `\`catalog\` ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass a catalog snapshot, as writeCatalog writes it`,
+      { code: "ERR_CATALOG_NOT_READABLE", optionNames: ["catalog"] },
     );
   }
   let value: unknown;
@@ -166,6 +170,8 @@ export function loadCatalog(file: string): Catalog {
  * person can still read.
  */
 export function writeCatalog(file: string, catalog: Catalog): void {
+  checkPath(file, "file", true);
+  toCatalog(catalog, "catalog");
   const parts: string[] = ['{"dandisets": ['];
   catalog.dandisets.forEach((dandiset, d) => {
     parts.push(

@@ -1,5 +1,11 @@
+import { checkFunction, checkOptionsObject } from "../check-options.js";
 import { RunError } from "../errors.js";
-import { ApiStatusError, DandiApiClient, type DandiApiClientOptions } from "./api-client.js";
+import {
+  ApiStatusError,
+  checkApiClientOptions,
+  DandiApiClient,
+  type DandiApiClientOptions,
+} from "./api-client.js";
 import type { Catalog, CatalogDandiset } from "./catalog.js";
 import { CatalogError, checkDandisetIdentifier, checkVersionName } from "./catalog.js";
 import { forEachLimited } from "./limiter.js";
@@ -28,7 +34,11 @@ export interface FetchedCatalog {
  * answers, so the same archive always gives the same catalog.
  */
 export async function fetchCatalog(options: FetchCatalogOptions = {}): Promise<FetchedCatalog> {
+  checkOptionsObject(options, "fetchCatalog");
   checkSelection(options);
+  checkApiClientOptions(options);
+  checkFunction(options.onProgress, "onProgress");
+  checkFunction(options.onWarning, "onWarning");
   const client = new DandiApiClient(options);
   const listed = await client.listDandisetIdentifiers();
   const identifiers = selectDandisets(

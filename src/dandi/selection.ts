@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.js";
+import { checkList, checkWholeNumber } from "../check-options.js";
 import { DANDISET_IDENTIFIER } from "./catalog.js";
 
 /** Which Dandisets a run covers, as the original's `--restrict_to_dandisets`, `--excluded_dandisets` and `--dandiset_limit`. */
@@ -10,22 +10,11 @@ export interface DandisetSelection {
 }
 
 export function checkSelection(selection: DandisetSelection): void {
-  for (const [flag, list] of [
-    ["--restrict_to_dandisets", selection.restrictTo],
-    ["--excluded_dandisets", selection.excluded],
-  ] as const) {
-    for (const identifier of list ?? []) {
-      if (!DANDISET_IDENTIFIER.test(identifier)) {
-        throw new UsageError(
-          `${flag} takes six-digit Dandiset identifiers such as 000003,000026; got "${identifier}"`,
-        );
-      }
-    }
-  }
-  const limit = selection.limit;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-    throw new UsageError(`--dandiset_limit must be a whole number of 1 or more, not ${limit}`);
-  }
+  const isIdentifier = (item: unknown) => typeof item === "string" && DANDISET_IDENTIFIER.test(item);
+  const expected = "six-digit Dandiset identifiers such as 000003,000026";
+  checkList(selection.restrictTo, "restrictTo", isIdentifier, expected);
+  checkList(selection.excluded, "excluded", isIdentifier, expected);
+  checkWholeNumber(selection.limit, "limit", 1);
 }
 
 /** The selected identifiers, sorted. */

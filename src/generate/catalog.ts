@@ -1,3 +1,4 @@
+import { checkOptionsObject, checkWholeNumber, invalidOption } from "../check-options.js";
 import type { AssetPool } from "./pools.js";
 import { Random } from "./random.js";
 
@@ -23,8 +24,14 @@ export function generateCatalog(
   pool: AssetPool,
   options: { seed?: number; dandisets?: number } = {},
 ): GeneratedCatalog {
+  const isObjectList = (value: unknown) => Array.isArray(value);
+  if (typeof pool !== "object" || pool === null || !isObjectList(pool.blobs) || !isObjectList(pool.zarrs))
+    throw invalidOption("pool", "must be an asset pool such as generateRawLogs returns (its assets)");
+  checkOptionsObject(options, "generateCatalog");
+  checkWholeNumber(options.seed, "seed", 0);
+  checkWholeNumber(options.dandisets, "dandisets", 1);
   const random = new Random((options.seed ?? 1) ^ 0xca7a);
-  const count = Math.max(1, options.dandisets ?? 8);
+  const count = options.dandisets ?? 8;
   const groups: { blobs: AssetPool["blobs"]; zarrs: AssetPool["zarrs"] }[] = Array.from(
     { length: count },
     () => ({ blobs: [], zarrs: [] }),

@@ -153,7 +153,10 @@ export class LogLineFactory {
           ? `arn:aws:iam::${random.string("0123456789", 12)}:user/dandi-${random.string("abcdefgh", 6)}`
           : "-";
     const requestId = random.string(UPPER_DIGITS, 16);
-    const uri = this.uri(request, damage);
+    // AWS's own operations leave the request URI, referer and user agent bare: `- … - -`.
+    const ownOperation = request.operation === "BATCH.DELETE.OBJECT";
+    const quotedUri = this.uri(request, damage);
+    const uri = ownOperation ? "-" : quotedUri;
     const errorCode = ERROR_CODES[request.status] ?? "-";
     const totalTime = random.int(1, 4000);
     const turnAround = request.status === 304 ? "-" : String(random.int(1, Math.min(totalTime, 200)));
@@ -168,14 +171,17 @@ export class LogLineFactory {
     const head =
       `${OWNER} ${BUCKET} [${time}] ${ip} ${requester} ${requestId} ${request.operation} ${request.key} ` +
       `${uri} ${request.status === 0 ? "-" : request.status} ${errorCode} ${request.bytesSent} ${request.objectSize} ` +
-      `${totalTime} ${turnAround} "${referer}" "${agent}" ${versionId} ${hostId}`;
-    let text = head + this.trailingFields();
+      `${totalTime} ${turnAround} ${ownOperation ? "- -" : `"${referer}" "${agent}"`} ${versionId} ${hostId}`;
+    const trailing = this.trailingFields();
+    let text = trailing === null ? head.slice(0, head.length - hostId.length - 1) : head + trailing;
 
     let fate = fateOf(request, time, ip);
     if (damage === "truncated") {
-      // Cut after the operation and before the host ID, so the line cannot pass as complete.
+      // Cut after the operation and before the version ID (where the oldest format ends), so the
+      // line cannot pass as complete.
       const afterOperation = head.indexOf(request.operation) + request.operation.length + 1;
-      text = head.slice(0, this.random.int(afterOperation, head.length - hostId.length - 2));
+      const versionIdStart = head.length - hostId.length - 1 - versionId.length;
+      text = head.slice(0, this.random.int(afterOperation, versionIdStart));
       fate =
         request.operation === "REST.GET.OBJECT"
           ? { kind: "malformed", reason: "truncated" }
@@ -265,10 +271,14 @@ export class LogLineFactory {
     return `"${method} ${target} HTTP/1.1"`;
   }
 
-  /** Signature version onwards; older lines stop after the host ID or the TLS version. */
-  private trailingFields(): string {
+  /**
+   * Signature version onwards; older lines stop after the host ID or the TLS version, and the
+   * oldest (until about 2017) after the version ID, without a host ID (null).
+   */
+  private trailingFields(): string | null {
     const random = this.random;
     const era = random.next();
+    if (era < 0.02) return null;
     if (era < 0.05) return "";
     const sigv = random.chance(0.3) ? "SigV4" : "-";
     const auth = sigv === "-" ? "-" : random.pick(["AuthHeader", "QueryString"]);

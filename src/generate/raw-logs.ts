@@ -1,8 +1,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import {
+  checkList,
+  checkNumber,
+  checkOptionsObject,
+  checkPath,
+  checkWholeNumber,
+  invalidOption,
+} from "../check-options.js";
 import { REDUCED_HEADER } from "../io/table-headers.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "../reduce/line-counts.js";
-import { type DamageKind, LogLineFactory } from "./log-lines.js";
+import { DAMAGE_KINDS, type DamageKind, LogLineFactory } from "./log-lines.js";
 import { type AssetPool, makeAssetPool, makeIpPool } from "./pools.js";
 import { Random } from "./random.js";
 
@@ -39,6 +47,35 @@ export interface GeneratedLogs {
 const DAY_SECONDS = 86_400;
 const WRITE_BATCH_BYTES = 1 << 20;
 
+function checkGenerateOptions(folder: string, options: GenerateRawLogsOptions): void {
+  checkPath(folder, "folder", true);
+  checkOptionsObject(options, "generateRawLogs", false);
+  checkWholeNumber(options.seed, "seed", 0);
+  const start = options.startDate;
+  if (start !== undefined && !isDate(start))
+    throw invalidOption("startDate", `takes a date as YYYY-MM-DD, not ${JSON.stringify(start)}`);
+  checkWholeNumber(options.days, "days", 1);
+  checkWholeNumber(options.bytesPerDay, "bytesPerDay", 1);
+  checkNumber(options.damageRate, "damageRate", 0, 1);
+  checkList(
+    options.damageKinds,
+    "damageKinds",
+    (kind) => (DAMAGE_KINDS as readonly unknown[]).includes(kind),
+    `kinds of damage among ${DAMAGE_KINDS.join(", ")}`,
+  );
+  checkWholeNumber(options.blobCount, "blobCount", 1);
+  checkWholeNumber(options.zarrCount, "zarrCount", 1);
+  checkWholeNumber(options.ipCount, "ipCount", 1);
+  checkPath(options.expectedReducedFolder, "expectedReducedFolder", false);
+}
+
+/** `2024-02-29`, a day that exists (`Date.parse` takes `2024-02-31` for March 2). */
+function isDate(value: unknown): boolean {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
+
 /** The asset pool a seed gives; also used to build a catalog that matches generated logs. */
 export function assetPoolFor(
   options: Pick<GenerateRawLogsOptions, "seed" | "blobCount" | "zarrCount">,
@@ -56,6 +93,7 @@ export function assetPoolFor(
  * small disorder of real S3 log delivery.
  */
 export function generateRawLogs(folder: string, options: GenerateRawLogsOptions = {}): GeneratedLogs {
+  checkGenerateOptions(folder, options);
   const seed = options.seed ?? 1;
   const random = new Random(seed);
   const assets = assetPoolFor(options);

@@ -39,42 +39,46 @@ export class ProviderRanges {
   }
 
   /** Reads every provider file in `folder`; a JSON file of no known shape is a usage error. */
-  static load(folder: string, flag = "--ip_ranges_folder"): ProviderRanges {
+  static load(folder: string, option = "ipRangesFolder"): ProviderRanges {
     const ranges = new ProviderRanges();
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(folder, { withFileTypes: true });
     } catch {
       throw new UsageError(
-        `${flag} ${folder} is not a readable folder; pass the folder holding the providers' range files`,
+        `\`${option}\` ${folder} is not a readable folder; pass the folder holding the providers' range files`,
+        { code: "ERR_INVALID_IP_RANGES_FOLDER", optionNames: [option] },
       );
     }
     const names = entries
       .filter((entry) => entry.isFile() && (entry.name.endsWith(".json") || entry.name === "meta"))
       .map((entry) => entry.name)
       .sort();
-    for (const name of names) ranges.addFile(path.join(folder, name), flag);
+    for (const name of names) ranges.addFile(path.join(folder, name), option);
     if (ranges.files.size === 0) {
       throw new UsageError(
-        `${flag} ${folder} holds no range file; put AWS ip-ranges.json, GCP cloud.json, GitHub meta or Azure ServiceTags_Public_*.json in it`,
+        `\`${option}\` ${folder} holds no range file; put AWS ip-ranges.json, GCP cloud.json, GitHub meta or Azure ServiceTags_Public_*.json in it`,
+        { code: "ERR_INVALID_IP_RANGES_FOLDER", optionNames: [option] },
       );
     }
     return ranges;
   }
 
-  private addFile(file: string, flag: string): void {
+  private addFile(file: string, option: string): void {
     let data: unknown;
     try {
       data = JSON.parse(fs.readFileSync(file, "utf8"));
     } catch (error) {
       throw new UsageError(
-        `${flag}: ${file} is not valid JSON (${(error as Error).message}); download it again`,
+        `\`${option}\`: ${file} is not valid JSON (${(error as Error).message}); download it again`,
+        { code: "ERR_INVALID_IP_RANGES_FOLDER", optionNames: [option] },
       );
     }
     const provider = providerOf(data);
     if (provider === null) {
       throw new UsageError(
-        `${flag}: ${file} is not AWS ip-ranges.json, GCP cloud.json, GitHub meta or Azure service tags; remove it from the folder`,
+        `\`${option}\`: ${file} is not AWS ip-ranges.json, GCP cloud.json, GitHub meta or Azure service tags; remove it from the folder`,
+        { code: "ERR_INVALID_IP_RANGES_FOLDER", optionNames: [option] },
       );
     }
     let table = this.tables.get(provider);

@@ -45,7 +45,8 @@ export class RegionResolver {
     return this.cache.size;
   }
 
-  private resolve(address: string): string {
+  /** The lookup behind the cache, once per distinct address (a test counts its calls). */
+  protected resolve(address: string): string {
     const ip = parseIp(address);
     if (ip === null || specialAddresses.lookup(ip) !== undefined) return UNKNOWN_REGION;
     const fromRanges = this.ranges?.regionOf(ip);

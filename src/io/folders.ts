@@ -2,16 +2,27 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../errors.js";
 
-/** Checks that `folder` exists and is a directory; `what` names it in the message, as the flag does. */
-export function requireFolder(folder: string, what: string): string {
+/**
+ * Checks that `folder` exists and is a directory; `option` names it in the message, as the caller
+ * spells the option (`rawFolder`).
+ */
+export function requireFolder(folder: string, option: string): string {
   const resolved = path.resolve(folder);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(resolved);
   } catch {
-    throw new UsageError(`${what} ${folder} does not exist; pass the folder that holds the files`);
+    throw new UsageError(`\`${option}\` ${folder} does not exist; pass the folder that holds the files`, {
+      code: "ERR_FOLDER_NOT_FOUND",
+      optionNames: [option],
+    });
   }
-  if (!stat.isDirectory()) throw new UsageError(`${what} ${folder} is a file, not a folder`);
+  if (!stat.isDirectory()) {
+    throw new UsageError(`\`${option}\` ${folder} is a file, not a folder`, {
+      code: "ERR_NOT_A_FOLDER",
+      optionNames: [option],
+    });
+  }
   return resolved;
 }
 
@@ -25,13 +36,14 @@ export function isInside(inner: string, outer: string): boolean {
 export function prepareOutputFolder(
   output: string,
   input: string,
-  outputWhat: string,
-  inputWhat: string,
+  outputOption: string,
+  inputOption: string,
 ): string {
   const resolved = path.resolve(output);
   if (isInside(resolved, input)) {
     throw new UsageError(
-      `${outputWhat} ${output} is inside ${inputWhat} ${input}; choose a folder outside it`,
+      `\`${outputOption}\` ${output} is inside \`${inputOption}\` ${input}; choose a folder outside it`,
+      { code: "ERR_OUTPUT_INSIDE_INPUT", optionNames: [outputOption, inputOption] },
     );
   }
   fs.mkdirSync(resolved, { recursive: true });

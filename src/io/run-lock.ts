@@ -6,6 +6,7 @@ import { isProcessAlive } from "./process-alive.js";
 /** Another live run holds the folder. Exit code 75 (EX_TEMPFAIL): try again later. */
 export class LockedError extends Error {
   override name = "LockedError";
+  readonly code = "ERR_LOCKED";
 }
 
 interface LockOwner {

@@ -3,7 +3,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readChanges } from "../bin/change-feed.js";
 import { lastBatchOf, readJournal } from "../bin/journal.js";
-import type { DandiApiClientOptions } from "../dandi/api-client.js";
+import {
+  checkBoolean,
+  checkFunction,
+  checkOptionsObject,
+  checkPath,
+  checkSignal,
+  invalidOption,
+} from "../check-options.js";
+import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-client.js";
 import {
   type Catalog,
   type CatalogDandiset,
@@ -14,7 +22,7 @@ import {
 } from "../dandi/catalog.js";
 import { fetchCatalog } from "../dandi/fetch-catalog.js";
 import { checkSelection, type DandisetSelection, selectDandisets } from "../dandi/selection.js";
-import { AbortedError, UsageError } from "../errors.js";
+import { AbortedError } from "../errors.js";
 import { RegionResolver } from "../geo/region-resolver.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
@@ -134,10 +142,22 @@ interface DandisetPlan {
 const DANDISET_TABLES = ["day", "region", "asset"] as const;
 
 function validate(options: MapOptions): void {
+  checkOptionsObject(options, "mapBinnedS3LogsToDandisets");
+  checkPath(options.binnedFolder, "binnedFolder", true);
+  checkPath(options.mappedFolder, "mappedFolder", true);
   checkSelection(options);
+  // A catalog in memory is checked where it is read, before any mapping.
+  if (typeof options.catalog !== "object" || options.catalog === null)
+    checkPath(options.catalog, "catalog", false);
+  checkApiClientOptions(options.api, "api.");
   if (options.objectType !== undefined && options.objectType !== "blobs" && options.objectType !== "zarr") {
-    throw new UsageError(`--object_type must be blobs or zarr, not "${options.objectType}"`);
+    throw invalidOption("objectType", `must be blobs or zarr, not "${options.objectType}"`);
   }
+  checkPath(options.ipRangesFolder, "ipRangesFolder", false);
+  checkBoolean(options.rebuild, "rebuild");
+  checkFunction(options.onProgress, "onProgress");
+  checkFunction(options.onWarning, "onWarning");
+  checkSignal(options.signal);
 }
 
 /**
@@ -157,12 +177,12 @@ function validate(options: MapOptions): void {
 export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<MapSummary> {
   const started = Date.now();
   validate(options);
-  const binnedFolder = requireFolder(options.binnedFolder, "--binned_s3_logs_folder_path");
+  const binnedFolder = requireFolder(options.binnedFolder, "binnedFolder");
   const mappedFolder = prepareOutputFolder(
     options.mappedFolder,
     binnedFolder,
-    "--mapped_s3_logs_folder_path",
-    "--binned_s3_logs_folder_path",
+    "mappedFolder",
+    "binnedFolder",
   );
   // Range files are read before the catalog, so a bad folder fails in a second, not after the API.
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
@@ -187,8 +207,10 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       (options.excluded?.length ?? 0) > 0 ||
       options.limit !== undefined;
     if (selecting && fresh.size === 0 && (options.restrictTo?.length ?? 0) > 0) {
-      throw new UsageError(
-        `none of --restrict_to_dandisets ${options.restrictTo!.join(",")} is in the catalog; check the identifiers`,
+      throw invalidOption(
+        "restrictTo",
+        `names ${options.restrictTo!.join(",")}, none of which is in the catalog; check the identifiers`,
+        "ERR_NO_SELECTED_DANDISET",
       );
     }
 

@@ -55,7 +55,9 @@ export function readMapJournal(stateFolder: string): MapJournal | null {
   try {
     journal = JSON.parse(text) as MapJournal;
   } catch (error) {
-    throw new RunError(`${file} is not JSON (${(error as Error).message}); map again with --rebuild`);
+    throw new RunError(
+      `${file} is not JSON (${(error as Error).message}); map it again from scratch (the rebuild option, --rebuild)`,
+    );
   }
   if (journal.format !== FORMAT) return null;
   return journal;

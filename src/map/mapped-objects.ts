@@ -91,7 +91,7 @@ export function updateMappedObject(
     if (replaced < 0 || replaced > rowsBefore) {
       throw new RunError(
         `${relative} holds ${rowsBefore} rows, which does not fit the ${pending.rowsAdded} rows bin added to ` +
-          `${binnedPathOf(pending.object)}; the mapped folder is out of step with the binned folder: map again with --rebuild`,
+          `${binnedPathOf(pending.object)}; the mapped folder is out of step with the binned folder: map it again from scratch (the rebuild option, --rebuild)`,
       );
     }
     const tailStart = fd === null ? MAPPED_HEADER_BYTES.length : startOfLastRows(fd, size, replaced, file);
@@ -191,7 +191,9 @@ function lastIndexOf(fd: number, size: number, file: string): number {
   const line = readRange(fd, start, Math.min(size, start + 32)).toString("latin1");
   const index = Number(line.slice(0, line.indexOf("\t")));
   if (!Number.isSafeInteger(index) || index < 0)
-    throw new RunError(`${file} does not end with a mapped row; map again with --rebuild`);
+    throw new RunError(
+      `${file} does not end with a mapped row; map it again from scratch (the rebuild option, --rebuild)`,
+    );
   return index;
 }
 
@@ -217,7 +219,9 @@ function startOfLastRows(fd: number, size: number, count: number, file: string):
     }
     end = start;
   }
-  throw new RunError(`${file} holds fewer than ${count} rows; map again with --rebuild`);
+  throw new RunError(
+    `${file} holds fewer than ${count} rows; map it again from scratch (the rebuild option, --rebuild)`,
+  );
 }
 
 let tailScratch = Buffer.allocUnsafe(FIRST_TAIL_READ_BYTES);

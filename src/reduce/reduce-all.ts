@@ -1,12 +1,23 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Worker } from "node:worker_threads";
-import { AbortedError, RunError, UsageError } from "../errors.js";
+import {
+  checkBufferBytes,
+  checkExcludedIps,
+  checkExcludedYears,
+  checkFunction,
+  checkOptionsObject,
+  checkPath,
+  checkSignal,
+  checkWholeNumber,
+} from "../check-options.js";
+import { AbortedError, RunError } from "../errors.js";
 import { removeStaleTempFiles, tempPathFor } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { startWorker } from "../io/worker-thread.js";
 import { DEFAULT_OPERATION } from "../s3log/fields.js";
+import { checkReducerOptions } from "./check-reducer-options.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { DayFileReduction } from "./reduce-file.js";
@@ -69,25 +80,21 @@ export function reducedPathOf(relativePath: string): string {
 }
 
 function validate(options: ReduceAllOptions): { workers: number; bufferBytes: number; years: number[] } {
-  const workers = options.workers ?? 1;
-  if (!Number.isInteger(workers) || workers < 1) {
-    throw new UsageError(`--maximum_number_of_workers must be a whole number of 1 or more, not ${workers}`);
-  }
-  const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
-  if (!Number.isFinite(bufferBytes) || bufferBytes < 1024 * 1024) {
-    throw new UsageError(`--maximum_buffer_size_in_mb must be at least 1, not ${bufferBytes / 1024 / 1024}`);
-  }
-  const years = (options.excludedYears ?? []).map((year) => {
-    const text = String(year).trim();
-    if (!/^\d{4}$/.test(text))
-      throw new UsageError(`--excluded_years takes four-digit years such as 2019,2020; got "${year}"`);
-    return Number(text);
-  });
-  for (const ip of options.excludedIps ?? []) {
-    if (!/^[0-9A-Fa-f.:]+$/.test(ip))
-      throw new UsageError(`--excluded_ips takes IP addresses separated by commas; got "${ip}"`);
-  }
-  return { workers, bufferBytes, years };
+  checkOptionsObject(options, "reduceAllDandiRawS3Logs");
+  checkPath(options.rawFolder, "rawFolder", true);
+  checkPath(options.reducedFolder, "reducedFolder", true);
+  checkWholeNumber(options.workers, "workers", 1);
+  checkBufferBytes(options.bufferBytes);
+  checkExcludedYears(options.excludedYears);
+  checkExcludedIps(options.excludedIps);
+  checkReducerOptions(options);
+  checkFunction(options.onProgress, "onProgress");
+  checkSignal(options.signal);
+  return {
+    workers: options.workers ?? 1,
+    bufferBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
+    years: (options.excludedYears ?? []).map((year) => Number(String(year).trim())),
+  };
 }
 
 /**
@@ -98,13 +105,8 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
 export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promise<ReduceSummary> {
   const started = Date.now();
   const { workers: maxWorkers, bufferBytes, years } = validate(options);
-  const rawFolder = requireFolder(options.rawFolder, "--raw_s3_logs_folder_path");
-  const reducedFolder = prepareOutputFolder(
-    options.reducedFolder,
-    rawFolder,
-    "--reduced_s3_logs_folder_path",
-    "--raw_s3_logs_folder_path",
-  );
+  const rawFolder = requireFolder(options.rawFolder, "rawFolder");
+  const reducedFolder = prepareOutputFolder(options.reducedFolder, rawFolder, "reducedFolder", "rawFolder");
   removeStaleTempFiles(reducedFolder);
 
   const excludedYearNames = new Set(years.map(String));

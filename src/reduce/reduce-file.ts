@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
+import { checkOptionsObject } from "../check-options.js";
 import { commitFile } from "../io/atomic-file.js";
 import { errorTextOf, type LineError } from "../io/error-log.js";
+import { checkReduceFileArguments } from "./check-reducer-options.js";
 import type { LineCounts } from "./line-counts.js";
 import { LogReducer, type LogReducerOptions } from "./log-reducer.js";
 
@@ -102,6 +104,8 @@ export function reduceFile(
   tempPath: string,
   options: ReduceFileOptions = {},
 ): LineCounts {
+  checkOptionsObject(options, "reduceFile");
+  checkReduceFileArguments(inputPath, outputPath, tempPath, options);
   const reduction = new DayFileReduction(inputPath, outputPath, tempPath, options);
   try {
     while (reduction.step()) {}

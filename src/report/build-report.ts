@@ -1,5 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import {
+  checkFunction,
+  checkOptionsObject,
+  checkPath,
+  checkSignal,
+  invalidOption,
+} from "../check-options.js";
 import { AbortedError, UsageError } from "../errors.js";
 import { isInside, requireFolder } from "../io/folders.js";
 import { VERSION } from "../version.js";
@@ -39,6 +46,8 @@ export interface ReportSummary {
 /** The file that marks a folder as a report, so a rerun may replace it and nothing else. */
 export const REPORT_MARKER = "report.json";
 
+const FOLDER_OPTIONS = ["outputFolder", "mappedFolder"];
+
 /**
  * Builds the static usage site from a mapped folder: `index.html` ranking the Dandisets, and one page per
  * Dandiset under `dandisets/`. Charts are SVG drawn here, so the pages need no script and no network.
@@ -46,7 +55,8 @@ export const REPORT_MARKER = "report.json";
  */
 export async function buildReport(options: BuildReportOptions): Promise<ReportSummary> {
   const started = performance.now();
-  const mappedFolder = requireFolder(options.mappedFolder, "--mapped_s3_logs_folder_path");
+  checkOptions(options);
+  const mappedFolder = requireFolder(options.mappedFolder, "mappedFolder");
   const outputFolder = checkOutputFolder(options.outputFolder, mappedFolder);
   const { signal } = options;
   if (signal?.aborted) throw new AbortedError("report was interrupted before it started");
@@ -111,6 +121,17 @@ export async function buildReport(options: BuildReportOptions): Promise<ReportSu
   };
 }
 
+function checkOptions(options: BuildReportOptions): void {
+  checkOptionsObject(options, "buildReport");
+  checkPath(options.mappedFolder, "mappedFolder", true);
+  checkPath(options.outputFolder, "outputFolder", true);
+  checkSignal(options.signal);
+  checkFunction(options.onProgress, "onProgress");
+  const at = options.generatedAt;
+  if (at !== undefined && !(at instanceof Date && Number.isFinite(at.getTime())))
+    throw invalidOption("generatedAt", "must be a valid Date");
+}
+
 /**
  * The output folder is replaced wholesale, so it must not hold the input, lie inside it, or be a folder
  * of something else that a mistyped flag would wipe.
@@ -119,13 +140,15 @@ function checkOutputFolder(outputFolder: string, mappedFolder: string): string {
   const resolved = path.resolve(outputFolder);
   if (isInside(resolved, mappedFolder)) {
     throw new UsageError(
-      `--output_folder ${outputFolder} is inside --mapped_s3_logs_folder_path ${mappedFolder}; choose a folder outside it`,
+      `\`outputFolder\` ${outputFolder} is inside \`mappedFolder\` ${mappedFolder}; choose a folder outside it`,
+      { code: "ERR_OUTPUT_INSIDE_INPUT", optionNames: FOLDER_OPTIONS },
     );
   }
   if (isInside(mappedFolder, resolved)) {
     throw new UsageError(
-      `--output_folder ${outputFolder} holds --mapped_s3_logs_folder_path ${mappedFolder} and would replace it; ` +
+      `\`outputFolder\` ${outputFolder} holds \`mappedFolder\` ${mappedFolder} and would replace it; ` +
         "choose a folder of its own for the report",
+      { code: "ERR_OUTPUT_HOLDS_INPUT", optionNames: FOLDER_OPTIONS },
     );
   }
   let entries: string[];
@@ -134,13 +157,18 @@ function checkOutputFolder(outputFolder: string, mappedFolder: string): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return resolved;
-    if (code === "ENOTDIR") throw new UsageError(`--output_folder ${outputFolder} is a file, not a folder`);
+    if (code === "ENOTDIR")
+      throw new UsageError(`\`outputFolder\` ${outputFolder} is a file, not a folder`, {
+        code: "ERR_NOT_A_FOLDER",
+        optionNames: ["outputFolder"],
+      });
     throw error;
   }
   if (entries.length > 0 && !entries.includes(REPORT_MARKER)) {
     throw new UsageError(
-      `--output_folder ${outputFolder} is not empty and holds no earlier report (no ${REPORT_MARKER}), ` +
+      `\`outputFolder\` ${outputFolder} is not empty and holds no earlier report (no ${REPORT_MARKER}), ` +
         "and it would be replaced; choose a new or empty folder",
+      { code: "ERR_OUTPUT_NOT_A_REPORT", optionNames: ["outputFolder"] },
     );
   }
   return resolved;

@@ -1,6 +1,17 @@
 import * as path from "node:path";
 import { type BinSummary, binAllReducedS3LogsByObjectKey } from "../bin/bin-all.js";
-import type { DandiApiClientOptions } from "../dandi/api-client.js";
+import {
+  checkBoolean,
+  checkBufferBytes,
+  checkExcludedIps,
+  checkExcludedYears,
+  checkFunction,
+  checkOptionsObject,
+  checkPath,
+  checkSignal,
+  checkWholeNumber,
+} from "../check-options.js";
+import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-client.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.js";
@@ -49,6 +60,24 @@ export function workFoldersOf(workFolder: string): RunAllSummary["folders"] {
   };
 }
 
+/** Every option, before the first step starts: a bad map option must not wait for reduce and bin to finish. */
+function validate(options: RunAllOptions): void {
+  checkOptionsObject(options, "runAll");
+  checkPath(options.rawFolder, "rawFolder", true);
+  checkPath(options.workFolder, "workFolder", true);
+  checkPath(options.catalog, "catalog", false);
+  checkApiClientOptions(options.api, "api.");
+  checkPath(options.ipRangesFolder, "ipRangesFolder", false);
+  checkWholeNumber(options.workers, "workers", 1);
+  checkBufferBytes(options.bufferBytes);
+  checkExcludedYears(options.excludedYears);
+  checkExcludedIps(options.excludedIps);
+  checkBoolean(options.skipReport, "skipReport");
+  checkFunction(options.onProgress, "onProgress");
+  checkFunction(options.onWarning, "onWarning");
+  checkSignal(options.signal);
+}
+
 /**
  * The daily job: reduce the new raw days, bin the new reduced days, map, and rebuild the report.
  * Each step is incremental and crash-safe on its own, so the chain is too: a run killed anywhere is
@@ -56,13 +85,9 @@ export function workFoldersOf(workFolder: string): RunAllSummary["folders"] {
  */
 export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
   const started = Date.now();
-  const rawFolder = requireFolder(options.rawFolder, "--raw_s3_logs_folder_path");
-  const workFolder = prepareOutputFolder(
-    options.workFolder,
-    rawFolder,
-    "--work_folder",
-    "--raw_s3_logs_folder_path",
-  );
+  validate(options);
+  const rawFolder = requireFolder(options.rawFolder, "rawFolder");
+  const workFolder = prepareOutputFolder(options.workFolder, rawFolder, "workFolder", "rawFolder");
   const folders = workFoldersOf(workFolder);
   const release = acquireRunLock(path.join(workFolder, ".run.lock"));
   const { signal, onProgress } = options;

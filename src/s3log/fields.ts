@@ -59,5 +59,5 @@ export const F_HOST_ID = 18;
 /** The operation of a download, the one the reduce step keeps. */
 export const DEFAULT_OPERATION = "REST.GET.OBJECT";
 
-/** Lines written before 2017 or so stop after the host ID; anything shorter was cut off. */
-export const MINIMUM_FIELD_COUNT = F_HOST_ID + 1;
+/** Lines written until about 2017 stop after the version ID; anything shorter was cut off. */
+export const MINIMUM_FIELD_COUNT = F_VERSION_ID + 1;

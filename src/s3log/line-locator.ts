@@ -203,7 +203,7 @@ export class LineLocator {
   /**
    * Locates key, request URI, status, error code, bytes sent, object size, total time and
    * turn-around time, after a successful `locateHead`, and then referer, user agent and the trailing
-   * fields. Without `complete`, stops after bytes sent and only checks that the line reaches its host ID.
+   * fields. Without `complete`, stops after bytes sent and only checks that the line reaches its version ID.
    */
   locateTail(complete: boolean): number {
     const buf = this.buf;
@@ -255,9 +255,7 @@ export class LineLocator {
       p = sp + 1;
     }
     this.fieldCount = Math.max(last, field - 1) + 1;
-    return complete
-      ? this.locateQuotedTail(p, end)
-      : this.checkReachesHostId(this.ends[F_BYTES_SENT] + 1, end);
+    return complete ? this.locateTrailingFields(p, end) : this.checkReachesVersionId(p, end);
   }
 
   /**
@@ -291,16 +289,27 @@ export class LineLocator {
   }
 
   /**
-   * The cheap completeness check of the reduce path: the user agent is the last quoted field and
-   * nothing after it holds a quote, so a line that reaches its host ID has a last quote, past bytes
-   * sent, followed by two more fields.
+   * The cheap completeness check of the reduce path. A download's referer and user agent are quoted
+   * and nothing after them holds a quote, so a line that reaches its version ID (the last field of
+   * the oldest format) has a last quote, past the fields located so far (`located` is where the next
+   * one starts), followed by a space and one more byte.
+   * Lines that fail it (cut short, or with a bare `-` user agent) take the full walk, which decides.
+   * One shape AWS does not write passes unchecked: a quoted referer, a bare user agent and no
+   * version ID (the referer's quote stands in for the user agent's).
    */
-  private checkReachesHostId(afterBytesSent: number, end: number): number {
+  private checkReachesVersionId(located: number, end: number): number {
     const lastQuote = this.buf.lastIndexOf(QUOTE, end - 1);
-    if (lastQuote <= afterBytesSent || lastQuote + 2 >= end || this.buf[lastQuote + 1] !== SPACE)
-      return M_TRUNCATED;
-    const versionEnd = this.nextSpace(lastQuote + 2);
-    return versionEnd + 1 < end ? LOCATED : M_TRUNCATED;
+    if (lastQuote >= located && lastQuote + 2 < end && this.buf[lastQuote + 1] === SPACE) return LOCATED;
+    let field = this.fieldCount;
+    let p = this.ends[field - 1] + 1;
+    for (; field <= F_TURN_AROUND_TIME; field++) {
+      const sp = this.nextSpace(p);
+      if (sp >= end) return M_TRUNCATED;
+      this.set(field, p, sp);
+      p = sp + 1;
+    }
+    this.fieldCount = F_TURN_AROUND_TIME + 1;
+    return this.locateTrailingFields(p, end);
   }
 
   /** Owner and bucket, before the time's bracket; only the full parse needs them. */
@@ -313,32 +322,60 @@ export class LineLocator {
     this.set(F_BUCKET, Math.min(ownerEnd + 1, beforeTime), beforeTime);
   }
 
-  private locateQuotedTail(refererStart: number, end: number): number {
+  /**
+   * Referer, user agent and the fields after them. AWS quotes the referer and user agent, except on
+   * lines of its own operations (`BATCH.DELETE.OBJECT`, lifecycle expiry) where both are a bare `-`.
+   * A line must reach its version ID (the format until about 2017 ended there); fields after the
+   * 27th (AWS appends new ones) are ignored.
+   */
+  private locateTrailingFields(refererStart: number, end: number): number {
     const buf = this.buf;
     this.locateOwnerAndBucket();
-    if (buf[refererStart] !== QUOTE) return M_TRUNCATED;
-    const lastQuote = buf.lastIndexOf(QUOTE, end - 1);
-    if (lastQuote <= refererStart) return M_TRUNCATED;
-    // The referer ends at the first `" "`; whatever quotes follow belong to the user agent.
-    let close = this.nextQuote(refererStart + 1);
-    while (close < lastQuote && !(buf[close + 1] === SPACE && buf[close + 2] === QUOTE)) {
-      close = this.nextQuote(close + 1);
+    let p = refererStart;
+    if (p >= end) return M_TRUNCATED;
+    let lastQuote = -1;
+    if (buf[p] === QUOTE) {
+      lastQuote = buf.lastIndexOf(QUOTE, end - 1);
+      if (lastQuote <= p) return M_TRUNCATED;
+      // The referer ends at the first `" "`; whatever quotes follow belong to the user agent. With
+      // none, the referer ends at the last quote and the user agent is bare.
+      let close = this.nextQuote(p + 1);
+      while (close < lastQuote && !(buf[close + 1] === SPACE && buf[close + 2] === QUOTE)) {
+        close = this.nextQuote(close + 1);
+      }
+      if (close > lastQuote) close = lastQuote;
+      this.set(F_REFERER, p + 1, close);
+      p = close + 2;
+      if (buf[close + 1] !== SPACE || p >= end) return M_TRUNCATED;
+    } else {
+      p = this.locateBareField(F_REFERER, p, end);
+      if (p >= end) return M_TRUNCATED;
     }
-    if (close >= lastQuote) return M_TRUNCATED;
-    this.set(F_REFERER, refererStart + 1, close);
-    this.set(F_USER_AGENT, close + 3, lastQuote);
+
+    if (buf[p] === QUOTE) {
+      if (lastQuote === -1) lastQuote = buf.lastIndexOf(QUOTE, end - 1);
+      if (lastQuote <= p) return M_TRUNCATED;
+      this.set(F_USER_AGENT, p + 1, lastQuote);
+      p = lastQuote + 2;
+      if (buf[lastQuote + 1] !== SPACE || p >= end) return M_TRUNCATED;
+    } else {
+      p = this.locateBareField(F_USER_AGENT, p, end);
+      if (p >= end) return M_TRUNCATED;
+    }
     this.fieldCount = F_USER_AGENT + 1;
 
-    let p = lastQuote + 2;
-    if (buf[lastQuote + 1] !== SPACE || p >= end) return M_TRUNCATED;
     for (let field = F_VERSION_ID; field < FIELD_COUNT && p < end; field++) {
-      const sp = this.nextSpace(p);
-      const fieldEnd = Math.min(sp, end);
-      this.set(field, p, fieldEnd);
+      p = this.locateBareField(field, p, end);
       this.fieldCount = field + 1;
-      p = fieldEnd + 1;
     }
     return this.fieldCount >= MINIMUM_FIELD_COUNT ? LOCATED : M_TRUNCATED;
+  }
+
+  /** An unquoted field from `p` to the next space or the end of the line; returns where the next one starts. */
+  private locateBareField(field: number, p: number, end: number): number {
+    const fieldEnd = Math.min(this.nextSpace(p), end);
+    this.set(field, p, fieldEnd);
+    return fieldEnd + 1;
   }
 }
 

@@ -24,7 +24,7 @@ export const M_BAD_REMOTE_IP = 6;
 export const M_LINE_TOO_LONG = 7;
 
 export const MALFORMED_DESCRIPTIONS: Record<MalformedReason, string> = {
-  truncated: "the line ends before its host ID field",
+  truncated: "the line ends before its version ID field",
   bad_timestamp: "the time field is not [dd/Mon/yyyy:HH:MM:SS +zzzz]",
   no_operation: "no operation field (such as REST.GET.OBJECT) where one belongs",
   bad_request_uri: 'the request URI is neither "-" nor a quoted string followed by a status',

@@ -23,6 +23,15 @@ MONTHS.forEach((name, index) => {
   FIRST_LETTER_BY_MONTH[index + 1] = name.charCodeAt(0);
 });
 
+/** Days of each month (1-based) in a common year. */
+const DAYS_IN_MONTH = new Uint8Array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]);
+
+function isPastMonthEnd(day: number, month: number, year: number): boolean {
+  if (day <= DAYS_IN_MONTH[month]) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return !(month === 2 && day === 29 && leap);
+}
+
 function monthAt(buf: Uint8Array, at: number): number {
   const month = MONTH_BY_TAIL[((buf[at + 1] & 0x7f) << 7) | (buf[at + 2] & 0x7f)];
   return month !== 0 && FIRST_LETTER_BY_MONTH[month] === buf[at] && buf[at + 1] < 0x80 && buf[at + 2] < 0x80
@@ -40,11 +49,6 @@ function fourDigits(buf: Uint8Array, at: number): number {
   const high = twoDigits(buf, at);
   const low = twoDigits(buf, at + 2);
   return high < 0 || low < 0 ? -1 : high * 100 + low;
-}
-
-/** The year of a time field, or -1 when it is not well formed. Cheap: for year filters. */
-export function yearOfTimeField(buf: Uint8Array, start: number): number {
-  return fourDigits(buf, start + 7);
 }
 
 /**
@@ -72,6 +76,8 @@ export function writeIsoTimestamp(
   if (day < 1 || day > 31 || month < 0 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59)
     return -1;
   if (second < 0 || second > 59 || zone < 0 || (sign !== PLUS && sign !== MINUS)) return -1;
+  // `31/Feb` is no date; days up to 28 exist in every month, so most lines skip the table.
+  if (day > 28 && isPastMonthEnd(day, month, year)) return -1;
   if (zone === 0) {
     // The usual case: copy the digits across, no Date object.
     out[at] = buf[start + 7];

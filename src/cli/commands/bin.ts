@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { BinSummary } from "../../bin/bin-all.js";
 import { REJECT_DESCRIPTIONS, REJECT_REASONS } from "../../bin/reject-reasons.js";
 import { formatBytes, formatCount, formatCountTable, formatSeconds, plural } from "../format.js";
+import { BIN_FLAGS } from "../option-flags.js";
 import { positiveInteger, positiveNumber } from "../options.js";
 import { createProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
@@ -48,7 +49,7 @@ export function configureBinCommand(command: Command): Command {
     )
     .option("--quiet", "no progress display")
     .action((flags: BinFlags) =>
-      runCommand(async (signal) => {
+      runCommand(BIN_FLAGS, async (signal) => {
         const { binAllReducedS3LogsByObjectKey } = await import("../../bin/bin-all.js");
         const progress = await createProgress("bin", "bytes", flags.quiet);
         let summary: BinSummary;

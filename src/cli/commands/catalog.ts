@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { formatCount, formatSeconds } from "../format.js";
+import { CATALOG_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
@@ -36,7 +37,7 @@ export function configureCatalogCommand(command: Command): Command {
     .option("--dandiset_limit <n>", "at most this many Dandisets (the first by identifier)", positiveInteger)
     .option("--quiet", "no progress display")
     .action((flags: CatalogFlags) =>
-      runCommand(async (signal) => {
+      runCommand(CATALOG_FLAGS, async (signal) => {
         const { writeCatalog } = await import("../../dandi/catalog.js");
         const { fetchCatalog } = await import("../../dandi/fetch-catalog.js");
         const started = Date.now();

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { RunError } from "../../errors.js";
+import { DEMO_FLAGS } from "../option-flags.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 import { describeRunSummary, runFailed, runWithProgress } from "./run.js";
 
@@ -39,7 +40,7 @@ export function configureDemoCommand(command: Command): Command {
     .option("--work_folder <folder>", "where the tables and the report go", "dandi-s3-log-parser-demo")
     .option("--quiet", "no progress display")
     .action((flags: DemoFlags) =>
-      runCommand(async (signal) => {
+      runCommand(DEMO_FLAGS, async (signal) => {
         const samples = samplesFolder();
         const summary = await runWithProgress(
           {

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { UsageError } from "../../errors.js";
 import { writeFileAtomic } from "../../io/atomic-file.js";
 import { formatBytes, plural } from "../format.js";
+import { GENERATE_FLAGS } from "../option-flags.js";
 import { positiveInteger } from "../options.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 
@@ -49,12 +49,9 @@ export function configureGenerateCommand(command: Command): Command {
     .option("--zarrs <n>", "Zarr objects in the bucket", positiveInteger, 40)
     .option("--dandisets <n>", "Dandisets in the catalog", positiveInteger, 8)
     .action((flags: GenerateFlags) =>
-      runCommand(async () => {
+      runCommand(GENERATE_FLAGS, async () => {
         const { generateCatalog } = await import("../../generate/catalog.js");
         const { generateRawLogs } = await import("../../generate/raw-logs.js");
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(flags.start_date) || Number.isNaN(Date.parse(flags.start_date))) {
-          throw new UsageError(`--start_date takes a date as YYYY-MM-DD, not "${flags.start_date}"`);
-        }
         const generated = generateRawLogs(flags.output_folder, {
           seed: flags.seed,
           days: flags.days,

@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { UsageError } from "../../errors.js";
 import type { MapProgress, MapSummary } from "../../map/map-binned.js";
 import { formatBytes, formatCount, formatSeconds } from "../format.js";
+import { MAP_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
@@ -73,7 +74,7 @@ export function configureMapCommand(command: Command): Command {
     )
     .option("--quiet", "no progress display")
     .action((flags: MapFlags) =>
-      runCommand(async (signal) => {
+      runCommand(MAP_FLAGS, async (signal) => {
         const { mapBinnedS3LogsToDandisets } = await import("../../map/map-binned.js");
         const mappedFolder = mappedFolderOf(flags);
         const progress = phasedProgress(flags.quiet);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { ReduceSummary } from "../../reduce/reduce-all.js";
 import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
+import { REDUCE_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
@@ -51,7 +52,7 @@ export function configureReduceCommand(command: Command): Command {
     .option("--operation_type <operation>", "the S3 operation to keep", DEFAULT_OPERATION)
     .option("--quiet", "no progress display")
     .action((flags: ReduceFlags) =>
-      runCommand(async (signal) => {
+      runCommand(REDUCE_FLAGS, async (signal) => {
         const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
         const summary = await withProgress("reduce", "bytes", flags.quiet, (update) =>
           reduceAllDandiRawS3Logs({

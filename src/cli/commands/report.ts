@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
+import { REPORT_FLAGS } from "../option-flags.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 
@@ -28,7 +29,7 @@ export function configureReportCommand(command: Command): Command {
     )
     .option("--quiet", "no progress display")
     .action((flags: ReportFlags) =>
-      runCommand(async (signal) => {
+      runCommand(REPORT_FLAGS, async (signal) => {
         // Loaded here: the chart renderer takes a third of a second to load, which other commands need not pay.
         const { buildReport } = await import("../../report/build-report.js");
         const summary = await withProgress("report", "items", flags.quiet, (update) =>

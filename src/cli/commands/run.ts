@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.js";
 import { formatSeconds } from "../format.js";
+import { RUN_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
@@ -60,7 +61,7 @@ export function configureRunCommand(command: Command): Command {
     .option("--no-report", "stop after the tables, without the report")
     .option("--quiet", "no progress display")
     .action((flags: RunFlags) =>
-      runCommand(async (signal) => {
+      runCommand(RUN_FLAGS, async (signal) => {
         const summary = await runWithProgress(
           {
             rawFolder: flags.raw_s3_logs_folder_path,

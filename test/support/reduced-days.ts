@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REDUCED_HEADER } from "../io/table-headers.js";
-import { makeAssetPool, makeIpPool } from "./pools.js";
-import { Random } from "./random.js";
+import { makeAssetPool, makeIpPool } from "../../src/generate/pools.ts";
+import { Random } from "../../src/generate/random.ts";
+import { REDUCED_HEADER } from "../../src/io/table-headers.ts";
 
 export interface GenerateReducedDaysOptions {
   /** Same seed, same bytes. */

@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Random } from "../generate/random.js";
-import type { Catalog, CatalogDandiset } from "./catalog.js";
+import type { Catalog, CatalogDandiset } from "../../src/dandi/catalog.ts";
+import { Random } from "../../src/generate/random.ts";
 
 /**
  * A local stand-in for the read-only part of the DANDI API, for tests and benchmarks: it serves a

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Catalog, CatalogAsset } from "../dandi/catalog.js";
-import { BINNED_HEADER } from "../io/table-headers.js";
-import { binnedPathOf, objectKeyOf } from "../map/binned-objects.js";
-import { makeIpPool } from "./pools.js";
-import { Random } from "./random.js";
+import type { Catalog, CatalogAsset } from "../../src/dandi/catalog.ts";
+import { makeIpPool } from "../../src/generate/pools.ts";
+import { Random } from "../../src/generate/random.ts";
+import { BINNED_HEADER } from "../../src/io/table-headers.ts";
+import { binnedPathOf, objectKeyOf } from "../../src/map/binned-objects.ts";
 
 /**
  * A generated archive for tests and benchmarks: a catalog shaped like DANDI's (draft versions,

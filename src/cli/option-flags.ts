@@ -1,0 +1,83 @@
+/**
+ * Library errors name the options as the library spells them (`workers`); each command says which of
+ * its flags sets which option, so that its messages name the flag a user typed.
+ */
+export type OptionFlags = Readonly<Record<string, string>>;
+
+const API = { apiUrl: "--api_url" };
+const SELECTION = {
+  restrictTo: "--restrict_to_dandisets",
+  excluded: "--excluded_dandisets",
+  limit: "--dandiset_limit",
+};
+
+export const REDUCE_FLAGS: OptionFlags = {
+  rawFolder: "--raw_s3_logs_folder_path",
+  reducedFolder: "--reduced_s3_logs_folder_path",
+  workers: "--maximum_number_of_workers",
+  bufferBytes: "--maximum_buffer_size_in_mb",
+  excludedYears: "--excluded_years",
+  excludedIps: "--excluded_ips",
+  operation: "--operation_type",
+};
+
+export const BIN_FLAGS: OptionFlags = {
+  reducedFolder: "--reduced_s3_logs_folder_path",
+  binnedFolder: "--binned_s3_logs_folder_path",
+  fileLimit: "--file_limit",
+  bufferBytes: "--maximum_buffer_size_in_mb",
+};
+
+export const MAP_FLAGS: OptionFlags = {
+  binnedFolder: "--binned_s3_logs_folder_path",
+  mappedFolder: "--mapped_s3_logs_folder_path",
+  catalog: "--catalog",
+  ipRangesFolder: "--ip_ranges_folder",
+  objectType: "--object_type",
+  rebuild: "--rebuild",
+  ...API,
+  ...SELECTION,
+};
+
+export const CATALOG_FLAGS: OptionFlags = { file: "--output", ...API, ...SELECTION };
+
+export const REPORT_FLAGS: OptionFlags = {
+  mappedFolder: "--mapped_s3_logs_folder_path",
+  outputFolder: "--output_folder",
+};
+
+export const RUN_FLAGS: OptionFlags = {
+  rawFolder: "--raw_s3_logs_folder_path",
+  workFolder: "--work_folder",
+  catalog: "--catalog",
+  ipRangesFolder: "--ip_ranges_folder",
+  workers: "--maximum_number_of_workers",
+  bufferBytes: "--maximum_buffer_size_in_mb",
+  excludedYears: "--excluded_years",
+  excludedIps: "--excluded_ips",
+  ...API,
+};
+
+export const DEMO_FLAGS: OptionFlags = { workFolder: "--work_folder" };
+
+export const GENERATE_FLAGS: OptionFlags = {
+  folder: "--output_folder",
+  seed: "--seed",
+  days: "--days",
+  startDate: "--start_date",
+  bytesPerDay: "--bytes_per_day",
+  damageRate: "--damage_rate",
+  blobCount: "--blobs",
+  zarrCount: "--zarrs",
+  dandisets: "--dandisets",
+};
+
+/** The message of a library error with each option it names (`` `workers` ``) replaced by its flag. */
+export function withFlagNames(message: string, optionNames: readonly string[], flags: OptionFlags): string {
+  let text = message;
+  for (const option of optionNames) {
+    const flag = Object.hasOwn(flags, option) ? flags[option] : undefined;
+    if (flag !== undefined) text = text.split(`\`${option}\``).join(flag);
+  }
+  return text;
+}
