@@ -86,6 +86,52 @@ describe("asset table names", () => {
   });
 });
 
+describe("duplicate asset paths", () => {
+  test("two assets under one path get a table each; an asset listed twice counts once", async () => {
+    const root = tempFolder("same-path");
+    const binned = path.join(root, "binned");
+    writeBinned(binned, BLOB_A, ["2023-01-01T00:00:00\t100\t192.0.2.1"]);
+    writeBinned(binned, BLOB_B, ["2023-01-02T00:00:00\t200\t192.0.2.1"]);
+    const catalog: Catalog = {
+      dandisets: [
+        {
+          identifier: "000001",
+          versions: [
+            {
+              version: "draft",
+              assets: [
+                asset("sub-1/a.nwb", BLOB_B),
+                asset("sub-1/a.nwb", BLOB_A),
+                asset("sub-1/a.nwb", BLOB_A),
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const out = path.join(root, "mapped");
+    await mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: out, catalog });
+    const tree = readTree(out);
+    // Told apart by object id: BLOB_A sorts first and keeps the plain name.
+    assert.equal(
+      tree.get("000001/draft/a_nwb.tsv"),
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t100\tunknown\n",
+    );
+    assert.equal(
+      tree.get("000001/draft/a_nwb_2.tsv"),
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-02T00:00:00\t200\tunknown\n",
+    );
+    assert.equal(
+      tree.get("000001/draft/version_summary_by_day.tsv"),
+      "date\tbytes_sent\n2023-01-01\t100\n2023-01-02\t200\n",
+    );
+    assert.equal(
+      tree.get("000001/dandiset_summary_by_day.tsv"),
+      "date\tbytes_sent\n2023-01-01\t100\n2023-01-02\t200\n",
+    );
+  });
+});
+
 describe("reruns", () => {
   test("new binned rows rewrite what changed; unchanged files are left untouched; leftovers go", async () => {
     const root = tempFolder("rerun");
