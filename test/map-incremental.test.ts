@@ -180,6 +180,11 @@ describe("incremental map", () => {
         message: /`restrictTo` names 999999, none of which is in the catalog/,
       },
     );
+    await assert.rejects(
+      mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: mapped, catalog: { dandisets: [] } }),
+      { code: "ERR_EMPTY_CATALOG" },
+    );
+    assert.deepEqual(published(mapped), published(scratch), "a refused run changes nothing");
   });
 
   test("killed at several moments of an incremental run, then run again, gives the uninterrupted result", async () => {

@@ -4,7 +4,8 @@
  */
 export type OptionFlags = Readonly<Record<string, string>>;
 
-const API = { apiUrl: "--api_url" };
+/** `api` names the API as a whole (an answer it gave), which a user reaches through --api_url. */
+const API = { apiUrl: "--api_url", api: "--api_url" };
 const SELECTION = {
   restrictTo: "--restrict_to_dandisets",
   excluded: "--excluded_dandisets",

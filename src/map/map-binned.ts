@@ -200,6 +200,14 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
 
     const summary = emptySummary();
     const catalog = await catalogFor(options, summary);
+    if (catalog.dandisets.length === 0) {
+      // Taken at its word, an empty catalog would remove every Dandiset's folder.
+      throw invalidOption(
+        options.catalog === undefined ? "api" : "catalog",
+        `${options.catalog === undefined ? "answered" : "holds"} no Dandiset; check it: mapping from it would remove every Dandiset's tables`,
+        "ERR_EMPTY_CATALOG",
+      );
+    }
     const fresh = freshPlans(catalog, options);
     summary.dandisetsSelected = fresh.size;
     const selecting =
