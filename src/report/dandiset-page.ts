@@ -190,6 +190,6 @@ export async function renderDandisetPage(
     title: `Dandiset ${dandiset.id}: usage`,
     root: "../",
     body: sections.join("\n"),
-    footer: renderFooter(context, [escapeHtml(requestNote(dandiset.requestSource))]),
+    footer: renderFooter(context, [escapeHtml(requestNote(dandiset.requestSource))], false),
   });
 }
