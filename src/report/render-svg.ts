@@ -61,6 +61,17 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
 }
 
 /**
+ * Starts the numbering of the clip paths and gradients that charts define afresh. Vega numbers them
+ * across the process, so without this a page's SVG would depend on the pages drawn before it in the
+ * same run, and an unchanged page redrawn alone would differ from the same page drawn in a full run.
+ * Call before the first chart of each page: ids then stay unique within the page, where they must.
+ */
+export async function startChartNumbering(): Promise<void> {
+  const { vega } = await loadVega();
+  vega.resetSVGDefIds();
+}
+
+/**
  * Vega is loaded with the first chart rather than with this module: it takes 0.3 s, and the built
  * commands are bundled into one file each, where a static import of it would be paid by every command
  * at start-up.
