@@ -149,7 +149,7 @@ export async function buildReport(options: BuildReportOptions): Promise<ReportSu
       INDEX,
       await renderIndexPage(archive.finish(mappedFolder), summaries, context, chartWarnings),
     );
-    writer.write(REPORT_MARKER, describeReport(context, ids.length, total));
+    writer.write(REPORT_MARKER, describeReport(context, ids.length));
     options.onProgress?.({ done: total, total });
     if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
 
@@ -206,14 +206,14 @@ function commitInPlace(
   writeState(outputFolder, state);
 }
 
-function describeReport(context: PageContext, dandisets: number, pages: number): string {
+function describeReport(context: PageContext, dandisets: number): string {
   return `${JSON.stringify(
     {
       generator: context.generator,
       generated_at: context.generatedAt.toISOString(),
       source: context.sourceName,
       dandisets,
-      pages,
+      pages: dandisets + 1,
     },
     null,
     2,

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { ReportSummary } from "../../report/build-report.js";
 import { UsageError } from "../../errors.js";
+import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
