@@ -138,4 +138,32 @@ describe("incremental report, what counts as a change", () => {
     assert.equal(damaged.drawnFromScratch, true);
     assert.deepEqual(readReport(output), expected);
   });
+
+  test("a run killed after renaming pages but before its last state is repaired, even if the tables change back", async () => {
+    const mapped = path.join(tempFolder("report-inc-revert"), "mapped");
+    writeMappedFolder(mapped, OPTIONS);
+    const output = path.join(tempFolder("report-inc-revert-out"), "report");
+    await buildReport({ mappedFolder: mapped, outputFolder: output, generatedAt: GENERATED_AT });
+    const before = readReport(output);
+    const newer = path.join(tempFolder("report-inc-revert-newer"), "mapped");
+    fs.cpSync(mapped, newer, { recursive: true });
+    changeMappedFolder(newer, CHANGE, OPTIONS);
+    const after = await reportFromScratch(newer);
+
+    // What a kill leaves after the state that drops the changing pages, and the first page renamed.
+    const killedMidCommit = () => {
+      const state = JSON.parse(before.get("report-state.json")!);
+      for (const id of [...CHANGE.changed, ...CHANGE.removed]) delete state.pages[id];
+      fs.writeFileSync(path.join(output, "report-state.json"), `${JSON.stringify(state)}\n`);
+      const page = "dandisets/000003.html";
+      fs.writeFileSync(path.join(output, page), after.get(page)!);
+    };
+    killedMidCommit();
+    // The tables went back as they were: the page drawn from the newer ones must not be kept.
+    await buildReport({ mappedFolder: mapped, outputFolder: output, generatedAt: GENERATED_AT });
+    assert.deepEqual(readReport(output), before);
+    killedMidCommit();
+    await buildReport({ mappedFolder: newer, outputFolder: output, generatedAt: GENERATED_AT });
+    assert.deepEqual(readReport(output), after);
+  });
 });
