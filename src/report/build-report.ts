@@ -30,13 +30,16 @@ import type { RequestSource } from "./usage.js";
 export interface BuildReportOptions {
   /** The map step's output: `<dandiset>/<version>/…` tables. */
   mappedFolder: string;
-  /** Where the site goes; a previous report there is replaced, anything else is refused. */
+  /** Where the site goes; a previous report there is brought up to date, anything else is refused. */
   outputFolder: string;
-  /** Aborting stops between pages, removes the unfinished report and rejects with `AbortedError`. */
+  /**
+   * Aborting stops between pages, removes what was drawn, leaves the previous report as it was and
+   * rejects with `AbortedError`.
+   */
   signal?: AbortSignal;
-  /** Called after each page; `total` counts the Dandiset pages and the index. */
+  /** Called after each page drawn; `total` counts the Dandiset pages to draw again and the index. */
   onProgress?: (progress: { done: number; total: number }) => void;
-  /** The time the pages say they were generated (now, unless a test fixes it). */
+  /** The time the index says the report was generated (now, unless a test fixes it). */
   generatedAt?: Date;
 }
 
