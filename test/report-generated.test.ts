@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { AbortedError, UsageError } from "../src/errors.ts";
+import { LockedError } from "../src/io/run-lock.ts";
 import { buildReport } from "../src/report/build-report.ts";
 import { tempFolder } from "./helpers.ts";
 import { type ExpectedFigures, writeMappedFolder } from "./report-helpers/mapped-folder.ts";
@@ -169,6 +171,18 @@ describe("report from generated mapped folders", () => {
       .readdirSync(output, { recursive: true })
       .filter((name) => String(name).includes(".tmp-"));
     assert.deepEqual(leftAside, []);
+  });
+
+  test("refuses to work on a report another live run is updating", async () => {
+    const parent = tempFolder("report-gen-locked");
+    const lock = path.join(parent, ".report.lock");
+    const owner = { pid: process.pid, host: os.hostname(), since: "2024-01-01T00:00:00.000Z" };
+    fs.writeFileSync(lock, `${JSON.stringify(owner)}\n`);
+    await assert.rejects(
+      buildReport({ mappedFolder: withTables, outputFolder: path.join(parent, "report") }),
+      LockedError,
+    );
+    assert.deepEqual(fs.readdirSync(parent), [".report.lock"]);
   });
 
   test("refuses to replace a folder that holds something other than a report", async () => {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { AbortedError, UsageError } from "../errors.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { isInside, requireFolder } from "../io/folders.js";
+import { acquireRunLock } from "../io/run-lock.js";
 import { VERSION } from "../version.js";
 import { dandisetPagePath, renderDandisetPage } from "./dandiset-page.js";
 import { type DandisetSummary, renderIndexPage, summarizeDandiset } from "./index-page.js";
@@ -80,9 +81,29 @@ export async function buildReport(options: BuildReportOptions): Promise<ReportSu
   const started = performance.now();
   const mappedFolder = requireFolder(options.mappedFolder, "--mapped_s3_logs_folder_path");
   const outputFolder = checkOutputFolder(options.outputFolder, mappedFolder);
-  const { signal } = options;
-  if (signal?.aborted) throw new AbortedError("report was interrupted before it started");
+  if (options.signal?.aborted) throw new AbortedError("report was interrupted before it started");
+  fs.mkdirSync(path.dirname(outputFolder), { recursive: true });
+  // Pages are now updated in place, so two runs on one report must not interleave.
+  const release = acquireRunLock(lockPathFor(outputFolder));
+  try {
+    return await updateReport(options, mappedFolder, outputFolder, started);
+  } finally {
+    release();
+  }
+}
 
+/** Beside the report rather than in it, so that swapping a report in whole does not move the lock. */
+function lockPathFor(outputFolder: string): string {
+  return path.join(path.dirname(outputFolder), `.${path.basename(outputFolder)}.lock`);
+}
+
+async function updateReport(
+  options: BuildReportOptions,
+  mappedFolder: string,
+  outputFolder: string,
+  started: number,
+): Promise<ReportSummary> {
+  const { signal } = options;
   const context: PageContext = {
     generatedAt: options.generatedAt ?? new Date(),
     sourceName: path.basename(mappedFolder),
@@ -90,8 +111,6 @@ export async function buildReport(options: BuildReportOptions): Promise<ReportSu
   };
   const archiveTables = hasArchiveTables(mappedFolder);
   const setting = JSON.stringify({ generator: context.generator, source: context.sourceName, archiveTables });
-
-  fs.mkdirSync(path.dirname(outputFolder), { recursive: true });
   recoverSideFolders(outputFolder);
   if (fs.existsSync(outputFolder)) removeStaleTempFiles(outputFolder);
   const previous = fs.existsSync(outputFolder) ? readState(outputFolder, setting) : emptyState(setting);
