@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { AbortedError, UsageError } from "../src/errors.ts";
+import { LockedError } from "../src/io/run-lock.ts";
 import { buildReport } from "../src/report/build-report.ts";
 import { tempFolder } from "./helpers.ts";
 import { type ExpectedFigures, writeMappedFolder } from "./report-helpers/mapped-folder.ts";
@@ -94,7 +96,7 @@ describe("report from generated mapped folders", () => {
     checkFigures(readReport(output), expected);
   });
 
-  test("a rerun replaces the report whole and cleans up after killed runs", async () => {
+  test("a rerun cleans up after killed runs and removes what is not part of the report", async () => {
     const parent = tempFolder("report-gen-rerun");
     const output = path.join(parent, "report");
     await buildReport({
@@ -103,19 +105,24 @@ describe("report from generated mapped folders", () => {
       generatedAt: new Date("2024-01-01T00:00:00Z"),
     });
     fs.writeFileSync(path.join(output, "dandisets", "999999.html"), "left from an older report");
-    // What a run killed while building leaves behind (its process id is long gone).
+    // What killed runs leave behind (their process id is long gone): a staging folder, a page written aside.
     fs.mkdirSync(path.join(parent, ".report.tmp-2147483646-0badcafe", "dandisets"), { recursive: true });
-    await buildReport({
+    fs.writeFileSync(path.join(output, "dandisets", ".000001.html.tmp-2147483646-0badcafe"), "half a page");
+    const summary = await buildReport({
       mappedFolder: withTables,
       outputFolder: output,
       generatedAt: new Date("2024-02-02T00:00:00Z"),
     });
+    assert.deepEqual(
+      [summary.pagesWritten, summary.pagesUnchanged, summary.pagesRemoved, summary.drawnFromScratch],
+      [1, OPTIONS.dandisets, 1, false],
+    );
     assert.deepEqual(fs.readdirSync(parent), ["report"]);
-    assert.ok(!fs.existsSync(path.join(output, "dandisets", "999999.html")));
+    assert.equal(fs.readdirSync(path.join(output, "dandisets")).length, OPTIONS.dandisets);
     assert.match(fs.readFileSync(path.join(output, "index.html"), "utf8"), /2024-02-02 00:00:00 UTC/);
 
-    // A run killed between its two renames leaves the previous report aside; the next run puts it back
-    // before building, so even if that run is interrupted too, the previous report is in place.
+    // A run killed between the two renames of a report drawn from scratch leaves the previous report
+    // aside; the next run puts it back first, so even if that run is interrupted too, it is in place.
     const before = readReport(output);
     fs.renameSync(output, path.join(parent, ".report.old-2147483646-0badcafe"));
     const controller = new AbortController();
@@ -125,7 +132,7 @@ describe("report from generated mapped folders", () => {
         outputFolder: output,
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.done === 2) controller.abort();
+          if (p.done === p.total) controller.abort();
         },
       }),
       AbortedError,
@@ -143,10 +150,13 @@ describe("report from generated mapped folders", () => {
       generatedAt: new Date("2024-01-01T00:00:00Z"),
     });
     const before = readReport(output);
+    // Other tables under the same name: every page is to be redrawn in place, and the run stops at the third.
+    const other = path.join(tempFolder("report-gen-abort-other"), "mapped");
+    writeMappedFolder(other, { ...OPTIONS, seed: 8 });
     const controller = new AbortController();
     await assert.rejects(
       buildReport({
-        mappedFolder: withTables,
+        mappedFolder: other,
         outputFolder: output,
         signal: controller.signal,
         onProgress: (p) => {
@@ -157,6 +167,22 @@ describe("report from generated mapped folders", () => {
     );
     assert.deepEqual(readReport(output), before);
     assert.deepEqual(fs.readdirSync(parent), ["report"]);
+    const leftAside = fs
+      .readdirSync(output, { recursive: true })
+      .filter((name) => String(name).includes(".tmp-"));
+    assert.deepEqual(leftAside, []);
+  });
+
+  test("refuses to work on a report another live run is updating", async () => {
+    const parent = tempFolder("report-gen-locked");
+    const lock = path.join(parent, ".report.lock");
+    const owner = { pid: process.pid, host: os.hostname(), since: "2024-01-01T00:00:00.000Z" };
+    fs.writeFileSync(lock, `${JSON.stringify(owner)}\n`);
+    await assert.rejects(
+      buildReport({ mappedFolder: withTables, outputFolder: path.join(parent, "report") }),
+      LockedError,
+    );
+    assert.deepEqual(fs.readdirSync(parent), [".report.lock"]);
   });
 
   test("refuses to replace a folder that holds something other than a report", async () => {

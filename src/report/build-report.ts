@@ -8,33 +8,60 @@ import {
   invalidOption,
 } from "../check-options.js";
 import { AbortedError, UsageError } from "../errors.js";
+import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { isInside, requireFolder } from "../io/folders.js";
+import { acquireRunLock } from "../io/run-lock.js";
 import { VERSION } from "../version.js";
 import { dandisetPagePath, renderDandisetPage } from "./dandiset-page.js";
 import { type DandisetSummary, renderIndexPage, summarizeDandiset } from "./index-page.js";
-import { ArchiveAccumulator } from "./load-archive.js";
+import { ArchiveAccumulator, hasArchiveTables } from "./load-archive.js";
 import { listDandisets, loadDandiset } from "./load-dandiset.js";
+import { fingerprintDandiset } from "./page-fingerprint.js";
 import type { PageContext } from "./page-parts.js";
-import { commitStagingFolder, createStagingFolder, discardStagingFolder } from "./staging-folder.js";
+import { AsideWriter, listPages, removeStrayEntries, stagingWriter } from "./page-writer.js";
+import {
+  emptyState,
+  type PageRecord,
+  type ReportState,
+  readState,
+  STATE_FILE,
+  writeState,
+} from "./report-state.js";
+import {
+  commitStagingFolder,
+  createStagingFolder,
+  discardStagingFolder,
+  recoverSideFolders,
+} from "./staging-folder.js";
 import type { RequestSource } from "./usage.js";
 
 export interface BuildReportOptions {
   /** The map step's output: `<dandiset>/<version>/…` tables. */
   mappedFolder: string;
-  /** Where the site goes; a previous report there is replaced, anything else is refused. */
+  /** Where the site goes; a previous report there is brought up to date, anything else is refused. */
   outputFolder: string;
-  /** Aborting stops between pages, removes the unfinished report and rejects with `AbortedError`. */
+  /**
+   * Aborting stops between pages, removes what was drawn, leaves the previous report as it was and
+   * rejects with `AbortedError`.
+   */
   signal?: AbortSignal;
-  /** Called after each page; `total` counts the Dandiset pages and the index. */
+  /** Called after each page drawn; `total` counts the Dandiset pages to draw again and the index. */
   onProgress?: (progress: { done: number; total: number }) => void;
-  /** The time the pages say they were generated (now, unless a test fixes it). */
+  /** The time the index says the report was generated (now, unless a test fixes it). */
   generatedAt?: Date;
 }
 
 export interface ReportSummary {
   outputFolder: string;
   indexPath: string;
+  /** Pages drawn by this run: the Dandiset pages whose tables changed, and the index. */
   pagesWritten: number;
+  /** Dandiset pages kept as they were, their tables unchanged since they were drawn. */
+  pagesUnchanged: number;
+  /** Pages of Dandisets no longer in the mapped folder, removed. */
+  pagesRemoved: number;
+  /** True when every page was drawn afresh (no earlier report, or one made by another version). */
+  drawnFromScratch: boolean;
   dandisets: number;
   /** Dandisets by where their request counts came from. */
   requestSources: Record<RequestSource, number>;
@@ -47,73 +74,134 @@ export interface ReportSummary {
 export const REPORT_MARKER = "report.json";
 
 const FOLDER_OPTIONS = ["outputFolder", "mappedFolder"];
+const INDEX = "index.html";
 
 /**
  * Builds the static usage site from a mapped folder: `index.html` ranking the Dandisets, and one page per
  * Dandiset under `dandisets/`. Charts are SVG drawn here, so the pages need no script and no network.
  * Reads one Dandiset at a time, so memory stays that of the largest Dandiset's tables.
+ *
+ * A rerun redraws only the pages of Dandisets whose tables changed (see `fingerprintDandiset`), removes
+ * those of Dandisets gone, and draws the index from what the state file keeps of the others, so a daily
+ * run costs what the new day changed. The result is the same, byte for byte, as drawing from scratch.
  */
 export async function buildReport(options: BuildReportOptions): Promise<ReportSummary> {
   const started = performance.now();
   checkOptions(options);
   const mappedFolder = requireFolder(options.mappedFolder, "mappedFolder");
   const outputFolder = checkOutputFolder(options.outputFolder, mappedFolder);
-  const { signal } = options;
-  if (signal?.aborted) throw new AbortedError("report was interrupted before it started");
+  if (options.signal?.aborted) throw new AbortedError("report was interrupted before it started");
+  fs.mkdirSync(path.dirname(outputFolder), { recursive: true });
+  // Pages are now updated in place, so two runs on one report must not interleave.
+  const release = acquireRunLock(lockPathFor(outputFolder));
+  try {
+    return await updateReport(options, mappedFolder, outputFolder, started);
+  } finally {
+    release();
+  }
+}
 
+/** Beside the report rather than in it, so that swapping a report in whole does not move the lock. */
+function lockPathFor(outputFolder: string): string {
+  return path.join(path.dirname(outputFolder), `.${path.basename(outputFolder)}.lock`);
+}
+
+async function updateReport(
+  options: BuildReportOptions,
+  mappedFolder: string,
+  outputFolder: string,
+  started: number,
+): Promise<ReportSummary> {
+  const { signal } = options;
   const context: PageContext = {
     generatedAt: options.generatedAt ?? new Date(),
     sourceName: path.basename(mappedFolder),
     generator: `dandi-s3-log-parser ${VERSION}`,
   };
-  const ids = listDandisets(mappedFolder);
-  const total = ids.length + 1;
-  const chartWarnings: string[] = [];
-  const requestSources: Record<RequestSource, number> = { tables: 0, "asset files": 0, none: 0 };
-  const summaries: DandisetSummary[] = [];
-  const archive = new ArchiveAccumulator();
+  const archiveTables = hasArchiveTables(mappedFolder);
+  const setting = JSON.stringify({ generator: context.generator, source: context.sourceName, archiveTables });
+  recoverSideFolders(outputFolder);
+  if (fs.existsSync(outputFolder)) removeStaleTempFiles(outputFolder);
+  const previous = fs.existsSync(outputFolder) ? readState(outputFolder, setting) : emptyState(setting);
+  const previousPages = listPages(outputFolder);
 
-  fs.mkdirSync(path.dirname(outputFolder), { recursive: true });
-  const staging = createStagingFolder(outputFolder);
+  const ids = listDandisets(mappedFolder);
+  const pagePaths = new Set(ids.map(dandisetPagePath));
+  const fingerprints = new Map(ids.map((id) => [id, fingerprintDandiset(path.join(mappedFolder, id))]));
+  const existing = new Set(previousPages);
+  const toDraw = ids.filter(
+    (id) => previous.pages[id]?.fingerprint !== fingerprints.get(id) || !existing.has(dandisetPagePath(id)),
+  );
+  // Without a state nothing is known of the pages there: draw all of them aside and swap them in whole.
+  const fromScratch = Object.keys(previous.pages).length === 0;
+  const total = toDraw.length + 1;
+
+  const staging = fromScratch ? createStagingFolder(outputFolder) : null;
+  const aside = staging === null ? new AsideWriter(outputFolder) : null;
+  const writer = staging === null ? aside! : stagingWriter(staging);
+  const state = emptyState(setting);
+  let chartWarnings: string[] = [];
+  const requestSources: Record<RequestSource, number> = { tables: 0, "asset files": 0, none: 0 };
   try {
-    fs.mkdirSync(path.join(staging, "dandisets"));
-    for (const id of ids) {
+    fs.mkdirSync(path.join(staging ?? outputFolder, "dandisets"), { recursive: true });
+    const drawn = new Map<string, PageRecord>();
+    for (const id of toDraw) {
       if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
       const dandiset = loadDandiset(mappedFolder, id);
-      const html = await renderDandisetPage(dandiset, context, chartWarnings);
-      fs.writeFileSync(path.join(staging, dandisetPagePath(id)), html);
-      archive.add(dandiset);
-      summaries.push(summarizeDandiset(dandiset));
-      requestSources[dandiset.requestSource]++;
-      options.onProgress?.({ done: summaries.length, total });
+      const warnings: string[] = [];
+      writer.write(dandisetPagePath(id), await renderDandisetPage(dandiset, context, warnings));
+      drawn.set(id, {
+        fingerprint: fingerprints.get(id)!,
+        summary: summarizeDandiset(dandiset),
+        requestSource: dandiset.requestSource,
+        chartWarnings: warnings,
+        share: archiveTables ? null : { byDay: dandiset.byDay, byRegion: dandiset.byRegion },
+      });
+      options.onProgress?.({ done: drawn.size, total });
+    }
+
+    // Every Dandiset in id order, as a run from scratch would take them.
+    const archive = new ArchiveAccumulator();
+    const summaries: DandisetSummary[] = [];
+    for (const id of ids) {
+      const record = drawn.get(id) ?? previous.pages[id];
+      state.pages[id] = record;
+      summaries.push(record.summary);
+      archive.add({
+        ...record.summary,
+        byDay: record.share?.byDay ?? [],
+        byRegion: record.share?.byRegion ?? [],
+      });
+      requestSources[record.requestSource]++;
+      chartWarnings = chartWarnings.concat(record.chartWarnings);
     }
     if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
-    const indexHtml = await renderIndexPage(archive.finish(mappedFolder), summaries, context, chartWarnings);
-    fs.writeFileSync(path.join(staging, "index.html"), indexHtml);
-    fs.writeFileSync(
-      path.join(staging, REPORT_MARKER),
-      `${JSON.stringify(
-        {
-          generator: context.generator,
-          generated_at: context.generatedAt.toISOString(),
-          source: context.sourceName,
-          dandisets: ids.length,
-          pages: total,
-        },
-        null,
-        2,
-      )}\n`,
+    writer.write(
+      INDEX,
+      await renderIndexPage(archive.finish(mappedFolder), summaries, context, chartWarnings),
     );
-    commitStagingFolder(staging, outputFolder);
+    writer.write(REPORT_MARKER, describeReport(context, ids.length));
+    options.onProgress?.({ done: total, total });
+    if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
+
+    if (staging !== null) {
+      writeState(staging, state);
+      commitStagingFolder(staging, outputFolder);
+    } else {
+      commitInPlace(outputFolder, aside!, previous, toDraw, state, pagePaths);
+    }
   } catch (error) {
-    discardStagingFolder(staging);
+    if (staging !== null) discardStagingFolder(staging);
+    aside?.discard();
     throw error;
   }
-  options.onProgress?.({ done: total, total });
   return {
     outputFolder,
-    indexPath: path.join(outputFolder, "index.html"),
+    indexPath: path.join(outputFolder, INDEX),
     pagesWritten: total,
+    pagesUnchanged: ids.length - toDraw.length,
+    pagesRemoved: previousPages.filter((page) => !pagePaths.has(page)).length,
+    drawnFromScratch: fromScratch,
     dandisets: ids.length,
     requestSources,
     chartWarnings,
@@ -130,6 +218,48 @@ function checkOptions(options: BuildReportOptions): void {
   const at = options.generatedAt;
   if (at !== undefined && !(at instanceof Date && Number.isFinite(at.getTime())))
     throw invalidOption("generatedAt", "must be a valid Date");
+}
+
+/**
+ * Brings the report in place up to date with the pages written aside. A kill can land between any two
+ * steps; each leaves what the next run repairs:
+ * 1. the state, without the pages about to change: a kill after this redraws them, whatever they hold;
+ * 2. the new pages, then the index and report.json that link them, renamed into place;
+ * 3. pages of Dandisets gone, and anything else not part of the report, removed (the next run removes
+ *    what is left, as it does not belong to the report either);
+ * 4. the full state, last: only now are the new pages known to be drawn from their tables.
+ */
+function commitInPlace(
+  outputFolder: string,
+  aside: AsideWriter,
+  previous: ReportState,
+  redrawn: readonly string[],
+  state: ReportState,
+  pagePaths: ReadonlySet<string>,
+): void {
+  const pending = emptyState(state.setting);
+  const changing = new Set(redrawn);
+  for (const [id, record] of Object.entries(previous.pages)) {
+    if (!changing.has(id) && state.pages[id] !== undefined) pending.pages[id] = record;
+  }
+  writeState(outputFolder, pending);
+  aside.commit();
+  removeStrayEntries(outputFolder, new Set([INDEX, REPORT_MARKER, STATE_FILE, "dandisets"]), pagePaths);
+  writeState(outputFolder, state);
+}
+
+function describeReport(context: PageContext, dandisets: number): string {
+  return `${JSON.stringify(
+    {
+      generator: context.generator,
+      generated_at: context.generatedAt.toISOString(),
+      source: context.sourceName,
+      dandisets,
+      pages: dandisets + 1,
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   shortLabels,
 } from "./page-parts.js";
 import { renderRegionSection } from "./region-section.js";
-import { renderSvg } from "./render-svg.js";
+import { renderSvg, startChartNumbering } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
 import type { DandisetUsage } from "./usage.js";
@@ -51,6 +51,7 @@ export async function renderDandisetPage(
   context: PageContext,
   warnings: string[],
 ): Promise<string> {
+  await startChartNumbering();
   const id = escapeHtml(dandiset.id);
   const chart = async (spec: Parameters<typeof renderSvg>[0], label: string) =>
     labelSvg(await renderSvg(spec, warnings), label);
@@ -190,6 +191,6 @@ export async function renderDandisetPage(
     title: `Dandiset ${dandiset.id}: usage`,
     root: "../",
     body: sections.join("\n"),
-    footer: renderFooter(context, [escapeHtml(requestNote(dandiset.requestSource))]),
+    footer: renderFooter(context, [escapeHtml(requestNote(dandiset.requestSource))], false),
   });
 }

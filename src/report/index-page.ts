@@ -12,7 +12,7 @@ import {
   shareCell,
 } from "./page-parts.js";
 import { renderRegionSection } from "./region-section.js";
-import { renderSvg } from "./render-svg.js";
+import { renderSvg, startChartNumbering } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
 import type { ArchiveUsage, DandisetUsage } from "./usage.js";
@@ -51,6 +51,7 @@ export async function renderIndexPage(
   context: PageContext,
   warnings: string[],
 ): Promise<string> {
+  await startChartNumbering();
   const ranked = [...dandisets].sort((a, b) => b.bytes - a.bytes || (a.id < b.id ? -1 : 1));
   const chart = async (spec: Parameters<typeof renderSvg>[0], label: string) =>
     labelSvg(await renderSvg(spec, warnings), label);

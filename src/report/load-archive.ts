@@ -1,13 +1,35 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { regionCounts } from "./load-dandiset.js";
 import { numberField, readJsonObject, readTable, stringField } from "./read-table.js";
-import { type ArchiveUsage, type DandisetUsage, joinRequests, toMap, type UsageRow } from "./usage.js";
+import { type ArchiveUsage, joinRequests, toMap, type UsageRow } from "./usage.js";
 
 /**
  * Archive-wide figures. The map step writes them (`archive_*` tables and `totals.json`); for folders
  * written before those existed they are summed over the Dandisets, which the accumulator collects as the
  * report reads them one by one, so no Dandiset's tables stay in memory.
  */
+/** What the archive-wide figures take from one Dandiset. */
+export interface ArchiveContribution {
+  bytes: number;
+  requests: number | null;
+  firstDate: string | null;
+  lastDate: string | null;
+  byDay: readonly UsageRow[];
+  byRegion: readonly UsageRow[];
+}
+
+const ARCHIVE_BYTES_BY_DAY = "archive_summary_by_day.tsv";
+const ARCHIVE_BYTES_BY_REGION = "archive_summary_by_region.tsv";
+
+/** Whether the map step wrote the archive's own tables, so the Dandisets' rows need not be summed. */
+export function hasArchiveTables(mappedFolder: string): boolean {
+  return (
+    fs.existsSync(path.join(mappedFolder, ARCHIVE_BYTES_BY_DAY)) &&
+    fs.existsSync(path.join(mappedFolder, ARCHIVE_BYTES_BY_REGION))
+  );
+}
+
 export class ArchiveAccumulator {
   private dandisets = 0;
   private bytes = 0;
@@ -17,7 +39,11 @@ export class ArchiveAccumulator {
   private firstDate: string | null = null;
   private lastDate: string | null = null;
 
-  add(dandiset: DandisetUsage): void {
+  /**
+   * Adds one Dandiset: its totals, and its rows by day and region when the mapped folder has no archive
+   * tables to read instead (see `hasArchiveTables`). Sums are of integers, so the order does not matter.
+   */
+  add(dandiset: ArchiveContribution): void {
     this.dandisets++;
     this.bytes += dandiset.bytes;
     this.requests =
@@ -33,8 +59,8 @@ export class ArchiveAccumulator {
   /** The archive's figures: its own tables where the map step wrote them, the sums otherwise. */
   finish(mappedFolder: string): ArchiveUsage {
     const file = (name: string) => path.join(mappedFolder, name);
-    const bytesByDay = readTable(file("archive_summary_by_day.tsv"), "date", "bytes_sent", true);
-    const bytesByRegion = readTable(file("archive_summary_by_region.tsv"), "region", "bytes_sent");
+    const bytesByDay = readTable(file(ARCHIVE_BYTES_BY_DAY), "date", "bytes_sent", true);
+    const bytesByRegion = readTable(file(ARCHIVE_BYTES_BY_REGION), "region", "bytes_sent");
     const totals = readJsonObject(file("totals.json"));
     const fromArchiveTables = bytesByDay !== null && bytesByRegion !== null;
     const byDay = fromArchiveTables

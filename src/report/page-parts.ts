@@ -44,13 +44,20 @@ export function requestNote(source: RequestSource): string {
   return REQUEST_NOTES[source];
 }
 
-export function renderFooter(context: PageContext, extra: string[] = []): string {
+/**
+ * The footer of a page. Only the index says when the report was generated: a Dandiset page is redrawn
+ * only when its own tables change, so it names what it was drawn from and leaves the time to the index.
+ */
+export function renderFooter(context: PageContext, extra: string[] = [], withTime = true): string {
   const when = context.generatedAt
     .toISOString()
     .replace("T", " ")
     .replace(/\.\d+Z$/, " UTC");
+  const made = withTime
+    ? `Generated <time datetime="${context.generatedAt.toISOString()}">${when}</time> by`
+    : "Drawn, when these tables last changed, by";
   return [
-    `<p>Generated <time datetime="${context.generatedAt.toISOString()}">${when}</time> by ${escapeHtml(context.generator)} ` +
+    `<p>${made} ${escapeHtml(context.generator)} ` +
       `from the mapped usage tables in <code>${escapeHtml(context.sourceName)}</code>.</p>`,
     "<p>Bytes are those sent by the archive's S3 bucket in successful downloads, read from its access logs. " +
       "Dates are UTC; 1 kB is 1,000 bytes. Regions are coarse (country, state or cloud region); no IP address is kept.</p>",

@@ -1,5 +1,6 @@
 import type { LoggerInterface } from "vega";
 import type { TopLevelSpec } from "vega-lite";
+import { loadRenderer } from "./load-vega.js";
 import { installTextWidth } from "./text-width.js";
 
 /** A Vega-Lite specification, the language the chart builders speak. */
@@ -43,7 +44,7 @@ function messageOf(value: unknown): string {
  * to `warnings` so tests can insist there are none.
  */
 export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promise<string> {
-  const { vega, vegaLite } = await loadVega();
+  const { vega, vegaLite } = await loadRenderer();
   installTextWidth(vega);
   const errors: string[] = [];
   const logger = collectingLogger(warnings, errors);
@@ -61,11 +62,12 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
 }
 
 /**
- * Vega is loaded with the first chart rather than with this module: it takes 0.3 s, and the built
- * commands are bundled into one file each, where a static import of it would be paid by every command
- * at start-up.
+ * Starts the numbering of the clip paths and gradients that charts define afresh. Vega numbers them
+ * across the process, so without this a page's SVG would depend on the pages drawn before it in the
+ * same run, and an unchanged page redrawn alone would differ from the same page drawn in a full run.
+ * Call before the first chart of each page: ids then stay unique within the page, where they must.
  */
-async function loadVega(): Promise<{ vega: typeof import("vega"); vegaLite: typeof import("vega-lite") }> {
-  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
-  return { vega, vegaLite };
+export async function startChartNumbering(): Promise<void> {
+  const { vega } = await loadRenderer();
+  vega.resetSVGDefIds();
 }

@@ -4,8 +4,9 @@ import * as path from "node:path";
 import { isProcessAlive } from "../io/process-alive.js";
 
 /**
- * A report appears whole or not at all: it is built in a staging folder beside its final place (same
- * parent, so renames stay on one file system) and swapped in by two renames. A run killed while building
+ * A report drawn from scratch (the first, or after an upgrade) appears whole or not at all: it is built
+ * in a staging folder beside its final place (same parent, so renames stay on one file system) and
+ * swapped in by two renames. A run killed while building
  * leaves only the staging folder, which the next run removes. A run killed between the two renames
  * leaves the previous report under its `.old-` name, which the next run puts back before building.
  */
@@ -30,13 +31,17 @@ function sideFoldersOf(finalFolder: string): { name: string; kind: string; pid: 
   return found;
 }
 
-/** Cleans up after killed runs, then creates a fresh staging folder for `finalFolder`. */
-export function createStagingFolder(finalFolder: string): string {
+/** Cleans up after killed runs: puts a previous report left aside back, removes unfinished ones. */
+export function recoverSideFolders(finalFolder: string): void {
   for (const side of sideFoldersOf(finalFolder)) {
     if (isProcessAlive(side.pid)) continue;
     if (side.kind === "old" && !fs.existsSync(finalFolder)) fs.renameSync(side.name, finalFolder);
     else fs.rmSync(side.name, { recursive: true, force: true });
   }
+}
+
+/** Creates a fresh staging folder for `finalFolder`; call `recoverSideFolders` first. */
+export function createStagingFolder(finalFolder: string): string {
   const staging = sideName(finalFolder, "tmp");
   fs.mkdirSync(staging, { recursive: true });
   return staging;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
 import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { REPORT_FLAGS } from "../option-flags.js";
@@ -17,7 +18,8 @@ export function configureReportCommand(command: Command): Command {
     .description(
       "Make a static usage report from mapped tables: index.html ranking the Dandisets, with archive-wide " +
         "totals and charts, and a page per Dandiset. Opens from disk; needs no server and no network. " +
-        "A report already in the output folder is replaced once the new one is complete.",
+        "A report already in the output folder is brought up to date: only the pages of Dandisets whose " +
+        "tables changed are drawn again, and the index.",
     )
     .requiredOption(
       "--mapped_s3_logs_folder_path <folder>",
@@ -36,6 +38,7 @@ export function configureReportCommand(command: Command): Command {
           buildReport({
             mappedFolder: flags.mapped_s3_logs_folder_path,
             outputFolder: flags.output_folder,
+            generatedAt: generatedAtFromEnvironment(),
             signal,
             onProgress: (p) => update(p.done, p.total),
           }),
@@ -46,11 +49,32 @@ export function configureReportCommand(command: Command): Command {
     );
 }
 
+/**
+ * `SOURCE_DATE_EPOCH` (seconds since 1970, the reproducible-builds convention) fixes the time the index
+ * says it was generated, so two runs over the same tables give the same files.
+ */
+function generatedAtFromEnvironment(): Date | undefined {
+  const value = process.env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === "") return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(
+      `SOURCE_DATE_EPOCH is "${value}"; set it to whole seconds since 1970-01-01 UTC, or unset it`,
+    );
+  }
+  return new Date(Number(value) * 1000);
+}
+
 export function describeReportSummary(summary: ReportSummary): string {
   const { tables, none } = summary.requestSources;
   const derived = summary.requestSources["asset files"];
+  const drawn = summary.pagesWritten - 1;
+  const kept = [
+    summary.pagesUnchanged > 0 ? `${formatCount(summary.pagesUnchanged)} unchanged` : "",
+    summary.pagesRemoved > 0 ? `${formatCount(summary.pagesRemoved)} removed` : "",
+  ].filter((part) => part !== "");
   const lines = [
-    `report: ${formatCount(summary.dandisets)} Dandiset pages and the index written in ${formatSeconds(summary.seconds)}`,
+    `report: ${formatCount(drawn)} Dandiset pages and the index written in ${formatSeconds(summary.seconds)}` +
+      (kept.length > 0 ? ` (${kept.join(", ")})` : ""),
   ];
   if (summary.dandisets === 0) {
     lines.push(
