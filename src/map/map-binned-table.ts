@@ -13,7 +13,6 @@ const DIGIT_0 = 0x30;
 const TIMESTAMP_LENGTH = 19;
 /** Byte counts up to 15 digits stay exact in a double. */
 const MAX_BYTES_DIGITS = 15;
-const ROWS_PER_CHUNK = 50_000;
 
 export class BinnedHeaderError extends Error {
   override name = "BinnedHeaderError";
@@ -105,39 +104,51 @@ export function mapBinnedRows(
   let rows = 0;
   let lineNumber = firstLine - 1;
   let position = start;
+  const length = buf.length;
 
-  while (position < buf.length) {
-    let end = buf.indexOf(NEWLINE, position);
-    if (end === -1) end = buf.length;
+  // Fields are found by walking the bytes once: a native indexOf per line and per field cost more
+  // than the walk for lines of 50 bytes (measured: a third of the time of a million rows).
+  while (position < length) {
     lineNumber++;
     const lineStart = position;
-    position = end + 1;
-    if (buf[end - 1] === CR) end--;
-    if (end === lineStart) continue;
-    const tab1 = lineStart + TIMESTAMP_LENGTH;
-    if (tab1 >= end || buf[tab1] !== TAB) {
-      onMalformed(lineNumber, "the timestamp is not YYYY-MM-DDTHH:MM:SS followed by a tab", lineStart, end);
-      continue;
-    }
     const key = timeKeyAt(buf, lineStart);
-    if (key < 0) {
-      onMalformed(lineNumber, "the timestamp is not YYYY-MM-DDTHH:MM:SS", lineStart, end);
-      continue;
-    }
-    let size = 0;
+    const tab1 = lineStart + TIMESTAMP_LENGTH;
     let i = tab1 + 1;
-    for (; i < end && buf[i] !== TAB; i++) {
-      const digit = buf[i] - DIGIT_0;
-      if (digit < 0 || digit > 9) break;
-      size = size * 10 + digit;
+    let size = 0;
+    let problem: string | null = null;
+    if (key < 0 || tab1 >= length || buf[tab1] !== TAB) {
+      problem =
+        key < 0 && tab1 < length && buf[tab1] === TAB
+          ? "the timestamp is not YYYY-MM-DDTHH:MM:SS"
+          : "the timestamp is not YYYY-MM-DDTHH:MM:SS followed by a tab";
+    } else {
+      for (; i < length; i++) {
+        const digit = buf[i] - DIGIT_0;
+        if (digit < 0 || digit > 9) break;
+        size = size * 10 + digit;
+      }
+      if (i === tab1 + 1 || i - tab1 - 1 > MAX_BYTES_DIGITS || i >= length || buf[i] !== TAB)
+        problem = "bytes_sent is not a whole number followed by a tab";
     }
-    if (buf[i] !== TAB || i === tab1 + 1 || i - tab1 - 1 > MAX_BYTES_DIGITS) {
-      onMalformed(lineNumber, "bytes_sent is not a whole number followed by a tab", lineStart, end);
+    if (problem !== null) {
+      // Blank lines are skipped quietly; anything else is reported with its line.
+      let end = lineStart;
+      while (end < length && buf[end] !== NEWLINE) end++;
+      position = end + 1;
+      if (end > lineStart && buf[end - 1] === CR) end--;
+      if (end > lineStart) onMalformed(lineNumber, problem, lineStart, end);
       continue;
     }
     const addressStart = i + 1;
-    let addressEnd = buf.indexOf(TAB, addressStart);
-    if (addressEnd === -1 || addressEnd > end) addressEnd = end;
+    let addressEnd = addressStart;
+    while (addressEnd < length) {
+      const c = buf[addressEnd];
+      if (c === TAB || c === NEWLINE || c === CR) break;
+      addressEnd++;
+    }
+    let end = addressEnd;
+    while (end < length && buf[end] !== NEWLINE) end++;
+    position = end + 1;
     const region = regionOf(buf.toString("latin1", addressStart, addressEnd));
     let regionIndex = regionIndexOf.get(region);
     if (regionIndex === undefined) {
@@ -162,30 +173,42 @@ export function mapBinnedRows(
   const order = timeOrder(keys, rows);
   const regionBytes = new Float64Array(regions.length);
   const regionRequests = new Float64Array(regions.length);
+  const regionText = regions.map((region) => Buffer.from(`\t${region}\n`));
   const byDay = new Tally();
-  const chunks: Buffer[] = [];
-  let text = "";
-  let day = "";
+  // Rows are written as bytes into one buffer: the index and size as digits, the timestamp copied
+  // from the binned row, the region from its encoded form (strings per row cost as much as the rest).
+  let out = Buffer.allocUnsafe(Math.max(256, rows * 48));
+  let at = 0;
+  let day = -1;
   let dayBytes = 0;
   let dayRequests = 0;
   let bytes = 0;
   for (let n = 0; n < rows; n++) {
     const row = order === null ? n : order[n];
-    const timestamp = buf.toString("latin1", starts[row], starts[row] + TIMESTAMP_LENGTH);
     const size = sizes[row];
     const regionIndex = regionIndexes[row];
-    text += `${firstIndex + n}\t${timestamp}\t${size}\t${regions[regionIndex]}\n`;
-    if ((n + 1) % ROWS_PER_CHUNK === 0) {
-      chunks.push(Buffer.from(text));
-      text = "";
+    const region = regionText[regionIndex];
+    if (at + 64 + region.length > out.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + 64 + region.length));
+      out.copy(bigger, 0, 0, at);
+      out = bigger;
     }
+    at = writeDigits(out, at, firstIndex + n);
+    out[at++] = TAB;
+    const from = starts[row];
+    for (let k = 0; k < TIMESTAMP_LENGTH; k++) out[at + k] = buf[from + k];
+    at += TIMESTAMP_LENGTH;
+    out[at++] = TAB;
+    at = writeDigits(out, at, size);
+    for (let k = 0; k < region.length; k++) out[at + k] = region[k];
+    at += region.length;
     regionBytes[regionIndex] += size;
     regionRequests[regionIndex]++;
     bytes += size;
     // Rows come in time order, so each day is one run: one map update per day, not per row.
-    const rowDay = timestamp.slice(0, 10);
+    const rowDay = Math.floor(keys[row] / 1e6);
     if (rowDay !== day) {
-      if (dayRequests > 0) byDay.add(day, BigInt(dayBytes), dayRequests);
+      if (dayRequests > 0) byDay.add(dayText(day), BigInt(dayBytes), dayRequests);
       day = rowDay;
       dayBytes = 0;
       dayRequests = 0;
@@ -193,13 +216,35 @@ export function mapBinnedRows(
     dayBytes += size;
     dayRequests++;
   }
-  if (dayRequests > 0) byDay.add(day, BigInt(dayBytes), dayRequests);
-  if (text !== "") chunks.push(Buffer.from(text));
+  if (dayRequests > 0) byDay.add(dayText(day), BigInt(dayBytes), dayRequests);
   const byRegion = new Tally();
   regions.forEach((region, index) => {
     byRegion.add(region, BigInt(regionBytes[index]), regionRequests[index]);
   });
-  return { table: Buffer.concat(chunks), rows, bytes, byDay, byRegion };
+  return { table: out.subarray(0, at), rows, bytes, byDay, byRegion };
+}
+
+/** YYYYMMDD as `YYYY-MM-DD`. */
+function dayText(day: number): string {
+  const text = String(day);
+  return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`;
+}
+
+/** Writes a whole number of up to 15 digits as ASCII at `at`; returns the end. */
+function writeDigits(out: Buffer, at: number, value: number): number {
+  if (value < 10) {
+    out[at] = DIGIT_0 + value;
+    return at + 1;
+  }
+  let digits = 0;
+  for (let v = value; v >= 1; v = Math.floor(v / 10)) digits++;
+  let v = value;
+  for (let k = digits - 1; k >= 0; k--) {
+    const next = Math.floor(v / 10);
+    out[at + k] = DIGIT_0 + (v - next * 10);
+    v = next;
+  }
+  return at + digits;
 }
 
 /**

@@ -86,8 +86,8 @@ export function updateMappedObject(
     const rowsBefore = fd === null ? 0 : lastIndexOf(fd, size, file) + 1;
     // Every row of a file made anew is new; otherwise the rows past `from` are the new ones and
     // the old ones they were merged with, which the table holds as its last rows.
-    const newRows = countRows(binned, start);
-    const replaced = pending.created ? rowsBefore : newRows - pending.rowsAdded;
+    // Counted only when needed: every row of a created object is new whatever their number.
+    const replaced = pending.created ? rowsBefore : countRows(binned, start) - pending.rowsAdded;
     if (replaced < 0 || replaced > rowsBefore) {
       throw new RunError(
         `${relative} holds ${rowsBefore} rows, which does not fit the ${pending.rowsAdded} rows bin added to ` +
