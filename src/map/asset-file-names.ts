@@ -1,3 +1,5 @@
+import { SUMMARY_KEYS, summaryFileName } from "../formats/mapped-folder.js";
+
 /**
  * File names of mapped asset tables. As in the original, an asset's table is named after the last
  * part of its path with every `.` turned into `_`, plus `.tsv`
@@ -9,14 +11,9 @@
  * tables are never handed out. Because every asset of the version takes part, whether accessed or
  * not, an asset's table keeps its name when another asset gets its first download.
  */
-export const VERSION_TABLE_NAMES: readonly string[] = [
-  "version_summary_by_day",
-  "version_summary_by_region",
-  "version_summary_by_asset",
-  "version_requests_by_day",
-  "version_requests_by_region",
-  "version_requests_by_asset",
-];
+export const VERSION_TABLE_NAMES: readonly string[] = (["bytes", "requests"] as const).flatMap((measure) =>
+  SUMMARY_KEYS.map((key) => summaryFileName("version", measure, key).slice(0, -".tsv".length)),
+);
 
 /** Longest stem kept, in UTF-8 bytes: leaves room for a suffix and `.tsv` under the usual 255-byte limit. */
 const MAX_STEM_BYTES = 200;

@@ -3,8 +3,10 @@ import { Tally } from "./tally.js";
 
 /** The header of a binned object file, as the bin step writes it. */
 const BINNED_HEADER_LINE = BINNED_HEADER.trimEnd();
-/** The header of a mapped asset file: an unnamed index column first, as the original writes it. */
-export const MAPPED_HEADER = "\ttimestamp\tbytes_sent\tregion\n";
+
+import { MAPPED_HEADER } from "../formats/mapped-folder.js";
+
+export { MAPPED_HEADER };
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;

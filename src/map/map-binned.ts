@@ -23,6 +23,13 @@ import {
 import { fetchCatalog } from "../dandi/fetch-catalog.js";
 import { checkSelection, type DandisetSelection, selectDandisets } from "../dandi/selection.js";
 import { AbortedError } from "../errors.js";
+import {
+  KEY_COLUMN,
+  SUMMARY_KEYS,
+  summaryFileName,
+  TOTALS_FILE,
+  VALUE_COLUMN,
+} from "../formats/mapped-folder.js";
 import { RegionResolver } from "../geo/region-resolver.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
@@ -138,8 +145,6 @@ interface DandisetPlan {
   versions: { version: string; entries: AssetEntry[] }[];
   entriesOf: Map<ObjectKey, AssetEntry[]>;
 }
-
-const DANDISET_TABLES = ["day", "region", "asset"] as const;
 
 function validate(options: MapOptions): void {
   checkOptionsObject(options, "mapBinnedS3LogsToDandisets");
@@ -752,7 +757,7 @@ function writeDandiset(
     for (const file of writeSummaries(writer, id, "dandiset", aggregates.dandiset)) keep?.add(file);
     const totals = totalsOf(aggregates.dandiset);
     writer.write(
-      `${id}/totals.json`,
+      `${id}/${TOTALS_FILE}`,
       flatJson({
         dandiset_id: id,
         bytes_sent: totals.bytes_sent,
@@ -764,7 +769,7 @@ function writeDandiset(
         versions,
       }),
     );
-    keep?.add(`${id}/totals.json`);
+    keep?.add(`${id}/${TOTALS_FILE}`);
   }
   if (keep !== undefined) writer.removeLeftovers(id, keep);
   if (active || versions > 0 || fs.existsSync(path.join(writer.root, aggregatesPath(id))))
@@ -821,18 +826,16 @@ function writeSummaries(
   activity: Activity,
 ): string[] {
   const files: string[] = [];
-  for (const table of DANDISET_TABLES) {
-    if (level === "archive" && table === "asset") continue;
-    const tally =
-      table === "day" ? activity.byDay : table === "region" ? activity.byRegion : activity.byAsset;
-    const keyHeader = table === "day" ? "date" : table === "region" ? "region" : "asset_path";
-    const order = table === "day" ? "key" : "largest";
+  for (const key of SUMMARY_KEYS) {
+    if (level === "archive" && key === "asset") continue;
+    const tally = key === "day" ? activity.byDay : key === "region" ? activity.byRegion : activity.byAsset;
+    const order = key === "day" ? "key" : "largest";
     const prefix = folder === "" ? "" : `${folder}/`;
     const live = withoutEmptyKeys(tally);
-    const bytesFile = `${prefix}${level}_summary_by_${table}.tsv`;
-    const requestsFile = `${prefix}${level}_requests_by_${table}.tsv`;
-    writer.write(bytesFile, summaryTable(keyHeader, "bytes_sent", live.bytes, order));
-    writer.write(requestsFile, summaryTable(keyHeader, "requests", live.requests, order));
+    const bytesFile = `${prefix}${summaryFileName(level, "bytes", key)}`;
+    const requestsFile = `${prefix}${summaryFileName(level, "requests", key)}`;
+    writer.write(bytesFile, summaryTable(KEY_COLUMN[key], VALUE_COLUMN.bytes, live.bytes, order));
+    writer.write(requestsFile, summaryTable(KEY_COLUMN[key], VALUE_COLUMN.requests, live.requests, order));
     files.push(bytesFile, requestsFile);
   }
   return files;
@@ -856,7 +859,7 @@ function writeArchive(writer: OutputWriter, archive: Activity, dandisets: number
     byAsset: archive.byAsset,
   });
   writer.write(
-    "totals.json",
+    TOTALS_FILE,
     flatJson({
       bytes_sent: totals.bytes_sent,
       requests: totals.requests,

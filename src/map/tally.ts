@@ -1,3 +1,5 @@
+import { countryOf } from "../formats/mapped-folder.js";
+
 /**
  * Bytes and requests per key (a date, a region or an asset path). Bytes add up as `bigint`: one
  * object's bytes fit a double exactly, but an archive's bytes over years can pass 2^53 (9 PB).
@@ -71,9 +73,6 @@ export function summaryTable<V extends bigint | number>(
   return text;
 }
 
-/** A region counts as a country when its first part is a two-letter code (`US/California`, `DE`). */
-const COUNTRY = /^[A-Z]{2}$/;
-
 export interface Totals {
   bytes_sent: bigint;
   requests: number;
@@ -90,8 +89,8 @@ export function totalsOf(activity: Activity): Totals {
   for (const region of activity.byRegion.bytes.keys()) {
     if (region === "unknown") continue;
     regions++;
-    const country = region.split("/", 1)[0];
-    if (COUNTRY.test(country)) countries.add(country);
+    const country = countryOf(region);
+    if (country !== null) countries.add(country);
   }
   return {
     bytes_sent: activity.byDay.totalBytes(),

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { KEY_COLUMN, summaryFileName, TOTALS_FILE, VALUE_COLUMN } from "../formats/mapped-folder.js";
 import { regionCounts } from "./load-dandiset.js";
 import { numberField, readJsonObject, readTable, stringField } from "./read-table.js";
 import { type ArchiveUsage, joinRequests, toMap, type UsageRow } from "./usage.js";
@@ -19,8 +20,8 @@ export interface ArchiveContribution {
   byRegion: readonly UsageRow[];
 }
 
-const ARCHIVE_BYTES_BY_DAY = "archive_summary_by_day.tsv";
-const ARCHIVE_BYTES_BY_REGION = "archive_summary_by_region.tsv";
+const ARCHIVE_BYTES_BY_DAY = summaryFileName("archive", "bytes", "day");
+const ARCHIVE_BYTES_BY_REGION = summaryFileName("archive", "bytes", "region");
 
 /** Whether the map step wrote the archive's own tables, so the Dandisets' rows need not be summed. */
 export function hasArchiveTables(mappedFolder: string): boolean {
@@ -59,20 +60,33 @@ export class ArchiveAccumulator {
   /** The archive's figures: its own tables where the map step wrote them, the sums otherwise. */
   finish(mappedFolder: string): ArchiveUsage {
     const file = (name: string) => path.join(mappedFolder, name);
-    const bytesByDay = readTable(file(ARCHIVE_BYTES_BY_DAY), "date", "bytes_sent", true);
-    const bytesByRegion = readTable(file(ARCHIVE_BYTES_BY_REGION), "region", "bytes_sent");
-    const totals = readJsonObject(file("totals.json"));
+    const bytesByDay = readTable(file(ARCHIVE_BYTES_BY_DAY), KEY_COLUMN.day, VALUE_COLUMN.bytes, true);
+    const bytesByRegion = readTable(file(ARCHIVE_BYTES_BY_REGION), KEY_COLUMN.region, VALUE_COLUMN.bytes);
+    const totals = readJsonObject(file(TOTALS_FILE));
     const fromArchiveTables = bytesByDay !== null && bytesByRegion !== null;
     const byDay = fromArchiveTables
       ? joinRequests(
           bytesByDay,
-          toMap(readTable(file("archive_requests_by_day.tsv"), "date", "requests", true)),
+          toMap(
+            readTable(
+              file(summaryFileName("archive", "requests", "day")),
+              KEY_COLUMN.day,
+              VALUE_COLUMN.requests,
+              true,
+            ),
+          ),
         )
       : sortedRows(this.byDay, (a, b) => (a.key < b.key ? -1 : 1));
     const byRegion = fromArchiveTables
       ? joinRequests(
           bytesByRegion,
-          toMap(readTable(file("archive_requests_by_region.tsv"), "region", "requests")),
+          toMap(
+            readTable(
+              file(summaryFileName("archive", "requests", "region")),
+              KEY_COLUMN.region,
+              VALUE_COLUMN.requests,
+            ),
+          ),
         )
       : sortedRows(this.byRegion, (a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
     const counted = regionCounts(byRegion);

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { KEY_COLUMN, summaryFileName, TOTALS_FILE, VALUE_COLUMN } from "../formats/mapped-folder.js";
 import { type DerivedRequests, deriveRequests } from "./derive-requests.js";
 import { numberField, readJsonObject, readTable, stringField, type TableRow } from "./read-table.js";
 import { countryOf } from "./regions.js";
@@ -15,8 +16,8 @@ import {
 } from "./usage.js";
 
 /** A Dandiset's folder is recognised by this table, which every version of the map step writes. */
-const DANDISET_MARKER = "dandiset_summary_by_day.tsv";
-const VERSION_MARKER = "version_summary_by_day.tsv";
+const DANDISET_MARKER = summaryFileName("dandiset", "bytes", "day");
+const VERSION_MARKER = summaryFileName("version", "bytes", "day");
 
 /** The Dandiset folders of a mapped folder, sorted; other entries (stray files, temporary folders) are left out. */
 export function listDandisets(mappedFolder: string): string[] {
@@ -36,22 +37,35 @@ function subfoldersHolding(folder: string, marker: string): string[] {
 export function loadDandiset(mappedFolder: string, id: string): DandisetUsage {
   const folder = path.join(mappedFolder, id);
   const table = (name: string, keyColumn: string, valueColumn: string) =>
-    readTable(path.join(folder, name), keyColumn, valueColumn, keyColumn === "date");
+    readTable(path.join(folder, name), keyColumn, valueColumn, keyColumn === KEY_COLUMN.day);
 
   const versionTables = subfoldersHolding(folder, VERSION_MARKER).map((versionId) => {
     const versionTable = (name: string, keyColumn: string, valueColumn: string) =>
-      readTable(path.join(folder, versionId, name), keyColumn, valueColumn, keyColumn === "date");
+      readTable(path.join(folder, versionId, name), keyColumn, valueColumn, keyColumn === KEY_COLUMN.day);
     return {
       id: versionId,
-      byDay: versionTable("version_summary_by_day.tsv", "date", "bytes_sent") ?? [],
-      byAsset: versionTable("version_summary_by_asset.tsv", "asset_path", "bytes_sent") ?? [],
-      requestsByDay: versionTable("version_requests_by_day.tsv", "date", "requests"),
+      byDay:
+        versionTable(summaryFileName("version", "bytes", "day"), KEY_COLUMN.day, VALUE_COLUMN.bytes) ?? [],
+      byAsset:
+        versionTable(summaryFileName("version", "bytes", "asset"), KEY_COLUMN.asset, VALUE_COLUMN.bytes) ??
+        [],
+      requestsByDay: versionTable(
+        summaryFileName("version", "requests", "day"),
+        KEY_COLUMN.day,
+        VALUE_COLUMN.requests,
+      ),
     };
   });
 
-  let requestsByDay = toMap(table("dandiset_requests_by_day.tsv", "date", "requests"));
-  let requestsByRegion = toMap(table("dandiset_requests_by_region.tsv", "region", "requests"));
-  let requestsByAsset = toMap(table("dandiset_requests_by_asset.tsv", "asset_path", "requests"));
+  let requestsByDay = toMap(
+    table(summaryFileName("dandiset", "requests", "day"), KEY_COLUMN.day, VALUE_COLUMN.requests),
+  );
+  let requestsByRegion = toMap(
+    table(summaryFileName("dandiset", "requests", "region"), KEY_COLUMN.region, VALUE_COLUMN.requests),
+  );
+  let requestsByAsset = toMap(
+    table(summaryFileName("dandiset", "requests", "asset"), KEY_COLUMN.asset, VALUE_COLUMN.requests),
+  );
   let requestSource: RequestSource = requestsByDay === null ? "none" : "tables";
   let derived: DerivedRequests | null = null;
   if (requestsByDay === null) {
@@ -67,13 +81,16 @@ export function loadDandiset(mappedFolder: string, id: string): DandisetUsage {
     }
   }
 
-  const byDay = joinRequests(table("dandiset_summary_by_day.tsv", "date", "bytes_sent") ?? [], requestsByDay);
+  const byDay = joinRequests(
+    table(summaryFileName("dandiset", "bytes", "day"), KEY_COLUMN.day, VALUE_COLUMN.bytes) ?? [],
+    requestsByDay,
+  );
   const byRegion = joinRequests(
-    table("dandiset_summary_by_region.tsv", "region", "bytes_sent") ?? [],
+    table(summaryFileName("dandiset", "bytes", "region"), KEY_COLUMN.region, VALUE_COLUMN.bytes) ?? [],
     requestsByRegion,
   );
   const byAsset = joinRequests(
-    table("dandiset_summary_by_asset.tsv", "asset_path", "bytes_sent") ?? [],
+    table(summaryFileName("dandiset", "bytes", "asset"), KEY_COLUMN.asset, VALUE_COLUMN.bytes) ?? [],
     requestsByAsset,
   );
   const versions = versionTables
@@ -93,7 +110,7 @@ export function loadDandiset(mappedFolder: string, id: string): DandisetUsage {
     })
     .sort(compareVersions);
 
-  const totals = readJsonObject(path.join(folder, "totals.json"));
+  const totals = readJsonObject(path.join(folder, TOTALS_FILE));
   const regions = regionCounts(byRegion);
   return {
     id,

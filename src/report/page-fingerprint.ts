@@ -1,27 +1,25 @@
 import { createHash, type Hash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { SUMMARY_KEYS, summaryFileName, TOTALS_FILE } from "../formats/mapped-folder.js";
 
 /**
  * The tables `loadDandiset` reads, by name; keep in step with it. Reading these by name rather than
  * listing the folders spares listing version folders, which hold one file per asset.
  */
 const DANDISET_FILES = [
-  "dandiset_summary_by_day.tsv",
-  "dandiset_summary_by_region.tsv",
-  "dandiset_summary_by_asset.tsv",
-  "dandiset_requests_by_day.tsv",
-  "dandiset_requests_by_region.tsv",
-  "dandiset_requests_by_asset.tsv",
-  "totals.json",
+  ...(["bytes", "requests"] as const).flatMap((measure) =>
+    SUMMARY_KEYS.map((key) => summaryFileName("dandiset", measure, key)),
+  ),
+  TOTALS_FILE,
 ];
 const VERSION_FILES = [
-  "version_summary_by_day.tsv",
-  "version_summary_by_asset.tsv",
-  "version_requests_by_day.tsv",
+  summaryFileName("version", "bytes", "day"),
+  summaryFileName("version", "bytes", "asset"),
+  summaryFileName("version", "requests", "day"),
 ];
 /** Without this table a page counts requests from the per-asset files instead (`deriveRequests`). */
-const REQUEST_TABLE = "dandiset_requests_by_day.tsv";
+const REQUEST_TABLE = summaryFileName("dandiset", "requests", "day");
 const SUMMARY_FILE = /^version_(summary|requests)_by_[a-z]+\.tsv$/;
 
 /**

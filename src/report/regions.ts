@@ -3,19 +3,9 @@
  * a country code, alone or before `/`, or the name of a network. The report groups them by that first part.
  */
 
-const COUNTRY_CODE = /^[A-Z]{2}$/;
+import { countryOf, firstPartOf } from "../formats/mapped-folder.js";
 
-/** The country code of a region, or null for networks (`AWS/…`, `GitHub`) and `unknown`. */
-export function countryOf(region: string): string | null {
-  const first = firstPartOf(region);
-  return COUNTRY_CODE.test(first) ? first : null;
-}
-
-/** `US/California` -> `US`, `AWS/us-east-2` -> `AWS`, `unknown` -> `unknown`. */
-export function firstPartOf(region: string): string {
-  const slash = region.indexOf("/");
-  return slash === -1 ? region : region.slice(0, slash);
-}
+export { countryOf, firstPartOf } from "../formats/mapped-folder.js";
 
 let countryNames: Intl.DisplayNames | null | undefined;
 
@@ -41,6 +31,6 @@ const NETWORK_NAMES: Record<string, string> = {
 
 /** What a table row calls a region group: a country's name, a network's name, or the group as written. */
 export function groupName(group: string): string {
-  if (COUNTRY_CODE.test(group)) return countryName(group);
+  if (countryOf(group) === group) return countryName(group);
   return NETWORK_NAMES[group] ?? group;
 }
