@@ -349,6 +349,7 @@ const RUN: Record<keyof RunAllOptions | "options", Case[]> = ((base: RunAllOptio
     excludedYears: [bad("excludedYears", ["19"], "ERR_INVALID_EXCLUDED_YEARS")],
     excludedIps: [bad("excludedIps", [42], "ERR_INVALID_EXCLUDED_IPS")],
     skipReport: [bad("skipReport", "yes", "ERR_INVALID_SKIP_REPORT")],
+    generatedAt: [bad("generatedAt", new Date(Number.NaN), "ERR_INVALID_GENERATED_AT")],
     onProgress: [bad("onProgress", 1, "ERR_INVALID_ON_PROGRESS")],
     onWarning: [bad("onWarning", 1, "ERR_INVALID_ON_WARNING")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],

@@ -10,6 +10,7 @@ import {
   checkPath,
   checkSignal,
   checkWholeNumber,
+  invalidOption,
 } from "../check-options.js";
 import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-client.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
@@ -34,6 +35,8 @@ export interface RunAllOptions {
   excludedIps?: readonly string[];
   /** Leave the report out (tables only). */
   skipReport?: boolean;
+  /** The time the report's index says it was generated (now, unless a test fixes it). */
+  generatedAt?: Date;
   /** Step starts, and progress within the step, as `done` of `total` (in the step's own unit). */
   onProgress?: (step: StepName, done: number, total: number) => void;
   onWarning?: (message: string) => void;
@@ -73,6 +76,11 @@ function validate(options: RunAllOptions): void {
   checkExcludedYears(options.excludedYears);
   checkExcludedIps(options.excludedIps);
   checkBoolean(options.skipReport, "skipReport");
+  if (
+    options.generatedAt !== undefined &&
+    !(options.generatedAt instanceof Date && Number.isFinite(options.generatedAt.getTime()))
+  )
+    throw invalidOption("generatedAt", "must be a valid Date");
   checkFunction(options.onProgress, "onProgress");
   checkFunction(options.onWarning, "onWarning");
   checkSignal(options.signal);
@@ -130,6 +138,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       report = await buildReport({
         mappedFolder: folders.mapped,
         outputFolder: folders.report,
+        generatedAt: options.generatedAt,
         signal,
         onProgress: (p) => onProgress?.("report", p.done, p.total),
       });
