@@ -258,7 +258,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     }
 
     const pending = decision.rebuild
-      ? [...listBinnedObjects(binnedFolder)]
+      ? [...binnedObjectsOf(binnedFolder, binJournal)]
           .filter((object) => options.objectType === undefined || object.startsWith(`${options.objectType}:`))
           .sort()
           .map((object): PendingObject => ({ object, from: 0, rowsAdded: 0, created: true, unmapped: true }))
@@ -495,6 +495,21 @@ function decide(
     reason: null,
     pending: [...pending.values()].sort((a, b) => (a.object < b.object ? -1 : 1)),
   };
+}
+
+/**
+ * Every binned object: from bin's change lists when every day came with one (reading a few files
+ * instead of walking thousands of folders: 1 s of a 3.8 s rebuild), else from the folder itself.
+ */
+function binnedObjectsOf(binnedFolder: string, binJournal: ReturnType<typeof readJournal>): Set<ObjectKey> {
+  if (binJournal === null || binJournal.some((d) => d.batch === 0)) return listBinnedObjects(binnedFolder);
+  const objects = new Set<ObjectKey>();
+  for (let batch = 1; batch <= lastBatchOf(binJournal); batch++) {
+    const changes = readChanges(binnedFolder, batch);
+    if (changes === null) return listBinnedObjects(binnedFolder);
+    for (const change of changes) objects.add(objectOfPath(change.relativePath));
+  }
+  return objects;
 }
 
 function objectOfPath(relativePath: string): ObjectKey {

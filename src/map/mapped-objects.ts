@@ -8,7 +8,7 @@ import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
 import { checkBinnedHeader, mapBinnedRows, tallyMappedRows } from "./map-binned-table.js";
 import { STATE_FOLDER } from "./map-state.js";
 import type { Tally } from "./tally.js";
-import type { MapUndoLog } from "./undo-log.js";
+import type { MapUndoLog, RecordedFolders } from "./undo-log.js";
 
 const NEWLINE = 0x0a;
 const MAPPED_HEADER_BYTES = Buffer.from(MAPPED_HEADER);
@@ -67,7 +67,7 @@ export function updateMappedObject(
   regionOf: (address: string) => string,
   undo: MapUndoLog,
   onMalformed: (line: number, reason: string, text: string) => void,
-  folders: FolderCache,
+  folders: RecordedFolders,
   reuse: readonly string[] = [],
 ): ObjectDelta {
   const binnedFile = path.join(binnedFolder, binnedPathOf(pending.object));
@@ -114,9 +114,11 @@ export function updateMappedObject(
     if (fd === null) {
       if (rowsAfter > 0) {
         const content = Buffer.concat([MAPPED_HEADER_BYTES, mapped.table]);
-        undo.created(relative);
-        undo.flush();
-        folders.make(path.dirname(file));
+        // A file in a folder this run made needs no record of its own: undoing removes the folder.
+        if (!folders.make(path.dirname(relative))) {
+          undo.created(relative);
+          undo.flush();
+        }
         const same = reuse.find((candidate) => sameContent(candidate, content));
         if (same !== undefined) fs.linkSync(same, file);
         else fs.writeFileSync(file, content);
@@ -226,17 +228,6 @@ function startOfLastRows(fd: number, size: number, count: number, file: string):
 }
 
 let tailScratch = Buffer.allocUnsafe(FIRST_TAIL_READ_BYTES);
-
-/** Folders made or found by this run, so that each costs one mkdir. */
-export class FolderCache {
-  private readonly known = new Set<string>();
-
-  make(folder: string): void {
-    if (this.known.has(folder)) return;
-    fs.mkdirSync(folder, { recursive: true });
-    this.known.add(folder);
-  }
-}
 
 function sameContent(file: string, content: Buffer): boolean {
   try {

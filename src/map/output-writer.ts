@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isTempFile, replaceFile, tempPathFor } from "../io/atomic-file.js";
-import { FolderCache } from "./mapped-objects.js";
-import type { MapUndoLog } from "./undo-log.js";
+import { type MapUndoLog, RecordedFolders } from "./undo-log.js";
 
 /**
  * Changes the mapped folder for one run, each change preceded by its undo record, so that a run
@@ -15,7 +14,7 @@ export class OutputWriter {
   written = 0;
   unchanged = 0;
   removed = 0;
-  readonly folders = new FolderCache();
+  readonly folders: RecordedFolders;
 
   /**
    * `fresh`: the folder held nothing published when the run started (a first run), so no file is
@@ -25,7 +24,9 @@ export class OutputWriter {
     readonly root: string,
     private readonly undo: MapUndoLog,
     readonly fresh = false,
-  ) {}
+  ) {
+    this.folders = new RecordedFolders(root, undo);
+  }
 
   /** Writes `data` to `relativePath` unless the file already holds exactly that. */
   write(relativePath: string, data: string | Buffer): void {
@@ -117,9 +118,10 @@ export class OutputWriter {
     if (exists) {
       this.undo.save(relativePath);
     } else {
-      this.undo.created(relativePath);
-      this.undo.flush();
-      this.folders.make(path.dirname(file));
+      if (!this.folders.make(path.dirname(relativePath))) {
+        this.undo.created(relativePath);
+        this.undo.flush();
+      }
     }
   }
 }

@@ -9,6 +9,8 @@ import { isTempFile } from "../io/atomic-file.js";
  * folder in place (tables are extended, summaries replaced) and commits by replacing its journal;
  * before each change, a record of how to put it back is in this log:
  *  - `created`: the run made this file (or link); undo removes it;
+ *  - `createdFolder`: the run made this folder; undo removes it and all in it, so files made in a
+ *    folder the run made need no record of their own (a first run writes thousands);
  *  - `extended`: the file had `size` bytes and is rewritten from `from` on; undo puts back the old
  *    bytes `[from, size)` kept in the record, then the size;
  *  - `saved`: the file is about to be replaced or removed; a hard link to its old content was made
@@ -24,6 +26,7 @@ const NEWLINE = 0x0a;
 
 type UndoRecord =
   | { op: "created"; path: string }
+  | { op: "createdFolder"; path: string }
   | { op: "extended"; path: string; size: number; from: number; tail: number }
   | { op: "saved"; path: string; saved: string };
 
@@ -42,6 +45,12 @@ export class MapUndoLog {
     fs.mkdirSync(path.join(stateFolder, SAVED_FOLDER), { recursive: true });
     this.fd = fs.openSync(path.join(stateFolder, UNDO_LOG_NAME), "w");
     this.queue({ batch });
+    this.flush();
+  }
+
+  /** Records that the folder `relativePath` does not exist yet and is about to be made, and flushes. */
+  createdFolder(relativePath: string): void {
+    this.queue({ op: "createdFolder", path: relativePath });
     this.flush();
   }
 
@@ -82,6 +91,48 @@ export class MapUndoLog {
 
   private queue(record: object): void {
     this.pending.push(Buffer.from(`${JSON.stringify(record)}\n`));
+  }
+}
+
+/**
+ * Makes folders of the mapped folder for one run, recording the outermost one it creates before
+ * creating it. `make` says whether the folder is new in this run: a file made in it needs no record.
+ */
+export class RecordedFolders {
+  private readonly made = new Set<string>();
+  private readonly found = new Set<string>();
+
+  constructor(
+    private readonly root: string,
+    private readonly undo: MapUndoLog,
+  ) {}
+
+  /** Makes `relativeFolder` (`/`-separated) if missing; true when this run made it. */
+  make(relativeFolder: string): boolean {
+    if (this.made.has(relativeFolder)) return true;
+    if (this.found.has(relativeFolder)) return false;
+    // The outermost missing folder: its record covers every folder and file made below it.
+    const parts = relativeFolder.split("/");
+    const prefix = (depth: number) => parts.slice(0, depth).join("/");
+    let depth = parts.length;
+    let insideMade = false;
+    while (depth > 0) {
+      const folder = prefix(depth);
+      if (this.made.has(folder)) {
+        insideMade = true;
+        break;
+      }
+      if (this.found.has(folder) || fs.existsSync(path.join(this.root, folder))) break;
+      depth--;
+    }
+    if (depth === parts.length) {
+      this.found.add(relativeFolder);
+      return false;
+    }
+    if (!insideMade) this.undo.createdFolder(prefix(depth + 1));
+    fs.mkdirSync(path.join(this.root, relativeFolder), { recursive: true });
+    for (let n = depth + 1; n <= parts.length; n++) this.made.add(prefix(n));
+    return true;
   }
 }
 
@@ -137,6 +188,9 @@ export function applyUndoLog(mappedFolder: string, stateFolder: string): void {
     const target = path.join(mappedFolder, record.path);
     if (record.op === "created") {
       fs.rmSync(target, { force: true });
+      removeEmptyParents(mappedFolder, path.dirname(target));
+    } else if (record.op === "createdFolder") {
+      fs.rmSync(target, { recursive: true, force: true });
       removeEmptyParents(mappedFolder, path.dirname(target));
     } else if (record.op === "saved") {
       const saved = path.join(stateFolder, record.saved);
