@@ -89,6 +89,7 @@ describe("incremental map", () => {
           reduced,
           binned,
         );
+        if (step[0] === 3) assert.ok(merges(binned, 4) > 0, "the late day 4 was merged into place");
         const summary = await mapBinnedS3LogsToDandisets({
           binnedFolder: binned,
           mappedFolder: mapped,

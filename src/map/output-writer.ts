@@ -33,17 +33,17 @@ export class OutputWriter {
     const file = path.join(this.root, relativePath);
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     if (this.fresh) {
-      this.prepare(relativePath, file, false);
+      this.prepare(relativePath, false);
       fs.writeFileSync(file, bytes);
       this.written++;
       return;
     }
     const existing = readIfExists(file);
-    if (existing !== null && existing.equals(bytes)) {
+    if (existing?.equals(bytes)) {
       this.unchanged++;
       return;
     }
-    this.prepare(relativePath, file, existing !== null);
+    this.prepare(relativePath, existing !== null);
     replaceFile(file, bytes);
     this.written++;
   }
@@ -59,7 +59,7 @@ export class OutputWriter {
         return;
       }
     }
-    this.prepare(relativePath, file, existing !== null);
+    this.prepare(relativePath, existing !== null);
     if (existing === null) {
       fs.linkSync(target, file);
     } else {
@@ -114,7 +114,7 @@ export class OutputWriter {
     }
   }
 
-  private prepare(relativePath: string, file: string, exists: boolean): void {
+  private prepare(relativePath: string, exists: boolean): void {
     if (exists) {
       this.undo.save(relativePath);
     } else {

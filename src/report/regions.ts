@@ -3,7 +3,7 @@
  * a country code, alone or before `/`, or the name of a network. The report groups them by that first part.
  */
 
-import { countryOf, firstPartOf } from "../formats/mapped-folder.js";
+import { countryOf } from "../formats/mapped-folder.js";
 
 export { countryOf, firstPartOf } from "../formats/mapped-folder.js";
 
