@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { commitFile } from "../io/atomic-file.js";
 import { errorTextOf, type LineError } from "../io/error-log.js";
 import type { LineCounts } from "./line-counts.js";
+import { type ByteRange, LineRangeReader, WHOLE_FILE } from "./line-range-reader.js";
 import { LogReducer, type LogReducerOptions } from "./log-reducer.js";
 
 export interface ReduceFileOptions extends LogReducerOptions {
@@ -13,18 +14,24 @@ export interface ReduceFileOptions extends LogReducerOptions {
   onMalformed?: (error: LineError) => void;
   /** Name of the input in error records (defaults to its path). */
   displayName?: string;
+  /**
+   * Only the lines that start in these bytes of the input (the whole file when omitted); error
+   * records then number lines from the range's first line.
+   */
+  range?: ByteRange;
 }
 
 export const DEFAULT_READ_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * The reduction of one raw day file into `outputPath`, a chunk at a time. Output goes to
- * `tempPath` and is renamed into place by `commit`, so it exists whole or not at all.
- * Synchronous reads into one reused buffer: no stream machinery between the disk and the parser.
+ * The reduction of one raw day file (or of a byte range of it) into `outputPath`, a chunk at a
+ * time. Output goes to `tempPath` and is renamed into place by `commit`, so it exists whole or not
+ * at all. Synchronous reads into one reused buffer: no stream machinery between the disk and the
+ * parser.
  */
 export class DayFileReduction {
   bytesRead = 0;
-  private readonly readBuffer: Buffer;
+  private readonly reader: LineRangeReader;
   private readonly reducer: LogReducer;
   private input: number | null;
   private output: number | null;
@@ -35,7 +42,7 @@ export class DayFileReduction {
     private readonly tempPath: string,
     private readonly options: ReduceFileOptions = {},
   ) {
-    this.readBuffer = Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    const readBuffer = Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
     const displayName = options.displayName ?? inputPath;
     const onMalformed = options.onMalformed;
     this.input = fs.openSync(inputPath, "r");
@@ -45,6 +52,7 @@ export class DayFileReduction {
       fs.closeSync(this.input);
       throw error;
     }
+    this.reader = new LineRangeReader(this.input, readBuffer, options.range ?? WHOLE_FILE);
     const output = this.output;
     this.reducer = new LogReducer(
       {
@@ -62,10 +70,10 @@ export class DayFileReduction {
 
   /** Reduces the next chunk; false once the whole file has been read. */
   step(): boolean {
-    const n = fs.readSync(this.input as number, this.readBuffer, 0, this.readBuffer.length, null);
-    if (n === 0) return false;
-    this.reducer.write(n === this.readBuffer.length ? this.readBuffer : this.readBuffer.subarray(0, n));
-    this.bytesRead += n;
+    const chunk = this.reader.next();
+    if (chunk === null) return false;
+    if (chunk.length > 0) this.reducer.write(chunk);
+    this.bytesRead = this.reader.bytesRead;
     this.options.onProgress?.(this.bytesRead);
     return true;
   }
@@ -74,6 +82,18 @@ export class DayFileReduction {
   commit(): LineCounts {
     this.reducer.end();
     commitFile(this.output as number, this.tempPath, this.outputPath);
+    this.output = null;
+    this.close();
+    return this.reducer.counter.toLineCounts();
+  }
+
+  /**
+   * Finishes the last line and closes the output without renaming it: one part of a day reduced in
+   * ranges, which the day's assembly copies into place (and flushes to disk) with the others.
+   */
+  finishPart(): LineCounts {
+    this.reducer.end();
+    fs.closeSync(this.output as number);
     this.output = null;
     this.close();
     return this.reducer.counter.toLineCounts();
@@ -92,6 +112,21 @@ export class DayFileReduction {
       fs.rmSync(this.tempPath, { force: true });
     }
     this.output = null;
+  }
+}
+
+/** Reduces the lines of `options.range` of a raw day file into the part file `partPath`, kept for assembly. */
+export function reduceRangeToPart(
+  inputPath: string,
+  partPath: string,
+  options: ReduceFileOptions,
+): LineCounts {
+  const reduction = new DayFileReduction(inputPath, partPath, partPath, { ...options, header: false });
+  try {
+    while (reduction.step()) {}
+    return reduction.finishPart();
+  } finally {
+    reduction.abort();
   }
 }
 
