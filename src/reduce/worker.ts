@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import type { LineError } from "../io/error-log.js";
-import { reduceFile } from "./reduce-file.js";
+import { type ReduceFileOptions, reduceFile, reduceRangeToPart } from "./reduce-file.js";
 import { type ReduceTask, reductionOptionsOf, type WorkerMessage } from "./worker-protocol.js";
 
 /** Progress goes to the main thread at most this often, and whenever this many errors wait. */
@@ -16,7 +16,7 @@ port.on("message", (task: ReduceTask) => {
   let lastPost = Date.now();
   const post = (message: WorkerMessage) => port.postMessage(message);
   try {
-    const counts = reduceFile(task.input, task.output, task.temp, {
+    const options: ReduceFileOptions = {
       ...reductionOptionsOf(task),
       onMalformed: (error) => {
         errors.push(error);
@@ -33,7 +33,10 @@ port.on("message", (task: ReduceTask) => {
         post({ type: "progress", id: task.id, bytesRead, errors });
         errors = [];
       },
-    });
+    };
+    const counts = task.part
+      ? reduceRangeToPart(task.input, task.temp, options)
+      : reduceFile(task.input, task.output, task.temp, options);
     post({ type: "done", id: task.id, bytesRead, errors, counts });
   } catch (error) {
     post({ type: "failed", id: task.id, bytesRead, errors, message: (error as Error).message });
