@@ -8,6 +8,8 @@ import { LogReducer, type LogReducerOptions } from "./log-reducer.js";
 export interface ReduceFileOptions extends LogReducerOptions {
   /** Bytes read from the raw file at a time. */
   readBufferBytes?: number;
+  /** A buffer to read into (instead of a new one of `readBufferBytes`), reused from piece to piece. */
+  readBuffer?: Buffer;
   /** Called after each chunk with the number of bytes read so far. */
   onProgress?: (bytesRead: number) => void;
   /** Called for each malformed line. */
@@ -42,7 +44,8 @@ export class DayFileReduction {
     private readonly tempPath: string,
     private readonly options: ReduceFileOptions = {},
   ) {
-    const readBuffer = Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    const readBuffer =
+      options.readBuffer ?? Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
     const displayName = options.displayName ?? inputPath;
     const onMalformed = options.onMalformed;
     this.input = fs.openSync(inputPath, "r");

@@ -38,5 +38,6 @@ export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
     readBufferBytes: task.readBufferBytes,
     maxLineBytes: task.maxLineBytes,
     range: task.range,
+    header: !task.part,
   };
 }

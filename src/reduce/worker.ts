@@ -10,7 +10,11 @@ const MAX_PENDING_ERRORS = 1000;
 const port = parentPort;
 if (port === null) throw new Error("reduce/worker.js runs as a worker thread only");
 
+/** One read buffer for all the pieces this worker reduces. */
+let readBuffer: Buffer | null = null;
+
 port.on("message", (task: ReduceTask) => {
+  if (readBuffer?.length !== task.readBufferBytes) readBuffer = Buffer.allocUnsafe(task.readBufferBytes);
   let errors: LineError[] = [];
   let bytesRead = 0;
   let lastPost = Date.now();
@@ -18,6 +22,7 @@ port.on("message", (task: ReduceTask) => {
   try {
     const options: ReduceFileOptions = {
       ...reductionOptionsOf(task),
+      readBuffer,
       onMalformed: (error) => {
         errors.push(error);
         if (errors.length >= MAX_PENDING_ERRORS) {
