@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { commitFile, tempPathFor } from "../io/atomic-file.js";
 import type { LineError } from "../io/error-log.js";
 import { REDUCED_HEADER } from "../io/table-headers.js";
+import { BackgroundFlush } from "./background-flush.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
 
 const HEADER_BYTES = Buffer.from(REDUCED_HEADER);
@@ -31,6 +32,7 @@ export class DayAssembly {
   private next = 0;
   private linesBefore = 0;
   private fd: number | null = null;
+  private readonly flush: BackgroundFlush;
   private wroteHeader = false;
 
   constructor(
@@ -42,6 +44,7 @@ export class DayAssembly {
     this.parts = Array.from({ length: partCount }, () => tempPathFor(output));
     this.done = this.parts.map(() => null);
     this.held = this.parts.map(() => []);
+    this.flush = new BackgroundFlush(this.temp);
   }
 
   /** Error records of part `index`, numbered from the part's first line. */
@@ -74,12 +77,14 @@ export class DayAssembly {
     }
     const fd = this.fd;
     this.fd = null;
+    this.flush.close();
     commitFile(fd, this.temp, this.output);
     return true;
   }
 
   /** Gives up: removes the day's temporary file and every part file. Safe to call more than once. */
   abort(): void {
+    this.flush.close();
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
     fs.rmSync(this.temp, { force: true });
@@ -99,6 +104,7 @@ export class DayAssembly {
         const n = fs.readSync(input, copyBuffer, 0, copyBuffer.length, null);
         if (n === 0) break;
         writeAll(fd, copyBuffer, n);
+        this.flush.wrote(n);
       }
     } finally {
       fs.closeSync(input);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { commitFile } from "../io/atomic-file.js";
 import { errorTextOf, type LineError } from "../io/error-log.js";
+import { BackgroundFlush } from "./background-flush.js";
 import type { LineCounts } from "./line-counts.js";
 import { type ByteRange, LineRangeReader, WHOLE_FILE } from "./line-range-reader.js";
 import { LogReducer, type LogReducerOptions } from "./log-reducer.js";
@@ -21,6 +22,8 @@ export interface ReduceFileOptions extends LogReducerOptions {
    * records then number lines from the range's first line.
    */
   range?: ByteRange;
+  /** Whether the output is flushed to disk as it grows (true); false for a part, never kept. */
+  flushAsWritten?: boolean;
 }
 
 export const DEFAULT_READ_BUFFER_BYTES = 1024 * 1024;
@@ -37,6 +40,7 @@ export class DayFileReduction {
   private readonly reducer: LogReducer;
   private input: number | null;
   private output: number | null;
+  private readonly flush: BackgroundFlush | null;
 
   constructor(
     inputPath: string,
@@ -57,11 +61,14 @@ export class DayFileReduction {
     }
     this.reader = new LineRangeReader(this.input, readBuffer, options.range ?? WHOLE_FILE);
     const output = this.output;
+    const flush = options.flushAsWritten === false ? null : new BackgroundFlush(tempPath);
+    this.flush = flush;
     this.reducer = new LogReducer(
       {
         output: (chunk, length) => {
           let written = 0;
           while (written < length) written += fs.writeSync(output, chunk, written, length - written);
+          flush?.wrote(length);
         },
         malformed: (line, reason, buf, start, end) => {
           onMalformed?.({ file: displayName, line, reason, text: errorTextOf(buf, start, end) });
@@ -108,6 +115,7 @@ export class DayFileReduction {
   }
 
   private close(): void {
+    this.flush?.close();
     if (this.input !== null) fs.closeSync(this.input);
     this.input = null;
     if (this.output !== null) {
@@ -124,7 +132,11 @@ export function reduceRangeToPart(
   partPath: string,
   options: ReduceFileOptions,
 ): LineCounts {
-  const reduction = new DayFileReduction(inputPath, partPath, partPath, { ...options, header: false });
+  const reduction = new DayFileReduction(inputPath, partPath, partPath, {
+    ...options,
+    header: false,
+    flushAsWritten: false,
+  });
   try {
     while (reduction.step()) {}
     return reduction.finishPart();

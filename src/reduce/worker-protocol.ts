@@ -39,5 +39,6 @@ export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
     maxLineBytes: task.maxLineBytes,
     range: task.range,
     header: !task.part,
+    flushAsWritten: !task.part,
   };
 }
