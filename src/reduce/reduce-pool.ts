@@ -90,9 +90,11 @@ export class ReducePool {
     // Awaited below; until then a rejection is not unhandled.
     workersDone.catch(() => {});
     try {
+      // The main thread takes the first piece, which it can start at once, while workers start up.
+      const first = this.take();
       for (let i = 1; i < Math.min(reducers, this.pieces.length); i++) this.startWorker();
       const turnMs = this.workers.length > 0 ? TURN_BESIDE_WORKERS_MS : TURN_ALONE_MS;
-      for (let piece = this.take(); piece !== null; piece = this.take()) {
+      for (let piece = first; piece !== null; piece = this.take()) {
         if (this.stopped !== null) throw this.stopped;
         await this.reduceHere(piece, turnMs);
       }
