@@ -91,9 +91,18 @@ export class DayFileReduction {
   /** Finishes the last line, flushes and renames the output into place. */
   commit(): LineCounts {
     this.reducer.end();
-    commitFile(this.output as number, this.tempPath, this.outputPath);
+    // The descriptor is commitFile's to close from here on: closing it again after a failed rename
+    // threw EBADF, which hid the rename's own error.
+    const output = this.output as number;
     this.output = null;
-    this.close();
+    try {
+      commitFile(output, this.tempPath, this.outputPath);
+    } catch (error) {
+      fs.rmSync(this.tempPath, { force: true });
+      throw error;
+    } finally {
+      this.close();
+    }
     return this.reducer.counter.toLineCounts();
   }
 
@@ -103,9 +112,13 @@ export class DayFileReduction {
    */
   finishPart(): LineCounts {
     this.reducer.end();
-    fs.closeSync(this.output as number);
+    const output = this.output as number;
     this.output = null;
-    this.close();
+    try {
+      fs.closeSync(output);
+    } finally {
+      this.close();
+    }
     return this.reducer.counter.toLineCounts();
   }
 
