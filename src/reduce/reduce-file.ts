@@ -78,7 +78,7 @@ export class DayFileReduction {
     );
   }
 
-  /** Reduces the next chunk; false once the whole file has been read. */
+  /** Reduces the next chunk; false once the range (the whole file unless told) has been read. */
   step(): boolean {
     const chunk = this.reader.next();
     if (chunk === null) return false;
