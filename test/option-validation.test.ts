@@ -96,6 +96,7 @@ const REDUCE: Record<keyof ReduceAllOptions | "options", Case[]> = ((base: Reduc
     excludedIps: [bad("excludedIps", ["not an address"], "ERR_INVALID_EXCLUDED_IPS")],
     operation: [bad("operation", "get", "ERR_INVALID_OPERATION")],
     maxLineBytes: [bad("maxLineBytes", 10, "ERR_INVALID_MAX_LINE_BYTES")],
+    rangeBytes: [bad("rangeBytes", 0, "ERR_INVALID_RANGE_BYTES")],
     onProgress: [bad("onProgress", "every second", "ERR_INVALID_ON_PROGRESS")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
   };
@@ -127,6 +128,10 @@ const REDUCE_FILE: Record<
     maxLineBytes: [bad("maxLineBytes", 5, "ERR_INVALID_MAX_LINE_BYTES")],
     outputBufferBytes: [bad("outputBufferBytes", 0, "ERR_INVALID_OUTPUT_BUFFER_BYTES")],
     readBufferBytes: [bad("readBufferBytes", 0, "ERR_INVALID_READ_BUFFER_BYTES")],
+    readBuffer: [bad("readBuffer", "buffer", "ERR_INVALID_READ_BUFFER")],
+    range: [bad("range", { start: 5, end: 2 }, "ERR_INVALID_RANGE")],
+    flushAsWritten: [bad("flushAsWritten", 1, "ERR_INVALID_FLUSH_AS_WRITTEN")],
+    header: [bad("header", "no", "ERR_INVALID_HEADER")],
     onProgress: [bad("onProgress", "yes", "ERR_INVALID_ON_PROGRESS")],
     onMalformed: [bad("onMalformed", 1, "ERR_INVALID_ON_MALFORMED")],
     displayName: [bad("displayName", 5, "ERR_INVALID_DISPLAY_NAME")],

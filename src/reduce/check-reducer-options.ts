@@ -1,4 +1,5 @@
 import {
+  checkBoolean,
   checkExcludedIps,
   checkExcludedYears,
   checkFunction,
@@ -31,6 +32,7 @@ export function checkReducerOptions(options: LogReducerOptions): void {
   checkExcludedIps(listOf(options.excludedIps));
   checkWholeNumber(options.maxLineBytes, "maxLineBytes", MIN_MAX_LINE_BYTES);
   checkWholeNumber(options.outputBufferBytes, "outputBufferBytes", 1);
+  checkBoolean(options.header, "header");
 }
 
 /** The reducer takes any iterable (a Set); anything else goes to the list check as it is, to be refused. */
@@ -51,6 +53,23 @@ export function checkReduceFileArguments(
   checkPath(tempPath, "tempPath", true);
   checkReducerOptions(options);
   checkWholeNumber(options.readBufferBytes, "readBufferBytes", 1);
+  if (
+    options.readBuffer !== undefined &&
+    (!Buffer.isBuffer(options.readBuffer) || options.readBuffer.length === 0)
+  )
+    throw invalidOption("readBuffer", "must be a Buffer of at least one byte");
+  const range = options.range;
+  if (
+    range !== undefined &&
+    (typeof range !== "object" ||
+      range === null ||
+      !Number.isInteger(range.start) ||
+      range.start < 0 ||
+      !(Number.isInteger(range.end) || range.end === Number.POSITIVE_INFINITY) ||
+      range.end < range.start)
+  )
+    throw invalidOption("range", "must be { start, end }: whole byte offsets with 0 <= start <= end");
+  checkBoolean(options.flushAsWritten, "flushAsWritten");
   checkFunction(options.onProgress, "onProgress");
   checkFunction(options.onMalformed, "onMalformed");
   checkString(options.displayName, "displayName");

@@ -58,6 +58,8 @@ export interface LogReducerOptions {
   maxLineBytes?: number;
   /** Size of the buffer rows are gathered in before `output` is called. */
   outputBufferBytes?: number;
+  /** Whether the header goes before the first row (true); false for a day's later ranges. */
+  header?: boolean;
 }
 
 /** Where a reducer hands its results. Both callbacks are synchronous; buffers are reused after they return. */
@@ -100,6 +102,7 @@ export class LogReducer {
     this.excludedYears = new Set([...(options.excludedYears ?? [])].map(Number));
     this.excludedIps = new Set(options.excludedIps ?? []);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.wroteHeader = options.header === false;
     this.locator.expectOperation(this.operation);
     this.out = Buffer.allocUnsafe(
       Math.max(options.outputBufferBytes ?? 256 * 1024, MAX_ROW_BYTES + HEADER_BYTES.length),

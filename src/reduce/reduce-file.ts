@@ -2,34 +2,47 @@ import * as fs from "node:fs";
 import { checkOptionsObject } from "../check-options.js";
 import { commitFile } from "../io/atomic-file.js";
 import { errorTextOf, type LineError } from "../io/error-log.js";
+import { BackgroundFlush } from "./background-flush.js";
 import { checkReduceFileArguments } from "./check-reducer-options.js";
 import type { LineCounts } from "./line-counts.js";
+import { type ByteRange, LineRangeReader, WHOLE_FILE } from "./line-range-reader.js";
 import { LogReducer, type LogReducerOptions } from "./log-reducer.js";
 
 export interface ReduceFileOptions extends LogReducerOptions {
   /** Bytes read from the raw file at a time. */
   readBufferBytes?: number;
+  /** A buffer to read into (instead of a new one of `readBufferBytes`), reused from piece to piece. */
+  readBuffer?: Buffer;
   /** Called after each chunk with the number of bytes read so far. */
   onProgress?: (bytesRead: number) => void;
   /** Called for each malformed line. */
   onMalformed?: (error: LineError) => void;
   /** Name of the input in error records (defaults to its path). */
   displayName?: string;
+  /**
+   * Only the lines that start in these bytes of the input (the whole file when omitted); error
+   * records then number lines from the range's first line.
+   */
+  range?: ByteRange;
+  /** Whether the output is flushed to disk as it grows (true); false for a part, never kept. */
+  flushAsWritten?: boolean;
 }
 
 export const DEFAULT_READ_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * The reduction of one raw day file into `outputPath`, a chunk at a time. Output goes to
- * `tempPath` and is renamed into place by `commit`, so it exists whole or not at all.
- * Synchronous reads into one reused buffer: no stream machinery between the disk and the parser.
+ * The reduction of one raw day file (or of a byte range of it) into `outputPath`, a chunk at a
+ * time. Output goes to `tempPath` and is renamed into place by `commit`, so it exists whole or not
+ * at all. Synchronous reads into one reused buffer: no stream machinery between the disk and the
+ * parser.
  */
 export class DayFileReduction {
   bytesRead = 0;
-  private readonly readBuffer: Buffer;
+  private readonly reader: LineRangeReader;
   private readonly reducer: LogReducer;
   private input: number | null;
   private output: number | null;
+  private readonly flush: BackgroundFlush | null;
 
   constructor(
     inputPath: string,
@@ -37,7 +50,8 @@ export class DayFileReduction {
     private readonly tempPath: string,
     private readonly options: ReduceFileOptions = {},
   ) {
-    this.readBuffer = Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    const readBuffer =
+      options.readBuffer ?? Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
     const displayName = options.displayName ?? inputPath;
     const onMalformed = options.onMalformed;
     this.input = fs.openSync(inputPath, "r");
@@ -47,12 +61,16 @@ export class DayFileReduction {
       fs.closeSync(this.input);
       throw error;
     }
+    this.reader = new LineRangeReader(this.input, readBuffer, options.range ?? WHOLE_FILE);
     const output = this.output;
+    const flush = options.flushAsWritten === false ? null : new BackgroundFlush(tempPath);
+    this.flush = flush;
     this.reducer = new LogReducer(
       {
         output: (chunk, length) => {
           let written = 0;
           while (written < length) written += fs.writeSync(output, chunk, written, length - written);
+          flush?.wrote(length);
         },
         malformed: (line, reason, buf, start, end) => {
           onMalformed?.({ file: displayName, line, reason, text: errorTextOf(buf, start, end) });
@@ -62,12 +80,12 @@ export class DayFileReduction {
     );
   }
 
-  /** Reduces the next chunk; false once the whole file has been read. */
+  /** Reduces the next chunk; false once the range (the whole file unless told) has been read. */
   step(): boolean {
-    const n = fs.readSync(this.input as number, this.readBuffer, 0, this.readBuffer.length, null);
-    if (n === 0) return false;
-    this.reducer.write(n === this.readBuffer.length ? this.readBuffer : this.readBuffer.subarray(0, n));
-    this.bytesRead += n;
+    const chunk = this.reader.next();
+    if (chunk === null) return false;
+    if (chunk.length > 0) this.reducer.write(chunk);
+    this.bytesRead = this.reader.bytesRead;
     this.options.onProgress?.(this.bytesRead);
     return true;
   }
@@ -75,9 +93,34 @@ export class DayFileReduction {
   /** Finishes the last line, flushes and renames the output into place. */
   commit(): LineCounts {
     this.reducer.end();
-    commitFile(this.output as number, this.tempPath, this.outputPath);
+    // The descriptor is commitFile's to close from here on: closing it again after a failed rename
+    // threw EBADF, which hid the rename's own error.
+    const output = this.output as number;
     this.output = null;
-    this.close();
+    try {
+      commitFile(output, this.tempPath, this.outputPath);
+    } catch (error) {
+      fs.rmSync(this.tempPath, { force: true });
+      throw error;
+    } finally {
+      this.close();
+    }
+    return this.reducer.counter.toLineCounts();
+  }
+
+  /**
+   * Finishes the last line and closes the output without renaming it: one part of a day reduced in
+   * ranges, which the day's assembly copies into place (and flushes to disk) with the others.
+   */
+  finishPart(): LineCounts {
+    this.reducer.end();
+    const output = this.output as number;
+    this.output = null;
+    try {
+      fs.closeSync(output);
+    } finally {
+      this.close();
+    }
     return this.reducer.counter.toLineCounts();
   }
 
@@ -87,6 +130,7 @@ export class DayFileReduction {
   }
 
   private close(): void {
+    this.flush?.close();
     if (this.input !== null) fs.closeSync(this.input);
     this.input = null;
     if (this.output !== null) {
@@ -94,6 +138,25 @@ export class DayFileReduction {
       fs.rmSync(this.tempPath, { force: true });
     }
     this.output = null;
+  }
+}
+
+/** Reduces the lines of `options.range` of a raw day file into the part file `partPath`, kept for assembly. */
+export function reduceRangeToPart(
+  inputPath: string,
+  partPath: string,
+  options: ReduceFileOptions,
+): LineCounts {
+  const reduction = new DayFileReduction(inputPath, partPath, partPath, {
+    ...options,
+    header: false,
+    flushAsWritten: false,
+  });
+  try {
+    while (reduction.step()) {}
+    return reduction.finishPart();
+  } finally {
+    reduction.abort();
   }
 }
 

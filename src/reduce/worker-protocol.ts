@@ -1,14 +1,20 @@
 import type { LineError } from "../io/error-log.js";
 import type { LineCounts } from "./line-counts.js";
+import type { ByteRange } from "./line-range-reader.js";
 import type { ReduceFileOptions } from "./reduce-file.js";
 
-/** One day file for a worker to reduce. */
+/**
+ * One day file for a worker to reduce into `temp`, then rename to `output`; or, when `part` is set,
+ * the lines of `range` of a day file into `temp`, kept there for the main thread to assemble.
+ */
 export interface ReduceTask {
   type: "reduce";
   id: number;
   input: string;
   output: string;
   temp: string;
+  range: ByteRange;
+  part: boolean;
   displayName: string;
   operation: string;
   excludedYears: number[];
@@ -31,5 +37,8 @@ export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
     excludedIps: task.excludedIps,
     readBufferBytes: task.readBufferBytes,
     maxLineBytes: task.maxLineBytes,
+    range: task.range,
+    header: !task.part,
+    flushAsWritten: !task.part,
   };
 }
