@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunError } from "../errors.js";
+import { removeEmptyParents } from "../io/folders.js";
 import { isObjectFilePath } from "./change-feed.js";
 import { readAt, writeAll } from "./fs-util.js";
 
@@ -227,17 +228,5 @@ export function applyUndoLog(binnedFolder: string, file: string, log: UndoLog): 
     }
   } finally {
     fs.closeSync(undoFd);
-  }
-}
-
-/** Removes `folder` and its parents below `root` while they are empty, as before the batch made them. */
-function removeEmptyParents(root: string, folder: string): void {
-  while (folder.startsWith(root) && folder.length > root.length) {
-    try {
-      fs.rmdirSync(folder);
-    } catch {
-      return;
-    }
-    folder = path.dirname(folder);
   }
 }

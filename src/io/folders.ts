@@ -60,3 +60,15 @@ export function listFiles(folder: string, accept: (name: string) => boolean): st
   }
   return files.sort();
 }
+
+/** Removes `folder` and its parents below `root` while they are empty (undoing a run that made them). */
+export function removeEmptyParents(root: string, folder: string): void {
+  while (folder.startsWith(root) && folder.length > root.length) {
+    try {
+      fs.rmdirSync(folder);
+    } catch {
+      return;
+    }
+    folder = path.dirname(folder);
+  }
+}

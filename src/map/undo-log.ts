@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { readAt, writeAll } from "../bin/fs-util.js";
 import { RunError } from "../errors.js";
 import { isTempFile } from "../io/atomic-file.js";
+import { removeEmptyParents } from "../io/folders.js";
 
 /**
  * The undo log of the map run in progress, `<mapped>/.map_state/undo_log`. A run changes the mapped
@@ -241,15 +242,4 @@ function removeTempSiblings(folder: string): void {
     return;
   }
   for (const name of names) if (isTempFile(name)) fs.rmSync(path.join(folder, name), { force: true });
-}
-
-function removeEmptyParents(root: string, folder: string): void {
-  while (folder.startsWith(root) && folder.length > root.length) {
-    try {
-      fs.rmdirSync(folder);
-    } catch {
-      return;
-    }
-    folder = path.dirname(folder);
-  }
 }

@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Worker } from "node:worker_threads";
 import {
   checkBufferBytes,
   checkExcludedIps,
@@ -11,13 +10,12 @@ import {
   checkSignal,
   checkWholeNumber,
 } from "../check-options.js";
-import { AbortedError, RunError } from "../errors.js";
-import { removeStaleTempFiles, tempPathFor } from "../io/atomic-file.js";
+import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { DEFAULT_OPERATION } from "../s3log/fields.js";
 import { checkReducerOptions } from "./check-reducer-options.js";
-import { addLineCounts, emptyLineCounts, type LineCounts } from "./line-counts.js";
+import { emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { type DayFile, planPieces } from "./plan-pieces.js";
 import { type PoolContext, ReducePool, reducedPathOf } from "./reduce-pool.js";

@@ -32,7 +32,7 @@ export function configureReduceCommand(command: Command): Command {
     )
     .option(
       "--maximum_number_of_workers <n>",
-      "day files reduced at once, one worker thread each",
+      "threads reducing at once (the main thread and n-1 workers); a big day is split among them",
       positiveInteger,
       1,
     )

@@ -54,7 +54,12 @@ export function configureRunCommand(command: Command): Command {
       "--ip_ranges_folder <folder>",
       "folder of the cloud providers' IP range files, for regions like AWS/us-east-2",
     )
-    .option("--maximum_number_of_workers <n>", "day files reduced at once", positiveInteger, 1)
+    .option(
+      "--maximum_number_of_workers <n>",
+      "threads reducing at once; a big day is split among them",
+      positiveInteger,
+      1,
+    )
     .option("--maximum_buffer_size_in_mb <mb>", "approximate memory for buffers", positiveNumber, 1000)
     .option("--excluded_years <years>", "comma-separated years to leave out", commaList, [])
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
