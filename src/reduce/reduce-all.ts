@@ -57,6 +57,8 @@ export interface ReduceSummary {
   filesAlreadyReduced: number;
   /** In a year folder that was excluded. */
   filesInExcludedYears: number;
+  /** `.log` files that are not a day file `YYYY/MM/DD.log` of a real date, and why; never reduced. */
+  filesSkipped: { file: string; reason: string }[];
   failures: { file: string; message: string }[];
   bytesRead: number;
   counts: LineCounts;
@@ -68,7 +70,8 @@ export interface ReduceSummary {
 export const DEFAULT_BUFFER_BYTES = 1000 * 1024 * 1024;
 const MIN_READ_BUFFER_BYTES = 64 * 1024;
 const MAX_READ_BUFFER_BYTES = 1024 * 1024;
-const DAY_FILE = /^\d+\.log$/;
+const LOG_FILE = /\.log$/;
+const DAY_PATH = /^(\d{4})\/(\d{2})\/(\d{2})\.log$/;
 
 /** A raw day file is `.../YYYY/MM/DD.log`; its year is the name of the folder two levels up. */
 function yearFolderOf(relativePath: string): string {
@@ -77,6 +80,21 @@ function yearFolderOf(relativePath: string): string {
 }
 
 export { reducedPathOf };
+
+/**
+ * Why a `.log` file is not a day file, or null when it is one: `YYYY/MM/DD.log` (two-digit month
+ * and day) of a date that exists. `4.log` beside `04.log` would count a day twice, and `13/01.log`
+ * or `02/31.log` name no day at all.
+ */
+export function dayFileProblem(relativePath: string): string | null {
+  const match = DAY_PATH.exec(relativePath.split("/").slice(-3).join("/"));
+  if (match === null) return "not named YYYY/MM/DD.log (four-digit year, two-digit month and day)";
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (month < 1 || month > 12 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return `${match[1]}-${match[2]}-${match[3]} is not a date`;
+  return null;
+}
 
 function validate(options: ReduceAllOptions): { workers: number; bufferBytes: number; years: number[] } {
   checkOptionsObject(options, "reduceAllDandiRawS3Logs");
@@ -110,12 +128,18 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   removeStaleTempFiles(reducedFolder);
 
   const excludedYearNames = new Set(years.map(String));
-  const found = listFiles(rawFolder, (name) => DAY_FILE.test(name));
+  const filesSkipped: ReduceSummary["filesSkipped"] = [];
+  const found = listFiles(rawFolder, (name) => LOG_FILE.test(name)).filter((file) => {
+    const reason = dayFileProblem(file);
+    if (reason !== null) filesSkipped.push({ file, reason });
+    return reason === null;
+  });
   const summary: ReduceSummary = {
     filesFound: found.length,
     filesReduced: 0,
     filesAlreadyReduced: 0,
     filesInExcludedYears: 0,
+    filesSkipped,
     failures: [],
     bytesRead: 0,
     counts: emptyLineCounts(),

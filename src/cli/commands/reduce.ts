@@ -80,6 +80,7 @@ export function describeReduceSummary(summary: ReduceSummary): string {
       `${summary.filesInExcludedYears} in excluded years (${formatBytes(summary.bytesRead)} in ${formatSeconds(summary.seconds)}${rate})`,
   ];
   if (summary.filesReduced > 0) lines.push(formatLineCounts(summary.counts, summary.errorLogPath));
+  for (const skipped of summary.filesSkipped) lines.push(`skipped: ${skipped.file}: ${skipped.reason}`);
   for (const failure of summary.failures) lines.push(`failed: ${failure.file}: ${failure.message}`);
   return lines.join("\n");
 }
