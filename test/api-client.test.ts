@@ -220,3 +220,35 @@ describe("reading the catalog from the API", () => {
     assert.ok(fs.readFileSync(file, "utf8").endsWith("\n"));
   });
 });
+
+describe("paging that never ends", () => {
+  test("a server whose next links go on past its count is stopped with a coded error", async () => {
+    const http = await import("node:http");
+    let calls = 0;
+    const server = http.createServer((request, response) => {
+      calls++;
+      const page = Number(new URL(request.url ?? "/", "http://x").searchParams.get("page") ?? 1);
+      response.writeHead(200, { "Content-Type": "application/json" });
+      const next = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/dandisets/?page=${page + 1}`;
+      response.end(
+        JSON.stringify({
+          count: 4,
+          next,
+          previous: null,
+          results: [{ identifier: "000001" }, { identifier: "000002" }],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const client = new DandiApiClient({ apiUrl: `http://127.0.0.1:${port}/api`, retry: FAST });
+      await assert.rejects(client.listDandisetIdentifiers(), { code: "ERR_API_ENDLESS_PAGES" });
+      // Two pages hold the four results it announced; two more are allowed for a count that grew.
+      assert.equal(calls, 4);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

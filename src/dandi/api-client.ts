@@ -38,6 +38,9 @@ export interface DandiApiClientOptions {
 }
 
 /** The API answered with a status that retrying will not change. */
+/** Pages of one listing at most when the API gives no count: a thousand times the archive's largest. */
+const MAX_PAGES = 100_000;
+
 export class ApiStatusError extends RunError {
   override name = "ApiStatusError";
   constructor(
@@ -181,17 +184,39 @@ export class DandiApiClient {
     return assets;
   }
 
-  /** Every page's `results`, following `next` links (later asset pages carry `count: null`). */
+  /**
+   * Every page's `results`, following `next` links (later asset pages carry `count: null`). A server
+   * whose `next` links never end is stopped: at most as many pages as the first page's `count` needs
+   * (plus two), or `MAX_PAGES` when it gives none, and never an empty page that points further.
+   */
   async *pages(firstUrl: string): AsyncGenerator<unknown[]> {
     let url: string | null = firstUrl;
     const seen = new Set<string>();
+    let limit = MAX_PAGES;
+    let expected: number | null = null;
     while (url !== null) {
       if (seen.has(url))
         throw new RunError(`${url}: the API's "next" link points back to a page already read`);
+      if (seen.size >= limit) {
+        throw new RunError(
+          `${firstUrl}: the API kept answering "next" past ${limit} pages` +
+            `${expected === null ? "" : ` (it said there were ${expected} results)`}; stopped there: check \`apiUrl\``,
+          { code: "ERR_API_ENDLESS_PAGES", optionNames: ["apiUrl"] },
+        );
+      }
       seen.add(url);
-      const page = (await this.getJson(url)) as { results?: unknown; next?: unknown };
+      const page = (await this.getJson(url)) as { results?: unknown; next?: unknown; count?: unknown };
       if (typeof page !== "object" || page === null || !Array.isArray(page.results)) {
         throw new RunError(`${url}: expected a page {"count", "next", "results": [...]} from the API`);
+      }
+      if (seen.size === 1 && typeof page.count === "number" && page.results.length > 0) {
+        expected = page.count;
+        limit = Math.min(MAX_PAGES, Math.ceil(page.count / page.results.length) + 2);
+      }
+      if (page.results.length === 0 && typeof page.next === "string") {
+        throw new RunError(`${url}: an empty page whose "next" points further; the API's paging is broken`, {
+          code: "ERR_API_ENDLESS_PAGES",
+        });
       }
       yield page.results;
       if (page.next !== null && page.next !== undefined && typeof page.next !== "string") {

@@ -13,33 +13,56 @@ export interface LineError {
 
 export const MAX_ERROR_TEXT_BYTES = 2048;
 
+/** Lines written per reason in one run; past that only counted, so a day of garbage cannot fill a disk. */
+export const DEFAULT_RECORDS_PER_REASON = 1000;
+
 /**
  * A run's error log: one JSON object per line in `<settings>/errors/<step>_<time>_<pid>.jsonl`,
  * created on the first error, so clean runs leave nothing behind. Not for publication: it holds
- * raw log lines, IP addresses included.
+ * raw log lines, IP addresses included, so it is readable by its owner only (0600, in a 0700
+ * folder). The first `recordsPerReason` lines of each reason are written; the others are counted,
+ * and `close` adds one line per reason saying how many were left out (`{"reason", "omitted"}`).
  */
 export class ErrorLog {
   readonly path: string;
+  /** Every error recorded, written or not. */
   count = 0;
   private fd: number | null = null;
+  private readonly perReason = new Map<string, number>();
 
-  constructor(step: string) {
+  constructor(
+    step: string,
+    private readonly recordsPerReason = DEFAULT_RECORDS_PER_REASON,
+  ) {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
     this.path = path.join(errorsFolder(), `${step}_${stamp}_${process.pid}.jsonl`);
   }
 
   record(error: LineError): void {
-    if (this.fd === null) {
-      fs.mkdirSync(path.dirname(this.path), { recursive: true });
-      this.fd = fs.openSync(this.path, "a");
-    }
-    fs.writeSync(this.fd, `${JSON.stringify(error)}\n`);
     this.count++;
+    const seen = (this.perReason.get(error.reason) ?? 0) + 1;
+    this.perReason.set(error.reason, seen);
+    if (seen <= this.recordsPerReason) this.write(`${JSON.stringify(error)}\n`);
   }
 
   close(): void {
+    for (const [reason, seen] of this.perReason) {
+      if (seen > this.recordsPerReason)
+        this.write(`${JSON.stringify({ reason, omitted: seen - this.recordsPerReason })}\n`);
+    }
+    this.perReason.clear();
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
+  }
+
+  private write(line: string): void {
+    if (this.fd === null) {
+      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      this.fd = fs.openSync(this.path, "a", 0o600);
+      // The mode given to open is narrowed by the umask, never widened; set it outright.
+      fs.fchmodSync(this.fd, 0o600);
+    }
+    fs.writeSync(this.fd, line);
   }
 }
 
