@@ -9,7 +9,7 @@ import { writeCatalog } from "../src/dandi/catalog.ts";
 import { Random } from "../src/generate/random.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, startCli, tempFolder } from "./helpers.ts";
-import { generateReducedDays } from "./support/reduced-days.ts";
+import { type GenerateReducedDaysOptions, generateReducedDays } from "./support/reduced-days.ts";
 
 /** The published part of a mapped folder: what map keeps for itself (dot entries) is left out. */
 function published(folder: string): Map<string, string> {
@@ -65,6 +65,22 @@ function merges(binned: string, batch: number): number {
   return changes.filter((c) => c.sizeBefore !== -1 && c.from < c.sizeBefore).length;
 }
 
+/** Generated reduced days, a catalog of their objects, and the folders a test bins and maps into. */
+function scenario(label: string, days: GenerateReducedDaysOptions, seed: number) {
+  const root = tempFolder(label);
+  const all = path.join(root, "reduced-all");
+  const dayFiles = generateReducedDays(all, days);
+  return {
+    root,
+    all,
+    days: dayFiles,
+    catalog: catalogOf(objectKeys(all), seed),
+    reduced: path.join(root, "reduced"),
+    binned: path.join(root, "binned"),
+    mapped: path.join(root, "mapped"),
+  };
+}
+
 describe("incremental map", () => {
   for (const timing of ["spread", "ties"] as const) {
     test(`equals one map from scratch, run after run, backfills included (${timing})`, async () => {
@@ -111,13 +127,11 @@ describe("incremental map", () => {
   }
 
   test("catalog changes redo only the Dandisets they touch, and equal a map from scratch", async () => {
-    const root = tempFolder("map-incremental-catalog");
-    const all = path.join(root, "reduced-all");
-    const days = generateReducedDays(all, { days: 3, rowsPerDay: 300, blobCount: 80, zarrCount: 8 });
-    const catalog = catalogOf(objectKeys(all), 5);
-    const reduced = path.join(root, "reduced");
-    const binned = path.join(root, "binned");
-    const mapped = path.join(root, "mapped");
+    const { root, all, days, catalog, reduced, binned, mapped } = scenario(
+      "map-incremental-catalog",
+      { days: 3, rowsPerDay: 300, blobCount: 80, zarrCount: 8 },
+      5,
+    );
     await binDays(all, days.slice(0, 2), reduced, binned);
     await mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: mapped, catalog });
 
@@ -149,13 +163,11 @@ describe("incremental map", () => {
   });
 
   test("a run over part of the catalog keeps the other Dandisets up to date; a selection that matches none is refused", async () => {
-    const root = tempFolder("map-incremental-selection");
-    const all = path.join(root, "reduced-all");
-    const days = generateReducedDays(all, { days: 2, rowsPerDay: 300, blobCount: 60, zarrCount: 6 });
-    const catalog = catalogOf(objectKeys(all), 7);
-    const reduced = path.join(root, "reduced");
-    const binned = path.join(root, "binned");
-    const mapped = path.join(root, "mapped");
+    const { root, all, days, catalog, reduced, binned, mapped } = scenario(
+      "map-incremental-selection",
+      { days: 2, rowsPerDay: 300, blobCount: 60, zarrCount: 6 },
+      7,
+    );
     await binDays(all, days.slice(0, 1), reduced, binned);
     await mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: mapped, catalog });
     await binDays(all, days.slice(1), reduced, binned);

@@ -71,10 +71,6 @@ export function writeMapJournal(stateFolder: string, journal: Omit<MapJournal, "
   );
 }
 
-export function journalRelativePath(): string {
-  return `${STATE_FOLDER}/${JOURNAL_NAME}`;
-}
-
 /** A Dandiset's summaries as numbers: per version, and over the Dandiset (each object once). */
 export interface DandisetAggregates {
   versions: Map<string, Activity>;
