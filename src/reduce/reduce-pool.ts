@@ -146,7 +146,7 @@ export class ReducePool {
   private taskFor(piece: Piece): ReduceTask {
     const { context } = this;
     const file = this.todo[piece.day];
-    const output = path.join(context.reducedFolder, reducedPathOf(file.relativePath));
+    const output = path.join(context.reducedFolder, file.output ?? reducedPathOf(file.relativePath));
     fs.mkdirSync(path.dirname(output), { recursive: true });
     let temp: string;
     if (piece.parts === 1) temp = tempPathFor(output);
@@ -292,7 +292,8 @@ export class ReducePool {
   private dayDone(piece: Piece, counts: LineCounts): void {
     const { summary, progress } = this.context;
     summary.filesReduced++;
-    summary.bytesRead += this.todo[piece.day].size;
+    const file = this.todo[piece.day];
+    summary.bytesRead += file.size - (file.start ?? 0);
     addLineCounts(summary.counts, counts);
     progress.dayDone();
   }

@@ -68,6 +68,7 @@ export function configureReduceCommand(command: Command): Command {
           }),
         );
         process.stdout.write(`${describeReduceSummary(summary)}\n`);
+        writeReduceFailures(summary);
         return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
       }),
     );
@@ -80,7 +81,15 @@ export function describeReduceSummary(summary: ReduceSummary): string {
       `${summary.filesInExcludedYears} in excluded years (${formatBytes(summary.bytesRead)} in ${formatSeconds(summary.seconds)}${rate})`,
   ];
   if (summary.filesReduced > 0) lines.push(formatLineCounts(summary.counts, summary.errorLogPath));
+  if (summary.filesGrown > 0)
+    lines.push(`${plural(summary.filesGrown, "day file")} grew since reduced: the new lines were reduced as further units`);
+  for (const file of summary.filesStillBeingWritten)
+    lines.push(`waiting: ${file}: modified in the last few minutes, probably still being written; the next run reduces it`);
   for (const skipped of summary.filesSkipped) lines.push(`skipped: ${skipped.file}: ${skipped.reason}`);
-  for (const failure of summary.failures) lines.push(`failed: ${failure.file}: ${failure.message}`);
   return lines.join("\n");
+}
+
+/** Files that could not be reduced go to standard error, where a cron job's mail and logs look. */
+export function writeReduceFailures(summary: ReduceSummary): void {
+  for (const failure of summary.failures) process.stderr.write(`failed: ${failure.file}: ${failure.message}\n`);
 }

@@ -7,7 +7,7 @@ import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 import { describeBinSummary } from "./bin.js";
 import { describeMapSummary } from "./map.js";
-import { describeReduceSummary } from "./reduce.js";
+import { describeReduceSummary, writeReduceFailures } from "./reduce.js";
 import { describeReportSummary } from "./report.js";
 
 interface RunFlags {
@@ -84,6 +84,7 @@ export function configureRunCommand(command: Command): Command {
           flags.quiet,
         );
         process.stdout.write(`${describeRunSummary(summary)}\n`);
+        writeReduceFailures(summary.reduce);
         return runFailed(summary) ? EXIT_FAILED : EXIT_OK;
       }),
     );
