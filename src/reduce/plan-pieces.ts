@@ -61,7 +61,13 @@ export function planPieces(todo: DayFile[], reducers: number, maxRangeBytes = MA
   return pieces;
 }
 
-function shrinkingRanges(from: number, size: number, reducers: number, min: number, max: number): ByteRange[] {
+function shrinkingRanges(
+  from: number,
+  size: number,
+  reducers: number,
+  min: number,
+  max: number,
+): ByteRange[] {
   const ranges: ByteRange[] = [];
   let start = from;
   while (start < size) {

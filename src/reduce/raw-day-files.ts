@@ -33,7 +33,10 @@ export function listRawLogFiles(folder: string): {
     try {
       stat = fs.statSync(full);
     } catch (error) {
-      skipped.push({ file: relativePath, reason: `a symbolic link that leads nowhere (${(error as Error).message})` });
+      skipped.push({
+        file: relativePath,
+        reason: `a symbolic link that leads nowhere (${(error as Error).message})`,
+      });
       continue;
     }
     if (stat.isFile()) files.push({ relativePath, size: stat.size, mtimeMs: stat.mtimeMs });

@@ -17,13 +17,13 @@ import { DEFAULT_OPERATION } from "../s3log/fields.js";
 import { checkReducerOptions } from "./check-reducer-options.js";
 import { contentCheckOf } from "./content-check.js";
 import { readDayRecords, type UnitRecord, unitsInPlace, writeDayRecords } from "./day-records.js";
-import { listRawLogFiles, type RawLogFile } from "./raw-day-files.js";
-import { MAX_UNITS, unitPathOf } from "./units.js";
 import { emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { type DayFile, planPieces } from "./plan-pieces.js";
+import { listRawLogFiles, type RawLogFile } from "./raw-day-files.js";
 import { type PoolContext, ReducePool, reducedPathOf } from "./reduce-pool.js";
 import { ProgressTracker, type ReduceProgress } from "./reduce-progress.js";
+import { MAX_UNITS, unitPathOf } from "./units.js";
 
 export interface ReduceAllOptions {
   rawFolder: string;
@@ -174,10 +174,16 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
     const plan = planDayFile(rawFolder, reducedFolder, file, records, now);
     if (plan.type === "done") summary.filesAlreadyReduced++;
     else if (plan.type === "waiting") summary.filesStillBeingWritten.push(file.relativePath);
-    else if (plan.type === "changed") summary.failures.push({ file: file.relativePath, message: plan.message });
+    else if (plan.type === "changed")
+      summary.failures.push({ file: file.relativePath, message: plan.message });
     else {
       if (plan.unit.start > 0) summary.filesGrown++;
-      todo.push({ relativePath: file.relativePath, size: plan.unit.end, start: plan.unit.start, output: plan.unit.unit });
+      todo.push({
+        relativePath: file.relativePath,
+        size: plan.unit.end,
+        start: plan.unit.start,
+        output: plan.unit.unit,
+      });
     }
   }
   // Recorded before they are reduced: a unit whose output is missing was cut short, and is planned again.
@@ -255,7 +261,10 @@ function planDayFile(
       return { type: "done" };
     }
     if (units.length >= MAX_UNITS)
-      return { type: "changed", message: `grew after being reduced ${MAX_UNITS} times; reduce it into a new folder` };
+      return {
+        type: "changed",
+        message: `grew after being reduced ${MAX_UNITS} times; reduce it into a new folder`,
+      };
   }
   const unit: UnitRecord = {
     dayFile: file.relativePath,
@@ -271,7 +280,10 @@ function planDayFile(
 
 function isStillBeingWritten(file: RawLogFile, now: number): boolean {
   if (now - file.mtimeMs >= STILL_WRITTEN_MS) return false;
-  const [year, month, day] = file.relativePath.split("/").slice(-3).map((part) => Number.parseInt(part, 10));
+  const [year, month, day] = file.relativePath
+    .split("/")
+    .slice(-3)
+    .map((part) => Number.parseInt(part, 10));
   const dayEnd = Date.UTC(year, month - 1, day + 1);
   return now < dayEnd + 24 * 3600 * 1000;
 }

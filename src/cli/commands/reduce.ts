@@ -82,14 +82,19 @@ export function describeReduceSummary(summary: ReduceSummary): string {
   ];
   if (summary.filesReduced > 0) lines.push(formatLineCounts(summary.counts, summary.errorLogPath));
   if (summary.filesGrown > 0)
-    lines.push(`${plural(summary.filesGrown, "day file")} grew since reduced: the new lines were reduced as further units`);
+    lines.push(
+      `${plural(summary.filesGrown, "day file")} grew since reduced: the new lines were reduced as further units`,
+    );
   for (const file of summary.filesStillBeingWritten)
-    lines.push(`waiting: ${file}: modified in the last few minutes, probably still being written; the next run reduces it`);
+    lines.push(
+      `waiting: ${file}: modified in the last few minutes, probably still being written; the next run reduces it`,
+    );
   for (const skipped of summary.filesSkipped) lines.push(`skipped: ${skipped.file}: ${skipped.reason}`);
   return lines.join("\n");
 }
 
 /** Files that could not be reduced go to standard error, where a cron job's mail and logs look. */
 export function writeReduceFailures(summary: ReduceSummary): void {
-  for (const failure of summary.failures) process.stderr.write(`failed: ${failure.file}: ${failure.message}\n`);
+  for (const failure of summary.failures)
+    process.stderr.write(`failed: ${failure.file}: ${failure.message}\n`);
 }
