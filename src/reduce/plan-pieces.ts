@@ -8,6 +8,13 @@ export interface DayFile {
   start?: number;
   /** The output, relative to the reduced folder; `YYYY/MM/DD.tsv` beside the day file's path unless told. */
   output?: string;
+  /** The file to read, when it is not `relativePath` under the raw folder (a downloaded log object). */
+  input?: string;
+  /**
+   * Reduced whole, without a header, into a scratch file that the pool hands to `onScratchDone`
+   * rather than renaming it into place (a log object, whose rows go to the days of their timestamps).
+   */
+  scratch?: boolean;
 }
 
 /** What one reducer reduces at a time: day `day` whole (`parts === 1`), or its range number `part`. */
@@ -42,7 +49,7 @@ export function planPieces(todo: DayFile[], reducers: number, maxRangeBytes = MA
   for (const [day, file] of todo.entries()) {
     const start = file.start ?? 0;
     const bytes = file.size - start;
-    if (reducers === 1 || bytes < 2 * minRangeBytes) {
+    if (reducers === 1 || bytes < 2 * minRangeBytes || file.scratch) {
       // The size the file had when planned: lines appended since are left to the next run's unit.
       pieces.push({ id: pieces.length, day, part: 0, parts: 1, range: { start, end: file.size }, bytes });
       continue;

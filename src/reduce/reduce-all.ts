@@ -5,14 +5,19 @@ import {
   checkExcludedIps,
   checkExcludedYears,
   checkFunction,
+  checkNumber,
   checkOptionsObject,
   checkPath,
   checkSignal,
   checkWholeNumber,
+  invalidOption,
 } from "../check-options.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { holdsLogObjects, LocalObjectFolder } from "../s3/local-objects.js";
+import type { LogObjectSource } from "../s3/log-objects.js";
+import { DEFAULT_SETTLE_HOURS } from "../s3/settle.js";
 import { DEFAULT_OPERATION } from "../s3log/fields.js";
 import { checkReducerOptions } from "./check-reducer-options.js";
 import { contentCheckOf } from "./content-check.js";
@@ -21,6 +26,7 @@ import { emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { type DayFile, planPieces } from "./plan-pieces.js";
 import { listRawLogFiles, type RawLogFile } from "./raw-day-files.js";
+import { type ObjectSummary, reduceLogObjects } from "./reduce-objects.js";
 import { type PoolContext, ReducePool, reducedPathOf } from "./reduce-pool.js";
 import { ProgressTracker, type ReduceProgress } from "./reduce-progress.js";
 import { MAX_UNITS, unitPathOf } from "./units.js";
@@ -49,6 +55,15 @@ export interface ReduceAllOptions {
   onProgress?: (progress: ReduceProgress) => void;
   /** Aborting stops the workers and removes unfinished outputs; the run rejects with `AbortedError`. */
   signal?: AbortSignal;
+  /**
+   * For log objects (a folder of them, or `s3://bucket/prefix/`): hours after its end that a day is
+   * taken as complete, 3 unless told (see reduce-objects.ts).
+   */
+  settleHours?: number;
+  /** For a bucket: read the keys from this S3 Inventory `manifest.json` (a path or `s3://` URL) instead of listing. */
+  inventory?: string;
+  /** The time settling is judged at; now unless told (tests). */
+  now?: Date;
 }
 
 export type { ReduceProgress };
@@ -72,6 +87,8 @@ export interface ReduceSummary {
   counts: LineCounts;
   /** The error log with every malformed line, or null when there was none. */
   errorLogPath: string | null;
+  /** When the raw logs are log objects as AWS delivers them: what was done with them; else null. */
+  objects: ObjectSummary | null;
   seconds: number;
 }
 
@@ -121,6 +138,12 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   checkWholeNumber(options.rangeBytes, "rangeBytes", 1);
   checkFunction(options.onProgress, "onProgress");
   checkSignal(options.signal);
+  checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
+  checkPath(options.inventory, "inventory", false);
+  if (options.now !== undefined && !(options.now instanceof Date && Number.isFinite(options.now.getTime())))
+    throw invalidOption("now", "must be a valid Date");
+  if (options.inventory !== undefined && !isS3Url(options.rawFolder))
+    throw invalidOption("inventory", "is for a bucket: give `rawFolder` as s3://bucket/prefix/");
   return {
     workers: options.workers ?? 1,
     bufferBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
@@ -136,8 +159,25 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
 export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promise<ReduceSummary> {
   const started = Date.now();
   const { workers: maxWorkers, bufferBytes, years } = validate(options);
+  if (isS3Url(options.rawFolder)) {
+    const reducedFolder = path.resolve(options.reducedFolder);
+    fs.mkdirSync(reducedFolder, { recursive: true });
+    const { S3ObjectSource } = await import("../s3/s3-source.js");
+    const source = await S3ObjectSource.open(options.rawFolder, {
+      inventory: options.inventory,
+      workers: maxWorkers,
+    });
+    return reduceObjects(source, reducedFolder, options, { maxWorkers, bufferBytes, years, started });
+  }
   const rawFolder = requireFolder(options.rawFolder, "rawFolder");
   const reducedFolder = prepareOutputFolder(options.reducedFolder, rawFolder, "reducedFolder", "rawFolder");
+  if (holdsLogObjects(rawFolder))
+    return reduceObjects(new LocalObjectFolder(rawFolder), reducedFolder, options, {
+      maxWorkers,
+      bufferBytes,
+      years,
+      started,
+    });
   removeStaleTempFiles(reducedFolder);
 
   const excludedYearNames = new Set(years.map(String));
@@ -161,6 +201,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
     bytesRead: 0,
     counts: emptyLineCounts(),
     errorLogPath: null,
+    objects: null,
     seconds: 0,
   };
   const records = readDayRecords(reducedFolder);
@@ -193,20 +234,11 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
 
   const errorLog = new ErrorLog("reduce");
   const context: PoolContext = {
+    ...reducerSettings(options, errorLog, { maxWorkers, bufferBytes, years }),
     rawFolder,
     reducedFolder,
-    readBufferBytes: Math.min(
-      MAX_READ_BUFFER_BYTES,
-      Math.max(MIN_READ_BUFFER_BYTES, Math.floor(bufferBytes / maxWorkers / 16)),
-    ),
-    operation: options.operation ?? DEFAULT_OPERATION,
-    years,
-    excludedIps: [...(options.excludedIps ?? [])],
-    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     summary,
-    errorLog,
     progress: new ProgressTracker(todo, options.onProgress),
-    signal: options.signal,
   };
   try {
     const pieces = planPieces(todo, maxWorkers, options.rangeBytes);
@@ -286,4 +318,76 @@ function isStillBeingWritten(file: RawLogFile, now: number): boolean {
     .map((part) => Number.parseInt(part, 10));
   const dayEnd = Date.UTC(year, month - 1, day + 1);
   return now < dayEnd + 24 * 3600 * 1000;
+}
+
+interface Settings {
+  maxWorkers: number;
+  bufferBytes: number;
+  years: number[];
+}
+
+function reducerSettings(options: ReduceAllOptions, errorLog: ErrorLog, settings: Settings) {
+  return {
+    readBufferBytes: Math.min(
+      MAX_READ_BUFFER_BYTES,
+      Math.max(MIN_READ_BUFFER_BYTES, Math.floor(settings.bufferBytes / settings.maxWorkers / 16)),
+    ),
+    operation: options.operation ?? DEFAULT_OPERATION,
+    years: settings.years,
+    excludedIps: [...(options.excludedIps ?? [])],
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    errorLog,
+    signal: options.signal,
+  };
+}
+
+export function isS3Url(location: string): boolean {
+  return location.startsWith("s3://");
+}
+
+/** Reduces log objects (a local folder of them, or a bucket): rows go to the days of their timestamps. */
+async function reduceObjects(
+  source: LogObjectSource,
+  reducedFolder: string,
+  options: ReduceAllOptions,
+  settings: Settings & { started: number },
+): Promise<ReduceSummary> {
+  const summary: ReduceSummary = {
+    filesFound: 0,
+    filesReduced: 0,
+    filesAlreadyReduced: 0,
+    filesGrown: 0,
+    filesStillBeingWritten: [],
+    filesInExcludedYears: 0,
+    filesSkipped: [],
+    failures: [],
+    bytesRead: 0,
+    counts: emptyLineCounts(),
+    errorLogPath: null,
+    objects: null,
+    seconds: 0,
+  };
+  const errorLog = new ErrorLog("reduce");
+  try {
+    const poolContext = reducerSettings(options, errorLog, settings);
+    summary.objects = await reduceLogObjects({
+      source,
+      reducedFolder,
+      workers: settings.maxWorkers,
+      readBufferBytes: poolContext.readBufferBytes,
+      settleHours: options.settleHours ?? DEFAULT_SETTLE_HOURS,
+      now: (options.now ?? new Date()).getTime(),
+      poolContext,
+      summary,
+      errorLog,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+  } finally {
+    errorLog.close();
+  }
+  summary.filesReduced = summary.objects.daysWritten.length + summary.objects.lateUnits.length;
+  summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
+  summary.seconds = (Date.now() - settings.started) / 1000;
+  return summary;
 }

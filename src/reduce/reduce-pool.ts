@@ -25,6 +25,11 @@ export interface PoolContext {
   errorLog: ErrorLog;
   progress: ProgressTracker;
   signal?: AbortSignal;
+  /**
+   * Takes the scratch output of a file planned with `scratch` (its index in the pool's list, the
+   * file's path and the line counts), on the main thread; the file is the callee's from then on.
+   */
+  onScratchDone?: (index: number, scratchPath: string, counts: LineCounts) => void;
 }
 
 type PieceResult = { type: "done"; counts: LineCounts } | { type: "failed"; message: string };
@@ -161,11 +166,11 @@ export class ReducePool {
     return {
       type: "reduce",
       id: piece.id,
-      input: path.join(context.rawFolder, file.relativePath),
+      input: file.input ?? path.join(context.rawFolder, file.relativePath),
       output,
       temp,
       range: piece.range,
-      part: piece.parts > 1,
+      part: piece.parts > 1 || file.scratch === true,
       displayName: file.relativePath,
       operation: context.operation,
       excludedYears: context.years,
@@ -266,7 +271,10 @@ export class ReducePool {
     this.context.progress.pieceDone(piece.id, piece.bytes);
     if (piece.parts === 1) {
       if (result.type === "failed") this.failDay(piece, result.message);
-      else this.dayDone(piece, result.counts);
+      else {
+        if (this.todo[piece.day].scratch) this.context.onScratchDone?.(piece.day, temp, result.counts);
+        this.dayDone(piece, result.counts);
+      }
       return;
     }
     const assembly = this.assemblies.get(piece.day);
