@@ -132,7 +132,8 @@ export class DaySplitter {
       open = { target, temp, fd };
       this.days.set(day, open);
       if (target.header) writeAll(fd, HEADER_BYTES, 0, HEADER_BYTES.length);
-      for (const file of target.prefixFiles) copyInto(fd, file, this.buffer);
+      // Not `this.buffer`: it holds the rows being routed.
+      for (const file of target.prefixFiles) copyInto(fd, file, Buffer.allocUnsafe(READ_BUFFER_BYTES));
       return fd;
     }
     if (open.fd === null) open.fd = this.openFd(open.temp, "a");
