@@ -13,7 +13,7 @@ import {
   writeObjectJournal,
 } from "../s3/object-journal.js";
 import { DaySplitter, type DayTarget } from "./day-splitter.js";
-import { addLineCounts, type LineCounts } from "./line-counts.js";
+import type { LineCounts } from "./line-counts.js";
 import { type DayFile, planPieces } from "./plan-pieces.js";
 import type { ReduceSummary } from "./reduce-all.js";
 import { type PoolContext, ReducePool } from "./reduce-pool.js";

@@ -50,15 +50,25 @@ export class S3StandIn {
     const url = new URL(request.url ?? "/", "http://localhost");
     const [, bucket, ...rest] = url.pathname.split("/");
     const objects = this.buckets.get(decodeURIComponent(bucket));
-    if (objects === undefined) return error(response, 404, "NoSuchBucket");
+    if (objects === undefined) {
+      error(response, 404, "NoSuchBucket");
+      return;
+    }
     const key = rest.map(decodeURIComponent).join("/");
-    if (key === "" && url.searchParams.get("list-type") === "2") return this.list(objects, url, response);
+    if (key === "" && url.searchParams.get("list-type") === "2") {
+      this.list(objects, url, response);
+      return;
+    }
     const body = objects.get(key);
-    if (body === undefined) return error(response, 404, "NoSuchKey");
+    if (body === undefined) {
+      error(response, 404, "NoSuchKey");
+      return;
+    }
     if ((this.faults.slowDown ?? 0) > 0) {
       this.faults.slowDown = (this.faults.slowDown ?? 0) - 1;
       this.served.slowDown++;
-      return error(response, 503, "SlowDown");
+      error(response, 503, "SlowDown");
+      return;
     }
     this.served.get++;
     response.writeHead(200, {
