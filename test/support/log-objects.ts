@@ -23,6 +23,8 @@ export function cutIntoLogObjects(
   layout: "simple" | "partitioned",
   prefix = "logs/",
   delayMinutes = 4,
+  /** Lines an object holds at most: an hour of a busy bucket comes in many objects. */
+  maxLinesPerObject = Number.POSITIVE_INFINITY,
 ): GeneratedObject[] {
   const days = fs
     .readdirSync(dayFolder, { recursive: true })
@@ -69,7 +71,7 @@ export function cutIntoLogObjects(
           : Date.UTC(+match[3], MONTHS.indexOf(match[2]), +match[1], +match[4], +match[5], +match[6]);
       if (time >= dayStart && time < dayStart + 24 * 3600 * 1000) latest = Math.max(latest, time);
       const lineHour = Math.floor(latest / 3600_000);
-      if (lineHour !== hour) {
+      if (lineHour !== hour || chunk.length >= maxLinesPerObject) {
         deliver();
         hour = lineHour;
       }
