@@ -1,4 +1,4 @@
-import type { ByteRange } from "./line-range-reader.js";
+import { type ByteRange, WHOLE_FILE } from "./line-range-reader.js";
 
 /** A raw day file to reduce, by its path under the raw folder, or the part of it from `start` on. */
 export interface DayFile {
@@ -15,6 +15,8 @@ export interface DayFile {
    * rather than renaming it into place (a log object, whose rows go to the days of their timestamps).
    */
   scratch?: boolean;
+  /** Files reduced after `input`, in order, into the same scratch output (a group of log objects). */
+  moreInputs?: { path: string; displayName: string }[];
 }
 
 /** What one reducer reduces at a time: day `day` whole (`parts === 1`), or its range number `part`. */
@@ -51,7 +53,9 @@ export function planPieces(todo: DayFile[], reducers: number, maxRangeBytes = MA
     const bytes = file.size - start;
     if (reducers === 1 || bytes < 2 * minRangeBytes || file.scratch) {
       // The size the file had when planned: lines appended since are left to the next run's unit.
-      pieces.push({ id: pieces.length, day, part: 0, parts: 1, range: { start, end: file.size }, bytes });
+      // A group of files is read whole, each of them.
+      const range = file.moreInputs === undefined ? { start, end: file.size } : WHOLE_FILE;
+      pieces.push({ id: pieces.length, day, part: 0, parts: 1, range, bytes });
       continue;
     }
     const ranges = shrinkingRanges(start, file.size, reducers, minRangeBytes, maxRangeBytes);

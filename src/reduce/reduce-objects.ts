@@ -50,10 +50,11 @@ export interface ObjectRunOptions {
   signal?: AbortSignal;
 }
 
-/** Objects reduced per batch at most: a bucket's objects are downloaded a batch at a time. */
-const BATCH_OBJECTS = 256;
+/** A bucket's objects are downloaded a batch at a time, of this many objects or bytes at most. */
+const BATCH_OBJECTS = 4096;
 const BATCH_BYTES = 256 * 1024 * 1024;
 const SCRATCH_FOLDER = ".reducing_objects";
+const GROUP_BYTES = 8 * 1024 * 1024;
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
@@ -141,7 +142,7 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
   try {
     let bytesBefore = 0;
     const bytesTotal = todo.reduce((sum, o) => sum + o.size, 0);
-    for (const batch of batchesOf(todo)) {
+    for (const batch of source.readsInPlace ? [todo] : batchesOf(todo)) {
       const fetched = await source.fetch(batch, scratch, options.signal);
       try {
         await reduceBatch(batch, fetched.paths, splitter, options, (progress) =>
@@ -219,13 +220,7 @@ async function reduceBatch(
   options: ObjectRunOptions,
   onProgress: (progress: ReduceProgress) => void,
 ): Promise<void> {
-  const todo: DayFile[] = batch.map((object, i) => ({
-    relativePath: object.key,
-    input: paths[i],
-    size: object.size,
-    output: `${SCRATCH_FOLDER}/rows-${i}`,
-    scratch: true,
-  }));
+  const todo = groupObjects(batch, paths, options.workers);
   // Objects finish in any order; their rows go to the days in key order.
   const finished = new Map<number, { rows: string; counts: LineCounts }>();
   let next = 0;
@@ -263,6 +258,34 @@ async function reduceBatch(
     );
   }
   for (const rest of finished.values()) fs.rmSync(rest.rows, { force: true });
+}
+
+/**
+ * Consecutive objects in groups of about `GROUP_BYTES`, each reduced by one reducer into one scratch
+ * file: a log object is often a few hundred KB, and a file, a reducer and a message of its own per
+ * object cost a third more than the day files' reduction. Groups shrink so that each thread gets
+ * several.
+ */
+function groupObjects(batch: readonly LogObject[], paths: readonly string[], workers: number): DayFile[] {
+  const total = batch.reduce((sum, o) => sum + o.size, 0);
+  const target = Math.max(1, Math.min(GROUP_BYTES, Math.ceil(total / (workers * 4))));
+  const groups: DayFile[] = [];
+  let group: DayFile | null = null;
+  for (const [i, object] of batch.entries()) {
+    if (group === null || group.size >= target) {
+      group = {
+        relativePath: object.key,
+        input: paths[i],
+        size: 0,
+        output: `${SCRATCH_FOLDER}/rows-${groups.length}`,
+        scratch: true,
+        moreInputs: [],
+      };
+      groups.push(group);
+    } else group.moreInputs?.push({ path: paths[i], displayName: object.key });
+    group.size += object.size;
+  }
+  return groups;
 }
 
 /** The journal; a new one in an empty folder, refused in a folder of days reduced from day files. */

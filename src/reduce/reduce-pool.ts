@@ -177,6 +177,7 @@ export class ReducePool {
       excludedIps: context.excludedIps,
       readBufferBytes: context.readBufferBytes,
       maxLineBytes: context.maxLineBytes,
+      moreInputs: file.moreInputs,
     };
   }
 

@@ -21,6 +21,7 @@ export interface ReduceTask {
   excludedIps: string[];
   readBufferBytes: number;
   maxLineBytes: number;
+  moreInputs?: { path: string; displayName: string }[];
 }
 
 export type WorkerMessage =
@@ -40,5 +41,6 @@ export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
     range: task.range,
     header: !task.part,
     flushAsWritten: !task.part,
+    moreInputs: task.moreInputs,
   };
 }

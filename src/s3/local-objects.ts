@@ -6,6 +6,7 @@ import { deliveryTimeOf } from "./object-names.js";
 /** A local folder of log objects as AWS names them, in either layout (a copy of the logging bucket). */
 export class LocalObjectFolder implements LogObjectSource {
   readonly description: string;
+  readonly readsInPlace = true;
 
   constructor(private readonly folder: string) {
     this.description = folder;

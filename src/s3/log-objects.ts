@@ -13,6 +13,8 @@ export interface LogObject {
 export interface LogObjectSource {
   /** What to call the source in messages. */
   readonly description: string;
+  /** Whether `fetch` gives the objects' own files (a local folder), so that they need no batches. */
+  readonly readsInPlace: boolean;
   /** Every log object, in key order, and the keys that are not log objects (with why). */
   list(signal?: AbortSignal): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }>;
   /**

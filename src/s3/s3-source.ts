@@ -43,6 +43,7 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
  */
 export class S3ObjectSource implements LogObjectSource {
   readonly description: string;
+  readonly readsInPlace = false;
 
   private constructor(
     private readonly sdk: typeof import("@aws-sdk/client-s3"),
