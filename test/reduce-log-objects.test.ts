@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
+import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs, reduceAllDandiRawS3Logs } from "../src/index.ts";
 import { binnedData, type CliResult, readTree, runCli, startCli, tempFolder, waitUntil } from "./helpers.ts";
 import { cutIntoLogObjects, type GeneratedObject, writeLogObjects } from "./support/log-objects.ts";
@@ -52,7 +53,7 @@ function objectFiles(binned: string): Map<string, string> {
 
 describe("reduce log objects as AWS delivers them", () => {
   const days = tempFolder("days");
-  generateRawLogs(days, {
+  const generated = generateRawLogs(days, {
     seed: 11,
     days: 3,
     startDate: "2024-05-01",
@@ -164,6 +165,25 @@ describe("reduce log objects as AWS delivers them", () => {
     );
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /2024-05-04-05-04-00-00000000000FFFFF/);
+  });
+
+  test("run reads the bucket too", async () => {
+    const catalog = path.join(tempFolder("catalog"), "catalog.json");
+    fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 11, dandisets: 3 })));
+    const work = tempFolder("work");
+    const args = [
+      "run",
+      "--raw_s3_logs_folder_path",
+      "s3://logging/logs/",
+      "--work_folder",
+      work,
+      "--catalog",
+      catalog,
+    ];
+    const result = await runCliAsync([...args, "--no-report", "--quiet"], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readTree(path.join(work, "reduced")), expectedReduced);
+    assert.deepEqual(objectFiles(path.join(work, "binned")), objectFiles(path.join(reference, "binned")));
   });
 
   test("two waves of objects, each reduced and binned as it arrives, bin the rows of one run", () => {
