@@ -238,6 +238,31 @@ describe("reduce log objects as AWS delivers them", () => {
     assert.equal(first.counts.lines + second.counts.lines, sumLines(days));
   });
 
+  test("SIGKILL while a local folder of objects is reduced, at each stage, then a rerun, gives the same days", async () => {
+    const raw = tempFolder("objects");
+    writeLogObjects(raw, simple);
+    const stages: [string, (reduced: string) => boolean][] = [
+      ["the journal exists", (reduced) => fs.existsSync(path.join(reduced, ".reduced_objects"))],
+      ["objects are being reduced", (reduced) => fs.existsSync(path.join(reduced, ".reducing_objects"))],
+      ["a day is in place", (reduced) => fs.existsSync(path.join(reduced, "2024/05/01.tsv"))],
+    ];
+    for (const [stage, reached] of stages) {
+      const reduced = tempFolder("killed");
+      const child = startCli("main", reduceArgs(raw, reduced, "--maximum_number_of_workers", "2"));
+      const closed = once(child, "close");
+      try {
+        await waitUntil(child, () => reached(reduced), stage);
+        child.kill("SIGKILL");
+      } catch {
+        // The run finished before the stage was seen: the rerun below must then change nothing.
+      }
+      await closed;
+      const rerun = runCli("main", reduceArgs(raw, reduced));
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual(readTree(reduced), expectedReduced, `killed when ${stage}`);
+    }
+  });
+
   test("SIGKILL during an S3 read, then a rerun, gives the same days", async () => {
     const reduced = tempFolder("killed");
     server.faults = { holdMidBody: true };
