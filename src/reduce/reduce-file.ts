@@ -26,6 +26,10 @@ export interface ReduceFileOptions extends LogReducerOptions {
   range?: ByteRange;
   /** Whether the output is flushed to disk as it grows (true); false for a part, never kept. */
   flushAsWritten?: boolean;
+}
+
+/** What the pool gives a reduction beyond the public options. */
+export interface ReductionOptions extends ReduceFileOptions {
   /**
    * Files reduced after the input, whole and in order, into the same output: a group of log
    * objects, reduced by one reducer so that the cost of a file of its own (opening, a reducer, a
@@ -61,7 +65,7 @@ export class DayFileReduction {
     inputPath: string,
     private readonly outputPath: string,
     private readonly tempPath: string,
-    private readonly options: ReduceFileOptions = {},
+    private readonly options: ReductionOptions = {},
   ) {
     const readBuffer =
       options.readBuffer ?? Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
@@ -180,7 +184,7 @@ export class DayFileReduction {
 export function reduceRangeToPart(
   inputPath: string,
   partPath: string,
-  options: ReduceFileOptions,
+  options: ReductionOptions,
 ): LineCounts {
   const reduction = new DayFileReduction(inputPath, partPath, partPath, {
     ...options,
