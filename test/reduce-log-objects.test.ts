@@ -226,6 +226,9 @@ describe("reduce log objects as AWS delivers them", () => {
     assert.ok((first.objects?.objectsWaiting ?? 0) > 0, "objects delivered after the settled window wait");
     assert.ok(!fs.existsSync(path.join(reduced, "2024/05/03.tsv")));
     assert.ok(fs.existsSync(path.join(reduced, ".pending_days/2024/05/03_0001.tsv")));
+    const binned = tempFolder("binned");
+    bin(reduced, binned);
+    assert.ok(!readTree(binned).get(".binned_days")?.includes("03_0001"), "held rows are not binned");
     const second = await reduceAllDandiRawS3Logs({
       rawFolder: raw,
       reducedFolder: reduced,
@@ -234,6 +237,8 @@ describe("reduce log objects as AWS delivers them", () => {
     assert.deepEqual(second.objects?.daysWritten, ["2024/05/03.tsv"]);
     assert.deepEqual(second.objects?.lateUnits, []);
     assert.deepEqual(readTree(reduced), expectedReduced);
+    bin(reduced, binned);
+    assert.deepEqual(objectFiles(binned), objectFiles(path.join(reference, "binned")));
     // Every line read once: the held rows were not read again.
     assert.equal(first.counts.lines + second.counts.lines, sumLines(days));
   });

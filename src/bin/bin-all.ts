@@ -155,7 +155,10 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
     const rolledBack = recoverInterruptedBatch(binnedFolder, journal);
     removeUncommittedChanges(binnedFolder, lastBatchOf(journal));
     const committed = new Set(journal.map((d) => d.day));
-    const found = listFiles(reducedFolder, (name) => DAY_FILE.test(name));
+    // Not below a dot folder: reduce holds there the rows of days not settled yet (.pending_days/).
+    const found = listFiles(reducedFolder, (name) => DAY_FILE.test(name)).filter(
+      (day) => !day.split("/").some((part) => part.startsWith(".")),
+    );
     const pending: PendingDay[] = [];
     for (const day of found) {
       if (committed.has(day)) continue;

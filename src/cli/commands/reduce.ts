@@ -25,8 +25,9 @@ interface ReduceFlags {
 export function configureReduceCommand(command: Command): Command {
   return command
     .description(
-      "Reduce raw S3 access logs (YYYY/MM/DD.log) to one small table per day (YYYY/MM/DD.tsv) of the downloads " +
-        "of DANDI assets: timestamp, IP address, object key and bytes sent. Days already reduced are skipped.",
+      "Reduce raw S3 access logs (YYYY/MM/DD.log day files, or log objects as AWS delivers them, in a folder or " +
+        "a bucket) to one small table per day (YYYY/MM/DD.tsv) of the downloads of DANDI assets: timestamp, IP " +
+        "address, object key and bytes sent. Only what is new is reduced.",
     )
     .requiredOption(
       "--raw_s3_logs_folder_path <folder>",
