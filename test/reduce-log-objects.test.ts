@@ -109,6 +109,31 @@ describe("reduce log objects as AWS delivers them", () => {
     assert.deepEqual(readTree(reduced), expectedReduced);
   });
 
+  test("malformed lines are listed by object key and line within the object, in groups of objects too", async () => {
+    const raw = tempFolder("objects");
+    writeLogObjects(raw, simple);
+    const summary = await reduceAllDandiRawS3Logs({
+      rawFolder: raw,
+      reducedFolder: tempFolder("reduced"),
+      workers: 2,
+    });
+    assert.ok(summary.errorLogPath !== null);
+    const records = fs
+      .readFileSync(summary.errorLogPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { file: string; line: number; text: string });
+    const malformed = Object.values(summary.counts.malformed).reduce((sum, n) => sum + n, 0);
+    assert.equal(records.length, malformed);
+    const bodies = new Map(simple.map((o) => [o.key.slice("logs/".length), o.body.toString("utf8")]));
+    for (const record of records) {
+      const body = bodies.get(record.file);
+      assert.ok(body !== undefined, `${record.file} is an object's key`);
+      const line = body.split("\n")[record.line - 1].replace(/\r$/, "");
+      assert.ok(line.startsWith(record.text.slice(0, 200)), `${record.file} line ${record.line}`);
+    }
+  });
+
   test("a bucket (PartitionedPrefix) reduces to the same, with throttling and dropped connections retried", async () => {
     server.faults = { slowDown: 3, dropMidBody: 2 };
     const reduced = tempFolder("reduced");
