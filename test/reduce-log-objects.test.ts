@@ -175,6 +175,18 @@ describe("reduce log objects as AWS delivers them", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(server.served.list, 0, "no listing");
     assert.deepEqual(readTree(reduced), expectedReduced);
+    // The manifest read from the bucket, as S3 Inventory leaves it.
+    server.put("inventory", "logging/all/manifest.json", fs.readFileSync(manifest));
+    const fromBucket = tempFolder("reduced");
+    const args = reduceArgs(
+      "s3://logging/logs/",
+      fromBucket,
+      "--inventory",
+      "s3://inventory/logging/all/manifest.json",
+    );
+    const viaS3 = await runCliAsync(args, env);
+    assert.equal(viaS3.code, 0, viaS3.stderr);
+    assert.deepEqual(readTree(fromBucket), expectedReduced);
 
     // A key the inventory lists that the bucket no longer has.
     const missing =
