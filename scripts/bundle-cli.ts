@@ -39,7 +39,8 @@ const COMMON: BuildOptions = {
   minifySyntax: true,
   sourcemap: true,
   // tsx is imported only by the tests' loader for TypeScript workers.
-  external: ["vega", "vega-lite", "tsx"],
+  // The AWS SDK is loaded only to read a bucket (s3/s3-source.ts), from node_modules.
+  external: ["vega", "vega-lite", "tsx", "@aws-sdk/client-s3"],
   logLevel: "warning",
 };
 

@@ -99,6 +99,12 @@ const REDUCE: Record<keyof ReduceAllOptions | "options", Case[]> = ((base: Reduc
     rangeBytes: [bad("rangeBytes", 0, "ERR_INVALID_RANGE_BYTES")],
     onProgress: [bad("onProgress", "every second", "ERR_INVALID_ON_PROGRESS")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
+    settleHours: [bad("settleHours", -1, "ERR_INVALID_SETTLE_HOURS", "-1")],
+    inventory: [
+      bad("inventory", 3, "ERR_INVALID_INVENTORY"),
+      bad("inventory", "manifest.json", "ERR_INVALID_INVENTORY", "for a folder, not a bucket"),
+    ],
+    now: [bad("now", "today", "ERR_INVALID_NOW")],
   };
 })({ rawFolder: RAW, reducedFolder: REDUCED });
 
@@ -353,6 +359,8 @@ const RUN: Record<keyof RunAllOptions | "options", Case[]> = ((base: RunAllOptio
     bufferBytes: [bad("bufferBytes", 0, "ERR_INVALID_BUFFER_BYTES")],
     excludedYears: [bad("excludedYears", ["19"], "ERR_INVALID_EXCLUDED_YEARS")],
     excludedIps: [bad("excludedIps", [42], "ERR_INVALID_EXCLUDED_IPS")],
+    settleHours: [bad("settleHours", "3", "ERR_INVALID_SETTLE_HOURS")],
+    inventory: [bad("inventory", "", "ERR_INVALID_INVENTORY")],
     skipReport: [bad("skipReport", "yes", "ERR_INVALID_SKIP_REPORT")],
     generatedAt: [bad("generatedAt", new Date(Number.NaN), "ERR_INVALID_GENERATED_AT")],
     onProgress: [bad("onProgress", 1, "ERR_INVALID_ON_PROGRESS")],

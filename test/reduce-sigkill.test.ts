@@ -86,7 +86,8 @@ describe("reduce survives SIGKILL at any moment", () => {
         ? fs
             .readdirSync(reduced, { recursive: true })
             .map(String)
-            .filter((name) => path.basename(name).startsWith("."))
+            .map((name) => path.basename(name))
+            .filter((name) => name.startsWith(".") && !name.startsWith(".reduced_"))
         : [];
     // A temporary file exists only while a day is being reduced: interrupt right then.
     while (temporaryFiles().length === 0 && child.exitCode === null)

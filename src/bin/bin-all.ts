@@ -82,7 +82,8 @@ const READ_BUFFER_BYTES = 1024 * 1024;
  * A partition much larger than its share moves its regions, and holds up to twice this.
  */
 const MEMORY_PER_INPUT_BYTE = 1.5;
-const DAY_FILE = /^\d+\.tsv$/;
+/** A reduced day `DD.tsv`, or a further unit of one, `DD_0002.tsv` (reduce/units.ts), binned like a backfill. */
+const DAY_FILE = /^\d+(_\d{4})?\.tsv$/;
 
 function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: number } {
   checkOptionsObject(options, "binAllReducedS3LogsByObjectKey");
@@ -154,7 +155,10 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
     const rolledBack = recoverInterruptedBatch(binnedFolder, journal);
     removeUncommittedChanges(binnedFolder, lastBatchOf(journal));
     const committed = new Set(journal.map((d) => d.day));
-    const found = listFiles(reducedFolder, (name) => DAY_FILE.test(name));
+    // Not below a dot folder: reduce holds there the rows of days not settled yet (.pending_days/).
+    const found = listFiles(reducedFolder, (name) => DAY_FILE.test(name)).filter(
+      (day) => !day.split("/").some((part) => part.startsWith(".")),
+    );
     const pending: PendingDay[] = [];
     for (const day of found) {
       if (committed.has(day)) continue;

@@ -20,6 +20,8 @@ export const REDUCE_FLAGS: OptionFlags = {
   excludedYears: "--excluded_years",
   excludedIps: "--excluded_ips",
   operation: "--operation_type",
+  settleHours: "--settle_hours",
+  inventory: "--inventory",
 };
 
 export const BIN_FLAGS: OptionFlags = {
@@ -56,6 +58,8 @@ export const RUN_FLAGS: OptionFlags = {
   bufferBytes: "--maximum_buffer_size_in_mb",
   excludedYears: "--excluded_years",
   excludedIps: "--excluded_ips",
+  settleHours: "--settle_hours",
+  inventory: "--inventory",
   ...API,
 };
 

@@ -15,6 +15,13 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number of 0 or more, got "${value}"`);
+  return n;
+}
+
 /** `a,b, c` -> ["a", "b", "c"]; empty items dropped. */
 export function commaList(value: string): string[] {
   return value

@@ -1,9 +1,22 @@
 import { type ByteRange, WHOLE_FILE } from "./line-range-reader.js";
 
-/** A raw day file to reduce, by its path under the raw folder. */
+/** A raw day file to reduce, by its path under the raw folder, or the part of it from `start` on. */
 export interface DayFile {
   relativePath: string;
   size: number;
+  /** Where the lines to reduce start (those that start at or after it); 0 for the whole file. */
+  start?: number;
+  /** The output, relative to the reduced folder; `YYYY/MM/DD.tsv` beside the day file's path unless told. */
+  output?: string;
+  /** The file to read, when it is not `relativePath` under the raw folder (a downloaded log object). */
+  input?: string;
+  /**
+   * Reduced whole, without a header, into a scratch file that the pool hands to `onScratchDone`
+   * rather than renaming it into place (a log object, whose rows go to the days of their timestamps).
+   */
+  scratch?: boolean;
+  /** Files reduced after `input`, in order, into the same scratch output (a group of log objects). */
+  moreInputs?: { path: string; displayName: string }[];
 }
 
 /** What one reducer reduces at a time: day `day` whole (`parts === 1`), or its range number `part`. */
@@ -36,11 +49,16 @@ export function planPieces(todo: DayFile[], reducers: number, maxRangeBytes = MA
   const minRangeBytes = Math.min(MIN_RANGE_BYTES, maxRangeBytes);
   const pieces: Piece[] = [];
   for (const [day, file] of todo.entries()) {
-    if (reducers === 1 || file.size < 2 * minRangeBytes) {
-      pieces.push({ id: pieces.length, day, part: 0, parts: 1, range: WHOLE_FILE, bytes: file.size });
+    const start = file.start ?? 0;
+    const bytes = file.size - start;
+    if (reducers === 1 || bytes < 2 * minRangeBytes || file.scratch) {
+      // The size the file had when planned: lines appended since are left to the next run's unit.
+      // A group of files is read whole, each of them.
+      const range = file.moreInputs === undefined ? { start, end: file.size } : WHOLE_FILE;
+      pieces.push({ id: pieces.length, day, part: 0, parts: 1, range, bytes });
       continue;
     }
-    const ranges = shrinkingRanges(file.size, reducers, minRangeBytes, maxRangeBytes);
+    const ranges = shrinkingRanges(start, file.size, reducers, minRangeBytes, maxRangeBytes);
     for (const [part, range] of ranges.entries())
       pieces.push({
         id: pieces.length,
@@ -54,9 +72,15 @@ export function planPieces(todo: DayFile[], reducers: number, maxRangeBytes = MA
   return pieces;
 }
 
-function shrinkingRanges(size: number, reducers: number, min: number, max: number): ByteRange[] {
+function shrinkingRanges(
+  from: number,
+  size: number,
+  reducers: number,
+  min: number,
+  max: number,
+): ByteRange[] {
   const ranges: ByteRange[] = [];
-  let start = 0;
+  let start = from;
   while (start < size) {
     const left = size - start;
     let length = Math.min(max, Math.max(min, Math.ceil(left / (2 * reducers))));

@@ -5,21 +5,31 @@ import {
   checkExcludedIps,
   checkExcludedYears,
   checkFunction,
+  checkNumber,
   checkOptionsObject,
   checkPath,
   checkSignal,
   checkWholeNumber,
+  invalidOption,
 } from "../check-options.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
-import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { holdsLogObjects, LocalObjectFolder } from "../s3/local-objects.js";
+import type { LogObjectSource } from "../s3/log-objects.js";
+import { DEFAULT_SETTLE_HOURS } from "../s3/settle.js";
 import { DEFAULT_OPERATION } from "../s3log/fields.js";
 import { checkReducerOptions } from "./check-reducer-options.js";
+import { contentCheckOf } from "./content-check.js";
+import { readDayRecords, type UnitRecord, unitsInPlace, writeDayRecords } from "./day-records.js";
 import { emptyLineCounts, type LineCounts } from "./line-counts.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./log-reducer.js";
 import { type DayFile, planPieces } from "./plan-pieces.js";
+import { listRawLogFiles, type RawLogFile } from "./raw-day-files.js";
+import { type ObjectSummary, reduceLogObjects } from "./reduce-objects.js";
 import { type PoolContext, ReducePool, reducedPathOf } from "./reduce-pool.js";
 import { ProgressTracker, type ReduceProgress } from "./reduce-progress.js";
+import { MAX_UNITS, unitPathOf } from "./units.js";
 
 export interface ReduceAllOptions {
   rawFolder: string;
@@ -45,6 +55,15 @@ export interface ReduceAllOptions {
   onProgress?: (progress: ReduceProgress) => void;
   /** Aborting stops the workers and removes unfinished outputs; the run rejects with `AbortedError`. */
   signal?: AbortSignal;
+  /**
+   * For log objects (a folder of them, or `s3://bucket/prefix/`): hours after its end that a day is
+   * taken as complete, 3 unless told (see reduce-objects.ts).
+   */
+  settleHours?: number;
+  /** For a bucket: read the keys from this S3 Inventory `manifest.json` (a path or `s3://` URL) instead of listing. */
+  inventory?: string;
+  /** The time settling is judged at; now unless told (tests). */
+  now?: Date;
 }
 
 export type { ReduceProgress };
@@ -53,8 +72,12 @@ export interface ReduceSummary {
   /** Day files found in the raw folder. */
   filesFound: number;
   filesReduced: number;
-  /** Already reduced by an earlier run: their output exists. */
+  /** Already reduced by an earlier run, and unchanged since. */
   filesAlreadyReduced: number;
+  /** Day files that grew after they were reduced: their new lines were reduced as a further unit. */
+  filesGrown: number;
+  /** Day files of today or yesterday modified in the last few minutes: left for the next run. */
+  filesStillBeingWritten: string[];
   /** In a year folder that was excluded. */
   filesInExcludedYears: number;
   /** `.log` files that are not a day file `YYYY/MM/DD.log` of a real date, and why; never reduced. */
@@ -64,13 +87,20 @@ export interface ReduceSummary {
   counts: LineCounts;
   /** The error log with every malformed line, or null when there was none. */
   errorLogPath: string | null;
+  /** When the raw logs are log objects as AWS delivers them: what was done with them; else null. */
+  objects: ObjectSummary | null;
   seconds: number;
 }
 
 export const DEFAULT_BUFFER_BYTES = 1000 * 1024 * 1024;
 const MIN_READ_BUFFER_BYTES = 64 * 1024;
 const MAX_READ_BUFFER_BYTES = 1024 * 1024;
-const LOG_FILE = /\.log$/;
+/**
+ * A day file of today or yesterday (UTC) modified this recently is probably still being written
+ * (a cron job appending the day's log objects): it waits for the next run rather than be reduced
+ * without its last lines, or with a line cut in two.
+ */
+export const STILL_WRITTEN_MS = 5 * 60 * 1000;
 const DAY_PATH = /^(\d{4})\/(\d{2})\/(\d{2})\.log$/;
 
 /** A raw day file is `.../YYYY/MM/DD.log`; its year is the name of the folder two levels up. */
@@ -108,6 +138,12 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   checkWholeNumber(options.rangeBytes, "rangeBytes", 1);
   checkFunction(options.onProgress, "onProgress");
   checkSignal(options.signal);
+  checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
+  checkPath(options.inventory, "inventory", false);
+  if (options.now !== undefined && !(options.now instanceof Date && Number.isFinite(options.now.getTime())))
+    throw invalidOption("now", "must be a valid Date");
+  if (options.inventory !== undefined && !isS3Url(options.rawFolder))
+    throw invalidOption("inventory", "is for a bucket: give `rawFolder` as s3://bucket/prefix/");
   return {
     workers: options.workers ?? 1,
     bufferBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
@@ -123,55 +159,86 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
 export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promise<ReduceSummary> {
   const started = Date.now();
   const { workers: maxWorkers, bufferBytes, years } = validate(options);
+  if (isS3Url(options.rawFolder)) {
+    const reducedFolder = path.resolve(options.reducedFolder);
+    fs.mkdirSync(reducedFolder, { recursive: true });
+    const { S3ObjectSource } = await import("../s3/s3-source.js");
+    const source = await S3ObjectSource.open(options.rawFolder, {
+      inventory: options.inventory,
+      workers: maxWorkers,
+    });
+    return reduceObjects(source, reducedFolder, options, { maxWorkers, bufferBytes, years, started });
+  }
   const rawFolder = requireFolder(options.rawFolder, "rawFolder");
   const reducedFolder = prepareOutputFolder(options.reducedFolder, rawFolder, "reducedFolder", "rawFolder");
+  if (holdsLogObjects(rawFolder))
+    return reduceObjects(new LocalObjectFolder(rawFolder), reducedFolder, options, {
+      maxWorkers,
+      bufferBytes,
+      years,
+      started,
+    });
   removeStaleTempFiles(reducedFolder);
 
   const excludedYearNames = new Set(years.map(String));
-  const filesSkipped: ReduceSummary["filesSkipped"] = [];
-  const found = listFiles(rawFolder, (name) => LOG_FILE.test(name)).filter((file) => {
-    const reason = dayFileProblem(file);
-    if (reason !== null) filesSkipped.push({ file, reason });
+  const listing = listRawLogFiles(rawFolder);
+  const filesSkipped: ReduceSummary["filesSkipped"] = listing.skipped;
+  const found = listing.files.filter((file) => {
+    const reason = dayFileProblem(file.relativePath);
+    if (reason !== null) filesSkipped.push({ file: file.relativePath, reason });
     return reason === null;
   });
+  filesSkipped.sort((a, b) => (a.file < b.file ? -1 : 1));
   const summary: ReduceSummary = {
     filesFound: found.length,
     filesReduced: 0,
     filesAlreadyReduced: 0,
+    filesGrown: 0,
+    filesStillBeingWritten: [],
     filesInExcludedYears: 0,
     filesSkipped,
     failures: [],
     bytesRead: 0,
     counts: emptyLineCounts(),
     errorLogPath: null,
+    objects: null,
     seconds: 0,
   };
+  const records = readDayRecords(reducedFolder);
   const todo: DayFile[] = [];
-  for (const relativePath of found) {
-    if (excludedYearNames.has(yearFolderOf(relativePath))) summary.filesInExcludedYears++;
-    else if (fs.existsSync(path.join(reducedFolder, reducedPathOf(relativePath))))
-      summary.filesAlreadyReduced++;
-    else todo.push({ relativePath, size: fs.statSync(path.join(rawFolder, relativePath)).size });
+  const now = Date.now();
+  for (const file of found) {
+    if (excludedYearNames.has(yearFolderOf(file.relativePath))) {
+      summary.filesInExcludedYears++;
+      continue;
+    }
+    const plan = planDayFile(rawFolder, reducedFolder, file, records, now);
+    if (plan.type === "done") summary.filesAlreadyReduced++;
+    else if (plan.type === "waiting") summary.filesStillBeingWritten.push(file.relativePath);
+    else if (plan.type === "changed")
+      summary.failures.push({ file: file.relativePath, message: plan.message });
+    else {
+      if (plan.unit.start > 0) summary.filesGrown++;
+      todo.push({
+        relativePath: file.relativePath,
+        size: plan.unit.end,
+        start: plan.unit.start,
+        output: plan.unit.unit,
+      });
+    }
   }
+  // Recorded before they are reduced: a unit whose output is missing was cut short, and is planned again.
+  if (todo.length > 0 || records.size > 0) writeDayRecords(reducedFolder, records);
   // Largest first: the last file to start is then a small one, so workers finish together.
   todo.sort((a, b) => b.size - a.size || (a.relativePath < b.relativePath ? -1 : 1));
 
   const errorLog = new ErrorLog("reduce");
   const context: PoolContext = {
+    ...reducerSettings(options, errorLog, { maxWorkers, bufferBytes, years }),
     rawFolder,
     reducedFolder,
-    readBufferBytes: Math.min(
-      MAX_READ_BUFFER_BYTES,
-      Math.max(MIN_READ_BUFFER_BYTES, Math.floor(bufferBytes / maxWorkers / 16)),
-    ),
-    operation: options.operation ?? DEFAULT_OPERATION,
-    years,
-    excludedIps: [...(options.excludedIps ?? [])],
-    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     summary,
-    errorLog,
     progress: new ProgressTracker(todo, options.onProgress),
-    signal: options.signal,
   };
   try {
     const pieces = planPieces(todo, maxWorkers, options.rangeBytes);
@@ -181,5 +248,146 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   }
   summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
   summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+type DayFilePlan =
+  | { type: "done" }
+  | { type: "waiting" }
+  | { type: "changed"; message: string }
+  | { type: "reduce"; unit: UnitRecord };
+
+/**
+ * What to do with a day file: nothing (reduced, unchanged), wait (still being written), refuse
+ * (changed other than by lines added at its end), or reduce a unit: the whole file, or the bytes
+ * added since its last unit. A planned unit is added to `records`.
+ */
+function planDayFile(
+  rawFolder: string,
+  reducedFolder: string,
+  file: RawLogFile,
+  records: Map<string, UnitRecord[]>,
+  now: number,
+): DayFilePlan {
+  const units = unitsInPlace(reducedFolder, records.get(file.relativePath) ?? []);
+  const output = reducedPathOf(file.relativePath);
+  // Reduced before units were recorded: its output is all that is known of it.
+  if (units.length === 0 && fs.existsSync(path.join(reducedFolder, output))) return { type: "done" };
+  const last = units.at(-1);
+  if (last !== undefined && file.size === last.end && file.mtimeMs === last.mtimeMs) return { type: "done" };
+  if (isStillBeingWritten(file, now)) return { type: "waiting" };
+  const input = path.join(rawFolder, file.relativePath);
+  if (last !== undefined) {
+    if (file.size < last.end || contentCheckOf(input, last.end) !== last.check)
+      return {
+        type: "changed",
+        message:
+          `changed after it was reduced (it was ${last.end} bytes, now ${file.size}, and not only by lines added at its end); ` +
+          `its reduced day ${units.map((u) => u.unit).join(", ")} no longer matches it: to reduce it again, delete ` +
+          "those files and their lines in .reduced_days, and bin into a new folder",
+      };
+    if (file.size === last.end) {
+      // Touched, not changed: remember the new mtime so the next run does not read it again.
+      last.mtimeMs = file.mtimeMs;
+      records.set(file.relativePath, units);
+      return { type: "done" };
+    }
+    if (units.length >= MAX_UNITS)
+      return {
+        type: "changed",
+        message: `grew after being reduced ${MAX_UNITS} times; reduce it into a new folder`,
+      };
+  }
+  const unit: UnitRecord = {
+    dayFile: file.relativePath,
+    unit: unitPathOf(output, units.length + 1),
+    start: last?.end ?? 0,
+    end: file.size,
+    mtimeMs: file.mtimeMs,
+    check: contentCheckOf(input, file.size),
+  };
+  records.set(file.relativePath, [...units, unit]);
+  return { type: "reduce", unit };
+}
+
+function isStillBeingWritten(file: RawLogFile, now: number): boolean {
+  if (now - file.mtimeMs >= STILL_WRITTEN_MS) return false;
+  const [year, month, day] = file.relativePath
+    .split("/")
+    .slice(-3)
+    .map((part) => Number.parseInt(part, 10));
+  const dayEnd = Date.UTC(year, month - 1, day + 1);
+  return now < dayEnd + 24 * 3600 * 1000;
+}
+
+interface Settings {
+  maxWorkers: number;
+  bufferBytes: number;
+  years: number[];
+}
+
+function reducerSettings(options: ReduceAllOptions, errorLog: ErrorLog, settings: Settings) {
+  return {
+    readBufferBytes: Math.min(
+      MAX_READ_BUFFER_BYTES,
+      Math.max(MIN_READ_BUFFER_BYTES, Math.floor(settings.bufferBytes / settings.maxWorkers / 16)),
+    ),
+    operation: options.operation ?? DEFAULT_OPERATION,
+    years: settings.years,
+    excludedIps: [...(options.excludedIps ?? [])],
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    errorLog,
+    signal: options.signal,
+  };
+}
+
+export function isS3Url(location: string): boolean {
+  return location.startsWith("s3://");
+}
+
+/** Reduces log objects (a local folder of them, or a bucket): rows go to the days of their timestamps. */
+async function reduceObjects(
+  source: LogObjectSource,
+  reducedFolder: string,
+  options: ReduceAllOptions,
+  settings: Settings & { started: number },
+): Promise<ReduceSummary> {
+  const summary: ReduceSummary = {
+    filesFound: 0,
+    filesReduced: 0,
+    filesAlreadyReduced: 0,
+    filesGrown: 0,
+    filesStillBeingWritten: [],
+    filesInExcludedYears: 0,
+    filesSkipped: [],
+    failures: [],
+    bytesRead: 0,
+    counts: emptyLineCounts(),
+    errorLogPath: null,
+    objects: null,
+    seconds: 0,
+  };
+  const errorLog = new ErrorLog("reduce");
+  try {
+    const poolContext = reducerSettings(options, errorLog, settings);
+    summary.objects = await reduceLogObjects({
+      source,
+      reducedFolder,
+      workers: settings.maxWorkers,
+      readBufferBytes: poolContext.readBufferBytes,
+      settleHours: options.settleHours ?? DEFAULT_SETTLE_HOURS,
+      now: (options.now ?? new Date()).getTime(),
+      poolContext,
+      summary,
+      errorLog,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+  } finally {
+    errorLog.close();
+  }
+  summary.filesReduced = summary.objects.daysWritten.length + summary.objects.lateUnits.length;
+  summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
+  summary.seconds = (Date.now() - settings.started) / 1000;
   return summary;
 }

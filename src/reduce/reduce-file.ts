@@ -28,6 +28,17 @@ export interface ReduceFileOptions extends LogReducerOptions {
   flushAsWritten?: boolean;
 }
 
+/** What the pool gives a reduction beyond the public options. */
+export interface ReductionOptions extends ReduceFileOptions {
+  /**
+   * Files reduced after the input, whole and in order, into the same output: a group of log
+   * objects, reduced by one reducer so that the cost of a file of its own (opening, a reducer, a
+   * part file) is paid once per group, not once per object of a few hundred KB. Each ends its own
+   * last line, and error records name it and number its lines from 1.
+   */
+  moreInputs?: { path: string; displayName: string }[];
+}
+
 export const DEFAULT_READ_BUFFER_BYTES = 1024 * 1024;
 
 /**
@@ -38,8 +49,14 @@ export const DEFAULT_READ_BUFFER_BYTES = 1024 * 1024;
  */
 export class DayFileReduction {
   bytesRead = 0;
-  private readonly reader: LineRangeReader;
+  private reader: LineRangeReader;
   private readonly reducer: LogReducer;
+  private readonly readBuffer: Buffer;
+  private displayName: string;
+  /** Lines of the group's earlier inputs, so that each input's lines are numbered from 1. */
+  private linesBefore = 0;
+  private bytesBefore = 0;
+  private nextInput = 0;
   private input: number | null;
   private output: number | null;
   private readonly flush: BackgroundFlush | null;
@@ -48,11 +65,12 @@ export class DayFileReduction {
     inputPath: string,
     private readonly outputPath: string,
     private readonly tempPath: string,
-    private readonly options: ReduceFileOptions = {},
+    private readonly options: ReductionOptions = {},
   ) {
     const readBuffer =
       options.readBuffer ?? Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
-    const displayName = options.displayName ?? inputPath;
+    this.readBuffer = readBuffer;
+    this.displayName = options.displayName ?? inputPath;
     const onMalformed = options.onMalformed;
     this.input = fs.openSync(inputPath, "r");
     try {
@@ -73,7 +91,12 @@ export class DayFileReduction {
           flush?.wrote(length);
         },
         malformed: (line, reason, buf, start, end) => {
-          onMalformed?.({ file: displayName, line, reason, text: errorTextOf(buf, start, end) });
+          onMalformed?.({
+            file: this.displayName,
+            line: line - this.linesBefore,
+            reason,
+            text: errorTextOf(buf, start, end),
+          });
         },
       },
       options,
@@ -83,10 +106,26 @@ export class DayFileReduction {
   /** Reduces the next chunk; false once the range (the whole file unless told) has been read. */
   step(): boolean {
     const chunk = this.reader.next();
-    if (chunk === null) return false;
+    if (chunk === null) return this.openNextInput();
     if (chunk.length > 0) this.reducer.write(chunk);
-    this.bytesRead = this.reader.bytesRead;
+    this.bytesRead = this.bytesBefore + this.reader.bytesRead;
     this.options.onProgress?.(this.bytesRead);
+    return true;
+  }
+
+  /** Moves on to the group's next input, ending the last line of the one read; false when none is left. */
+  private openNextInput(): boolean {
+    const next = this.options.moreInputs?.[this.nextInput];
+    if (next === undefined) return false;
+    this.nextInput++;
+    this.reducer.end();
+    this.bytesBefore += this.reader.bytesRead;
+    this.linesBefore = this.reducer.counter.lines;
+    if (this.input !== null) fs.closeSync(this.input);
+    this.input = null;
+    this.input = fs.openSync(next.path, "r");
+    this.displayName = next.displayName;
+    this.reader = new LineRangeReader(this.input, this.readBuffer, WHOLE_FILE);
     return true;
   }
 
@@ -145,7 +184,7 @@ export class DayFileReduction {
 export function reduceRangeToPart(
   inputPath: string,
   partPath: string,
-  options: ReduceFileOptions,
+  options: ReductionOptions,
 ): LineCounts {
   const reduction = new DayFileReduction(inputPath, partPath, partPath, {
     ...options,

@@ -25,6 +25,11 @@ export interface PoolContext {
   errorLog: ErrorLog;
   progress: ProgressTracker;
   signal?: AbortSignal;
+  /**
+   * Takes the scratch output of a file planned with `scratch` (its index in the pool's list, the
+   * file's path and the line counts), on the main thread; the file is the callee's from then on.
+   */
+  onScratchDone?: (index: number, scratchPath: string, counts: LineCounts) => void;
 }
 
 type PieceResult = { type: "done"; counts: LineCounts } | { type: "failed"; message: string };
@@ -146,7 +151,7 @@ export class ReducePool {
   private taskFor(piece: Piece): ReduceTask {
     const { context } = this;
     const file = this.todo[piece.day];
-    const output = path.join(context.reducedFolder, reducedPathOf(file.relativePath));
+    const output = path.join(context.reducedFolder, file.output ?? reducedPathOf(file.relativePath));
     fs.mkdirSync(path.dirname(output), { recursive: true });
     let temp: string;
     if (piece.parts === 1) temp = tempPathFor(output);
@@ -161,17 +166,18 @@ export class ReducePool {
     return {
       type: "reduce",
       id: piece.id,
-      input: path.join(context.rawFolder, file.relativePath),
+      input: file.input ?? path.join(context.rawFolder, file.relativePath),
       output,
       temp,
       range: piece.range,
-      part: piece.parts > 1,
+      part: piece.parts > 1 || file.scratch === true,
       displayName: file.relativePath,
       operation: context.operation,
       excludedYears: context.years,
       excludedIps: context.excludedIps,
       readBufferBytes: context.readBufferBytes,
       maxLineBytes: context.maxLineBytes,
+      moreInputs: file.moreInputs,
     };
   }
 
@@ -266,7 +272,10 @@ export class ReducePool {
     this.context.progress.pieceDone(piece.id, piece.bytes);
     if (piece.parts === 1) {
       if (result.type === "failed") this.failDay(piece, result.message);
-      else this.dayDone(piece, result.counts);
+      else {
+        if (this.todo[piece.day].scratch) this.context.onScratchDone?.(piece.day, temp, result.counts);
+        this.dayDone(piece, result.counts);
+      }
       return;
     }
     const assembly = this.assemblies.get(piece.day);
@@ -292,7 +301,8 @@ export class ReducePool {
   private dayDone(piece: Piece, counts: LineCounts): void {
     const { summary, progress } = this.context;
     summary.filesReduced++;
-    summary.bytesRead += this.todo[piece.day].size;
+    const file = this.todo[piece.day];
+    summary.bytesRead += file.size - (file.start ?? 0);
     addLineCounts(summary.counts, counts);
     progress.dayDone();
   }

@@ -18,7 +18,7 @@ export class ProgressTracker {
     private readonly todo: DayFile[],
     private readonly onProgress?: (progress: ReduceProgress) => void,
   ) {
-    this.bytesTotal = todo.reduce((sum, file) => sum + file.size, 0);
+    this.bytesTotal = todo.reduce((sum, file) => sum + file.size - (file.start ?? 0), 0);
   }
 
   /** Piece `id` of `bytes` bytes has read `bytesRead` (which counts the edges read past its range). */

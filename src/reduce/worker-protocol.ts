@@ -1,7 +1,7 @@
 import type { LineError } from "../io/error-log.js";
 import type { LineCounts } from "./line-counts.js";
 import type { ByteRange } from "./line-range-reader.js";
-import type { ReduceFileOptions } from "./reduce-file.js";
+import type { ReductionOptions } from "./reduce-file.js";
 
 /**
  * One day file for a worker to reduce into `temp`, then rename to `output`; or, when `part` is set,
@@ -21,6 +21,7 @@ export interface ReduceTask {
   excludedIps: string[];
   readBufferBytes: number;
   maxLineBytes: number;
+  moreInputs?: { path: string; displayName: string }[];
 }
 
 export type WorkerMessage =
@@ -29,7 +30,7 @@ export type WorkerMessage =
   | { type: "failed"; id: number; bytesRead: number; errors: LineError[]; message: string };
 
 /** The reduction options a task carries, as `reduceFile` takes them. */
-export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
+export function reductionOptionsOf(task: ReduceTask): ReductionOptions {
   return {
     displayName: task.displayName,
     operation: task.operation,
@@ -40,5 +41,6 @@ export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
     range: task.range,
     header: !task.part,
     flushAsWritten: !task.part,
+    moreInputs: task.moreInputs,
   };
 }

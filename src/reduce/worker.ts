@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import type { LineError } from "../io/error-log.js";
-import { type ReduceFileOptions, reduceFile, reduceRangeToPart } from "./reduce-file.js";
+import { type ReductionOptions, reduceFile, reduceRangeToPart } from "./reduce-file.js";
 import { type ReduceTask, reductionOptionsOf, type WorkerMessage } from "./worker-protocol.js";
 
 /** Progress goes to the main thread at most this often, and whenever this many errors wait. */
@@ -20,7 +20,7 @@ port.on("message", (task: ReduceTask) => {
   let lastPost = Date.now();
   const post = (message: WorkerMessage) => port.postMessage(message);
   try {
-    const options: ReduceFileOptions = {
+    const options: ReductionOptions = {
       ...reductionOptionsOf(task),
       readBuffer,
       onMalformed: (error) => {

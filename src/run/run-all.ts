@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { type BinSummary, binAllReducedS3LogsByObjectKey } from "../bin/bin-all.js";
 import {
@@ -6,6 +7,7 @@ import {
   checkExcludedIps,
   checkExcludedYears,
   checkFunction,
+  checkNumber,
   checkOptionsObject,
   checkPath,
   checkSignal,
@@ -16,7 +18,7 @@ import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.js";
-import { type ReduceSummary, reduceAllDandiRawS3Logs } from "../reduce/reduce-all.js";
+import { isS3Url, type ReduceSummary, reduceAllDandiRawS3Logs } from "../reduce/reduce-all.js";
 import type { ReportSummary } from "../report/build-report.js";
 
 export type StepName = "reduce" | "bin" | "map" | "report";
@@ -33,6 +35,10 @@ export interface RunAllOptions {
   bufferBytes?: number;
   excludedYears?: readonly string[];
   excludedIps?: readonly string[];
+  /** For log objects: hours after its end that a day is complete (reduce's `settleHours`). */
+  settleHours?: number;
+  /** For a bucket: an S3 Inventory manifest to take the keys from (reduce's `inventory`). */
+  inventory?: string;
   /** Leave the report out (tables only). */
   skipReport?: boolean;
   /** The time the report's index says it was generated (now, unless a test fixes it). */
@@ -50,6 +56,12 @@ export interface RunAllSummary {
   map: MapSummary;
   report: ReportSummary | null;
   seconds: number;
+}
+
+function createFolder(folder: string): string {
+  const resolved = path.resolve(folder);
+  fs.mkdirSync(resolved, { recursive: true });
+  return resolved;
 }
 
 /** The folders of a work folder, by step. */
@@ -75,6 +87,8 @@ function validate(options: RunAllOptions): void {
   checkBufferBytes(options.bufferBytes);
   checkExcludedYears(options.excludedYears);
   checkExcludedIps(options.excludedIps);
+  checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
+  checkPath(options.inventory, "inventory", false);
   checkBoolean(options.skipReport, "skipReport");
   if (
     options.generatedAt !== undefined &&
@@ -94,8 +108,13 @@ function validate(options: RunAllOptions): void {
 export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
   const started = Date.now();
   validate(options);
-  const rawFolder = requireFolder(options.rawFolder, "rawFolder");
-  const workFolder = prepareOutputFolder(options.workFolder, rawFolder, "workFolder", "rawFolder");
+  // A bucket (s3://bucket/prefix/) is read by reduce; a folder must exist, and the work folder be outside it.
+  const rawFolder = isS3Url(options.rawFolder)
+    ? options.rawFolder
+    : requireFolder(options.rawFolder, "rawFolder");
+  const workFolder = isS3Url(rawFolder)
+    ? createFolder(options.workFolder)
+    : prepareOutputFolder(options.workFolder, rawFolder, "workFolder", "rawFolder");
   const folders = workFoldersOf(workFolder);
   const release = acquireRunLock(path.join(workFolder, ".run.lock"));
   const { signal, onProgress } = options;
@@ -108,6 +127,8 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       bufferBytes: options.bufferBytes,
       excludedYears: options.excludedYears,
       excludedIps: options.excludedIps,
+      settleHours: options.settleHours,
+      inventory: options.inventory,
       signal,
       onProgress: (p) => onProgress?.("reduce", p.bytesDone, p.bytesTotal),
     });

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import type { ReduceSummary } from "../../reduce/reduce-all.js";
+import { DEFAULT_SETTLE_HOURS } from "../../s3/settle.js";
 import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
 import { REDUCE_FLAGS } from "../option-flags.js";
-import { commaList, positiveInteger, positiveNumber } from "../options.js";
+import { commaList, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
@@ -15,6 +16,8 @@ interface ReduceFlags {
   excluded_years: string[];
   excluded_ips: string[];
   operation_type: string;
+  settle_hours: number;
+  inventory?: string;
   quiet?: boolean;
 }
 
@@ -22,10 +25,15 @@ interface ReduceFlags {
 export function configureReduceCommand(command: Command): Command {
   return command
     .description(
-      "Reduce raw S3 access logs (YYYY/MM/DD.log) to one small table per day (YYYY/MM/DD.tsv) of the downloads " +
-        "of DANDI assets: timestamp, IP address, object key and bytes sent. Days already reduced are skipped.",
+      "Reduce raw S3 access logs (YYYY/MM/DD.log day files, or log objects as AWS delivers them, in a folder or " +
+        "a bucket) to one small table per day (YYYY/MM/DD.tsv) of the downloads of DANDI assets: timestamp, IP " +
+        "address, object key and bytes sent. Only what is new is reduced.",
     )
-    .requiredOption("--raw_s3_logs_folder_path <folder>", "folder of raw logs, laid out as YYYY/MM/DD.log")
+    .requiredOption(
+      "--raw_s3_logs_folder_path <folder>",
+      "raw logs: a folder of YYYY/MM/DD.log day files, a folder of log objects as AWS delivers them, " +
+        "or a bucket as s3://bucket/prefix/",
+    )
     .requiredOption(
       "--reduced_s3_logs_folder_path <folder>",
       "folder the reduced days are written to (created if missing)",
@@ -50,6 +58,16 @@ export function configureReduceCommand(command: Command): Command {
     )
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
     .option("--operation_type <operation>", "the S3 operation to keep", DEFAULT_OPERATION)
+    .option(
+      "--settle_hours <hours>",
+      "for log objects: a day is complete this many hours after its end (its rows wait until then)",
+      nonNegativeNumber,
+      DEFAULT_SETTLE_HOURS,
+    )
+    .option(
+      "--inventory <manifest>",
+      "for a bucket: read the keys from this S3 Inventory manifest.json (path or s3://)",
+    )
     .option("--quiet", "no progress display")
     .action((flags: ReduceFlags) =>
       runCommand(REDUCE_FLAGS, async (signal) => {
@@ -63,11 +81,14 @@ export function configureReduceCommand(command: Command): Command {
             excludedYears: flags.excluded_years,
             excludedIps: flags.excluded_ips,
             operation: flags.operation_type,
+            settleHours: flags.settle_hours,
+            inventory: flags.inventory,
             signal,
             onProgress: (p) => update(p.bytesDone, p.bytesTotal),
           }),
         );
         process.stdout.write(`${describeReduceSummary(summary)}\n`);
+        writeReduceFailures(summary);
         return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
       }),
     );
@@ -75,12 +96,42 @@ export function configureReduceCommand(command: Command): Command {
 
 export function describeReduceSummary(summary: ReduceSummary): string {
   const rate = summary.seconds > 0 ? `, ${formatBytes(summary.bytesRead / summary.seconds)}/s` : "";
+  if (summary.objects !== null) return describeObjectSummary(summary);
   const lines = [
     `reduce: ${plural(summary.filesReduced, "day file")} reduced, ${summary.filesAlreadyReduced} already reduced, ` +
       `${summary.filesInExcludedYears} in excluded years (${formatBytes(summary.bytesRead)} in ${formatSeconds(summary.seconds)}${rate})`,
   ];
   if (summary.filesReduced > 0) lines.push(formatLineCounts(summary.counts, summary.errorLogPath));
+  if (summary.filesGrown > 0)
+    lines.push(
+      `${plural(summary.filesGrown, "day file")} grew since reduced: the new lines were reduced as further units`,
+    );
+  for (const file of summary.filesStillBeingWritten)
+    lines.push(
+      `waiting: ${file}: modified in the last few minutes, probably still being written; the next run reduces it`,
+    );
   for (const skipped of summary.filesSkipped) lines.push(`skipped: ${skipped.file}: ${skipped.reason}`);
-  for (const failure of summary.failures) lines.push(`failed: ${failure.file}: ${failure.message}`);
+  return lines.join("\n");
+}
+
+/** Files that could not be reduced go to standard error, where a cron job's mail and logs look. */
+export function writeReduceFailures(summary: ReduceSummary): void {
+  for (const failure of summary.failures)
+    process.stderr.write(`failed: ${failure.file}: ${failure.message}\n`);
+}
+
+function describeObjectSummary(summary: ReduceSummary): string {
+  const objects = summary.objects as NonNullable<ReduceSummary["objects"]>;
+  const rate = summary.seconds > 0 ? `, ${formatBytes(summary.bytesRead / summary.seconds)}/s` : "";
+  const lines = [
+    `reduce: ${plural(objects.objectsReduced, "log object")} reduced, ${objects.objectsAlreadyReduced} already reduced, ` +
+      `${objects.objectsWaiting} waiting for their days to settle (${formatBytes(summary.bytesRead)} in ${formatSeconds(summary.seconds)}${rate})`,
+    `days settled through ${objects.settledThrough ?? "none"}: ${plural(objects.daysWritten.length, "day")} written, ` +
+      `${plural(objects.lateUnits.length, "further unit")} of days already written (late lines), ` +
+      `${plural(objects.daysPending.length, "day")} held until settled`,
+  ];
+  if (objects.objectsReduced > 0) lines.push(formatLineCounts(summary.counts, summary.errorLogPath));
+  for (const unit of objects.lateUnits) lines.push(`late lines: ${unit}`);
+  for (const skipped of summary.filesSkipped) lines.push(`skipped: ${skipped.file}: ${skipped.reason}`);
   return lines.join("\n");
 }

@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.js";
+import { DEFAULT_SETTLE_HOURS } from "../../s3/settle.js";
 import { formatSeconds } from "../format.js";
 import { RUN_FLAGS } from "../option-flags.js";
-import { commaList, positiveInteger, positiveNumber } from "../options.js";
+import { commaList, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 import { describeBinSummary } from "./bin.js";
 import { describeMapSummary } from "./map.js";
-import { describeReduceSummary } from "./reduce.js";
+import { describeReduceSummary, writeReduceFailures } from "./reduce.js";
 import { describeReportSummary } from "./report.js";
 
 interface RunFlags {
@@ -20,6 +21,8 @@ interface RunFlags {
   maximum_buffer_size_in_mb: number;
   excluded_years: string[];
   excluded_ips: string[];
+  settle_hours: number;
+  inventory?: string;
   no_report?: boolean;
   report?: boolean;
   quiet?: boolean;
@@ -40,7 +43,11 @@ export function configureRunCommand(command: Command): Command {
         "report. Each step does only what is new; a lock keeps two runs from overlapping (exit code 75 when another " +
         "run holds it). Made for a daily cron job.",
     )
-    .requiredOption("--raw_s3_logs_folder_path <folder>", "folder of raw logs, laid out as YYYY/MM/DD.log")
+    .requiredOption(
+      "--raw_s3_logs_folder_path <folder>",
+      "raw logs: a folder of YYYY/MM/DD.log day files, a folder of log objects as AWS delivers them, " +
+        "or a bucket as s3://bucket/prefix/",
+    )
     .requiredOption(
       "--work_folder <folder>",
       "folder for reduced/, binned/, mapped/ and report/ (created if missing)",
@@ -64,6 +71,16 @@ export function configureRunCommand(command: Command): Command {
     .option("--excluded_years <years>", "comma-separated years to leave out", commaList, [])
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
     .option("--no-report", "stop after the tables, without the report")
+    .option(
+      "--settle_hours <hours>",
+      "for log objects: a day is complete this many hours after its end (its rows wait until then)",
+      nonNegativeNumber,
+      DEFAULT_SETTLE_HOURS,
+    )
+    .option(
+      "--inventory <manifest>",
+      "for a bucket: read the keys from this S3 Inventory manifest.json (path or s3://)",
+    )
     .option("--quiet", "no progress display")
     .action((flags: RunFlags) =>
       runCommand(RUN_FLAGS, async (signal) => {
@@ -78,12 +95,15 @@ export function configureRunCommand(command: Command): Command {
             bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
             excludedYears: flags.excluded_years,
             excludedIps: flags.excluded_ips,
+            settleHours: flags.settle_hours,
+            inventory: flags.inventory,
             skipReport: flags.report === false,
             signal,
           },
           flags.quiet,
         );
         process.stdout.write(`${describeRunSummary(summary)}\n`);
+        writeReduceFailures(summary.reduce);
         return runFailed(summary) ? EXIT_FAILED : EXIT_OK;
       }),
     );

@@ -1,0 +1,29 @@
+/** A server access log object as AWS delivered it, wherever it is kept. */
+export interface LogObject {
+  /** Its key below the source's prefix (a path below a local folder), `/`-separated. */
+  key: string;
+  size: number;
+  /** Its ETag (quotes removed), or `-` for a local file. */
+  etag: string;
+  /** The delivery time its name gives, in ms since the epoch. */
+  delivered: number;
+}
+
+/** Where log objects are read from: a local folder, or an S3 bucket and prefix. */
+export interface LogObjectSource {
+  /** What to call the source in messages. */
+  readonly description: string;
+  /** Whether `fetch` gives the objects' own files (a local folder), so that they need no batches. */
+  readonly readsInPlace: boolean;
+  /** Every log object, in key order, and the keys that are not log objects (with why). */
+  list(signal?: AbortSignal): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }>;
+  /**
+   * The objects as local files, in the order given: a local folder gives its own paths; a bucket
+   * downloads them into `scratchFolder` (and `release` removes the downloads).
+   */
+  fetch(
+    objects: readonly LogObject[],
+    scratchFolder: string,
+    signal?: AbortSignal,
+  ): Promise<{ paths: string[]; release: () => void }>;
+}

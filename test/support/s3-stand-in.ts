@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What the stand-in does to the next GETs of objects, to test retries and kills. */
+export interface S3Faults {
+  /** Answer this many object GETs with 503 SlowDown first. */
+  slowDown?: number;
+  /** Cut this many object GETs off after half their body. */
+  dropMidBody?: number;
+  /** Send half the body of every object GET, then hold the rest until the client goes away. */
+  holdMidBody?: boolean;
+}
+
+/**
+ * A local S3 stand-in on 127.0.0.1 speaking what reduce uses, path-style: ListObjectsV2 (in pages
+ * of `pageSize`) and GetObject, with faults to order. Objects live in memory.
+ */
+export class S3StandIn {
+  readonly buckets = new Map<string, Map<string, Buffer>>();
+  faults: S3Faults = {};
+  /** Answers given, by kind: `list`, `get`, `slowDown`, `dropped`, `held`. */
+  readonly served = { list: 0, get: 0, slowDown: 0, dropped: 0, held: 0 };
+  private server: http.Server | null = null;
+
+  constructor(private readonly pageSize = 1000) {}
+
+  put(bucket: string, key: string, body: Buffer): void {
+    let objects = this.buckets.get(bucket);
+    if (objects === undefined) {
+      objects = new Map();
+      this.buckets.set(bucket, objects);
+    }
+    objects.set(key, body);
+  }
+
+  async start(): Promise<string> {
+    this.server = http.createServer((request, response) => this.answer(request, response));
+    this.server.listen(0, "127.0.0.1");
+    await new Promise((resolve) => this.server?.once("listening", resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  private answer(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const [, bucket, ...rest] = url.pathname.split("/");
+    const objects = this.buckets.get(decodeURIComponent(bucket));
+    if (objects === undefined) {
+      error(response, 404, "NoSuchBucket");
+      return;
+    }
+    const key = rest.map(decodeURIComponent).join("/");
+    if (key === "" && url.searchParams.get("list-type") === "2") {
+      this.list(objects, url, response);
+      return;
+    }
+    const body = objects.get(key);
+    if (body === undefined) {
+      error(response, 404, "NoSuchKey");
+      return;
+    }
+    if ((this.faults.slowDown ?? 0) > 0) {
+      this.faults.slowDown = (this.faults.slowDown ?? 0) - 1;
+      this.served.slowDown++;
+      error(response, 503, "SlowDown");
+      return;
+    }
+    this.served.get++;
+    response.writeHead(200, {
+      "content-length": body.length,
+      etag: `"${createHash("md5").update(body).digest("hex")}"`,
+      "content-type": "application/octet-stream",
+    });
+    const half = Math.floor(body.length / 2);
+    if ((this.faults.dropMidBody ?? 0) > 0 && body.length > 1) {
+      this.faults.dropMidBody = (this.faults.dropMidBody ?? 0) - 1;
+      this.served.dropped++;
+      response.write(body.subarray(0, half), () => request.socket.destroy());
+      return;
+    }
+    if (this.faults.holdMidBody) {
+      this.served.held++;
+      response.write(body.subarray(0, half));
+      return;
+    }
+    response.end(body);
+  }
+
+  private list(objects: Map<string, Buffer>, url: URL, response: http.ServerResponse): void {
+    this.served.list++;
+    const prefix = url.searchParams.get("prefix") ?? "";
+    const after = url.searchParams.get("continuation-token") ?? "";
+    const keys = [...objects.keys()].filter((key) => key.startsWith(prefix) && key > after).sort();
+    const page = keys.slice(0, this.pageSize);
+    const truncated = keys.length > page.length;
+    const contents = page
+      .map((key) => {
+        const body = objects.get(key) as Buffer;
+        const etag = createHash("md5").update(body).digest("hex");
+        return `<Contents><Key>${escapeXml(key)}</Key><Size>${body.length}</Size><ETag>&quot;${etag}&quot;</ETag><LastModified>2024-01-01T00:00:00.000Z</LastModified><StorageClass>STANDARD</StorageClass></Contents>`;
+      })
+      .join("");
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${this.pageSize}</MaxKeys>` +
+      `<IsTruncated>${truncated}</IsTruncated>${contents}` +
+      (truncated
+        ? `<NextContinuationToken>${escapeXml(page[page.length - 1])}</NextContinuationToken>`
+        : "") +
+      "</ListBucketResult>";
+    response.writeHead(200, { "content-type": "application/xml" });
+    response.end(xml);
+  }
+}
+
+function error(response: http.ServerResponse, status: number, code: string): void {
+  response.writeHead(status, { "content-type": "application/xml" });
+  response.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`,
+  );
+}
+
+function escapeXml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
