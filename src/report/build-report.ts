@@ -38,6 +38,11 @@ import type { RequestSource } from "./usage.js";
 export interface BuildReportOptions {
   /** The map step's output: `<dandiset>/<version>/…` tables. */
   mappedFolder: string;
+  /**
+   * The published summaries map wrote (`--summaries_folder_path`), for downloads, requesters and the
+   * traffic on objects of no Dandiset; the report leaves those out without it.
+   */
+  summariesFolder?: string;
   /** Where the site goes; a previous report there is brought up to date, anything else is refused. */
   outputFolder: string;
   /**
@@ -213,6 +218,7 @@ function checkOptions(options: BuildReportOptions): void {
   checkOptionsObject(options, "buildReport");
   checkPath(options.mappedFolder, "mappedFolder", true);
   checkPath(options.outputFolder, "outputFolder", true);
+  checkPath(options.summariesFolder, "summariesFolder", false);
   checkSignal(options.signal);
   checkFunction(options.onProgress, "onProgress");
   const at = options.generatedAt;
