@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
-import { readTree, tempFolder } from "./helpers.ts";
+import { tempFolder } from "./helpers.ts";
 import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
 import { generateArchiveCatalog, generateBinned } from "./support/archive.ts";
 import { mapTree } from "./support/map-tree.ts";

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { loadCatalog } from "../src/dandi/catalog.ts";
-import { FIXTURES, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import { FIXTURES, runCli, startCli, tempFolder } from "./helpers.ts";
 import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
 import { mapTree } from "./support/map-tree.ts";
 

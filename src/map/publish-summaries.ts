@@ -13,6 +13,7 @@ import {
   archiveTotalsJsonText,
   COORDINATES_YAML,
   coordinatesYamlText,
+  type SummaryTotals,
   TOTALS_JSON,
   totalsFrom,
   totalsJsonText,
@@ -68,17 +69,15 @@ export function publishSummaries(input: PublishInput): void {
 
   const archive = archiveActivity(input.archive, input.listed);
   writeSummaryTables(writer, ARCHIVE_FOLDER, archive, ["day", "region"], privacy);
-  writeSummaryTables(
-    writer,
-    UNASSOCIATED_FOLDER,
-    unassociatedActivity(input.archive, input.listed),
-    ["day", "region"],
-    privacy,
-  );
+  const unassociated = unassociatedActivity(input.archive, input.listed);
+  writeSummaryTables(writer, UNASSOCIATED_FOLDER, unassociated, ["day", "region"], privacy);
   writer.write(
     TOTALS_JSON,
     totalsJsonText(
-      active.map((id) => [id, records[id].totals!]),
+      [
+        ...active.map((id): [string, SummaryTotals] => [id, records[id].totals!]),
+        [UNASSOCIATED_FOLDER, totalsFrom(unassociated, -1)],
+      ],
       privacy,
     ),
   );

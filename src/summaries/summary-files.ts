@@ -118,13 +118,14 @@ function totalsObject(totals: SummaryTotals, privacy: PrivacyRounding): string {
     ["number_of_unique_countries", totals.countries],
     ["total_number_of_requests", roundedCount(totals.requests, privacy)],
     ["total_number_of_downloads", roundedCount(totals.downloads, privacy)],
-    ["number_of_requesters", roundedCount(totals.requesters, privacy)],
   ];
+  // The unassociated traffic's requesters are not counted (-1): which objects it covers moves with the catalog.
+  if (totals.requesters >= 0) fields.push(["number_of_requesters", roundedCount(totals.requesters, privacy)]);
   // Bytes are written as digits: past 2^53 a JSON number parsed as a double would lose them.
   return `{${fields.map(([k, v]) => `${JSON.stringify(k)}: ${typeof v === "number" || k === "total_bytes_sent" ? v : JSON.stringify(v)}`).join(", ")}}`;
 }
 
-/** `totals.json`: one line per Dandiset, in identifier order. */
+/** `totals.json`: one line per Dandiset, in identifier order, then `unassociated` as DANDI's file has it. */
 export function totalsJsonText(entries: [string, SummaryTotals][], privacy: PrivacyRounding): string {
   if (entries.length === 0) return "{}\n";
   const lines = entries.map(([id, totals]) => `  ${JSON.stringify(id)}: ${totalsObject(totals, privacy)}`);
