@@ -248,6 +248,9 @@ describe("access summaries", () => {
       number_of_requesters: archive.ips.size,
     });
     assert.equal(summary.requesters, archive.ips.size);
+    // The key the requesters are hashed under is readable by its owner only, and kept outside what is published.
+    const key = path.join(root, "mapped-exact", ".map_state", "requester_key");
+    assert.equal(fs.statSync(key).mode & 0o777, 0o600);
 
     // The coordinates: every country or subdivision of the tables, as a place on the globe.
     const yaml = parseYaml(tree.get("region_codes_to_coordinates.yaml")!) as Record<

@@ -22,10 +22,18 @@ export class RequesterHasher {
   /** Reads the key under `stateFolder`, or makes it (mode 0600) on the first run. */
   static open(stateFolder: string): RequesterHasher {
     const file = path.join(stateFolder, REQUESTER_KEY_FILE);
-    try {
-      fs.writeFileSync(file, randomBytes(KEY_BYTES).toString("hex"), { mode: 0o600, flag: "wx" });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if (!fs.existsSync(file)) {
+      // Written whole under another name, then linked into place: a kill leaves no empty key, and of
+      // two runs racing to make it, one key wins.
+      const temp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(temp, randomBytes(KEY_BYTES).toString("hex"), { mode: 0o600 });
+      try {
+        fs.linkSync(temp, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      } finally {
+        fs.rmSync(temp, { force: true });
+      }
     }
     const key = Buffer.from(fs.readFileSync(file, "utf8").trim(), "hex");
     if (key.length !== KEY_BYTES)
