@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
-import { readTree, tempFolder } from "./helpers.ts";
+import { tempFolder } from "./helpers.ts";
 import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
 import { generateArchiveCatalog, generateBinned } from "./support/archive.ts";
+import { mapTree } from "./support/map-tree.ts";
 
 const ARCHIVE = { dandisets: 20, assetsPerDandiset: 30, accessedObjects: 150, rowsPerObject: 6, seed: 11 };
 const catalog = generateArchiveCatalog(ARCHIVE);
@@ -27,7 +28,7 @@ async function mapFrom(options: Parameters<typeof startApiStandIn>[0], label: st
     mappedFolder: out,
     api: { apiUrl: server.url, retry: FAST },
   });
-  return { server, summary, tree: readTree(out) };
+  return { server, summary, tree: mapTree(out) };
 }
 
 describe("mapping with the catalog from the API", () => {
@@ -49,7 +50,7 @@ describe("mapping with the catalog from the API", () => {
     // The same catalog from a file gives the same output too.
     const out = path.join(tempFolder("api-file"), "mapped");
     await mapBinnedS3LogsToDandisets({ binnedFolder, mappedFolder: out, catalog });
-    assert.deepEqual(readTree(out), healthy.tree);
+    assert.deepEqual(mapTree(out), healthy.tree);
   });
 
   test("embargoed Dandisets are skipped, counted, and get no folder", async () => {

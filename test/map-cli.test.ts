@@ -4,8 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { loadCatalog } from "../src/dandi/catalog.ts";
-import { FIXTURES, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import { FIXTURES, runCli, startCli, tempFolder } from "./helpers.ts";
 import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
+import { mapTree } from "./support/map-tree.ts";
 
 const EXAMPLE = path.join(FIXTURES, "mapping", "mapped_to_dandisets_example_0");
 const BINNED = path.join(EXAMPLE, "binned_logs");
@@ -185,6 +186,6 @@ describe("the map command", () => {
       snapshot,
     ]);
     assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.deepEqual(readTree(path.join(root, "file")), readTree(path.join(root, "api")));
+    assert.deepEqual(mapTree(path.join(root, "file")), mapTree(path.join(root, "api")));
   });
 });

@@ -10,6 +10,7 @@ import { assetFileNames } from "../src/map/asset-file-names.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, startCli, tempFolder, waitUntil } from "./helpers.ts";
 import { generateArchiveCatalog, generateBinned } from "./support/archive.ts";
+import { mapTree } from "./support/map-tree.ts";
 
 const BLOB_A = "aaaaaaaa-0000-4000-8000-000000000001";
 const BLOB_B = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -192,7 +193,7 @@ describe("reruns", () => {
     writeCatalog(catalogFile, generateArchiveCatalog(archive));
     const clean = path.join(root, "clean");
     await mapBinnedS3LogsToDandisets({ binnedFolder: binned, mappedFolder: clean, catalog: catalogFile });
-    const expected = readTree(clean);
+    const expected = mapTree(clean);
 
     const out = path.join(root, "killed");
     const args = [
@@ -225,7 +226,7 @@ describe("reruns", () => {
     const rerun = startCli("main", args);
     const [code] = await once(rerun, "exit");
     assert.equal(code, 0);
-    assert.deepEqual(readTree(out), expected);
+    assert.deepEqual(mapTree(out), expected);
   });
 });
 

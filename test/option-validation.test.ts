@@ -298,6 +298,20 @@ const MAP: Record<keyof MapOptions | "options", Case[]> = ((base: MapOptions) =>
     api: [bad("api", "public", "ERR_INVALID_API"), ...Object.values(api).flat()],
     objectType: [bad("objectType", "trees", "ERR_INVALID_OBJECT_TYPE")],
     rebuild: [bad("rebuild", "yes", "ERR_INVALID_REBUILD")],
+    summariesFolder: [
+      bad("summariesFolder", 7, "ERR_INVALID_SUMMARIES_FOLDER", "a number"),
+      bad(
+        "summariesFolder",
+        path.join(BINNED, "summaries"),
+        "ERR_OUTPUT_INSIDE_INPUT",
+        "inside the binned folder",
+      ),
+    ],
+    privacyThreshold: [
+      bad("privacyThreshold", -1, "ERR_INVALID_PRIVACY_THRESHOLD", "negative"),
+      bad("privacyThreshold", 2.5, "ERR_INVALID_PRIVACY_THRESHOLD", "a fraction"),
+    ],
+    privacyRounding: [bad("privacyRounding", 0, "ERR_INVALID_PRIVACY_ROUNDING", "zero")],
     ipRangesFolder: [
       bad("ipRangesFolder", 3, "ERR_INVALID_IP_RANGES_FOLDER", "a number"),
       bad("ipRangesFolder", MISSING, "ERR_INVALID_IP_RANGES_FOLDER", "a missing folder"),
@@ -318,6 +332,7 @@ const REPORT: Record<keyof BuildReportOptions | "options", Case[]> = ((base: Bui
     options: [
       expectBad<{ options: 0 }>("options", "ERR_INVALID_OPTIONS", () => buildReport(undefined as never)),
     ],
+    summariesFolder: [bad("summariesFolder", 9, "ERR_INVALID_SUMMARIES_FOLDER", "a number")],
     mappedFolder: [
       bad("mappedFolder", 1, "ERR_INVALID_MAPPED_FOLDER"),
       bad("mappedFolder", MISSING, "ERR_FOLDER_NOT_FOUND"),

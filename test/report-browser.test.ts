@@ -49,6 +49,30 @@ async function countMarks(page: Page) {
   };
 }
 
+/** The world map drew its countries: every outline has an area, and those with traffic are coloured. */
+async function assertWorldMapDrawn(page: Page): Promise<void> {
+  const map = page.locator("svg.world-map");
+  assert.equal(await map.count(), 1);
+  const drawn = await map.evaluate((svg) => {
+    const paths = [...svg.querySelectorAll("path")];
+    const sized = paths.filter((p) => {
+      const box = p.getBoundingClientRect();
+      return box.width > 0 && box.height > 0;
+    });
+    const coloured = paths.filter((p) => p.hasAttribute("data-country"));
+    return {
+      paths: paths.length,
+      sized: sized.length,
+      coloured: coloured.length,
+      width: svg.getBoundingClientRect().width,
+      fills: new Set(coloured.map((p) => p.getAttribute("fill"))).size,
+    };
+  });
+  assert.ok(drawn.paths > 150 && drawn.sized === drawn.paths, JSON.stringify(drawn));
+  assert.ok(drawn.coloured > 0 && drawn.fills > 0, JSON.stringify(drawn));
+  assert.ok(drawn.width > 300, JSON.stringify(drawn));
+}
+
 /**
  * CI (CI=true, whose .ci/run installs Chromium) must run this test; on a developer's machine without
  * Chromium it is skipped with the command that installs it, so `npm test` works on a fresh machine.
@@ -93,7 +117,8 @@ describe("the report in a browser", { skip }, () => {
   test("index.html opens from disk with its charts drawn", async (t) => {
     const { page, problems } = await openPage(browser, path.join(report, "index.html"));
     const marks = await countMarks(page);
-    assert.equal(marks.charts, 3);
+    assert.equal(marks.charts, 4);
+    await assertWorldMapDrawn(page);
     assert.ok(marks.bars > 0 && marks.lines > 0, JSON.stringify(marks));
     assert.ok(marks.width > 300, `the first chart is ${marks.width} px wide`);
     assert.equal(await page.locator("h1").textContent(), "DANDI Archive usage");
@@ -116,6 +141,7 @@ describe("the report in a browser", { skip }, () => {
     assert.ok(marks.bars > 0 && marks.lines > 0, JSON.stringify(marks));
     assert.ok(marks.width > 300, `the first chart is ${marks.width} px wide`);
     assert.equal(await page.locator("table").count(), 3);
+    await assertWorldMapDrawn(page);
     const screenshot = path.join(SCREENSHOTS, "dandiset-000001.png");
     await page.screenshot({ path: screenshot, fullPage: true });
     t.diagnostic(`screenshot: ${screenshot}`);

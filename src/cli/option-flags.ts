@@ -38,6 +38,9 @@ export const MAP_FLAGS: OptionFlags = {
   ipRangesFolder: "--ip_ranges_folder",
   objectType: "--object_type",
   rebuild: "--rebuild",
+  summariesFolder: "--summaries_folder_path",
+  privacyThreshold: "--privacy_threshold",
+  privacyRounding: "--privacy_rounding",
   ...API,
   ...SELECTION,
 };
@@ -46,6 +49,7 @@ export const CATALOG_FLAGS: OptionFlags = { file: "--output", ...API, ...SELECTI
 
 export const REPORT_FLAGS: OptionFlags = {
   mappedFolder: "--mapped_s3_logs_folder_path",
+  summariesFolder: "--summaries_folder_path",
   outputFolder: "--output_folder",
 };
 

@@ -1,6 +1,13 @@
 import { InvalidArgumentError } from "commander";
 
 /** Option value parsers that say what they expected, for commander. */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a whole number of 0 or more, got "${value}"`);
+  return n;
+}
+
 export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)

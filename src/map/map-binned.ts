@@ -9,6 +9,7 @@ import {
   checkOptionsObject,
   checkPath,
   checkSignal,
+  checkWholeNumber,
   invalidOption,
 } from "../check-options.js";
 import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-client.js";
@@ -30,25 +31,31 @@ import {
   TOTALS_FILE,
   VALUE_COLUMN,
 } from "../formats/mapped-folder.js";
+import { DEFAULT_PRIVACY, type PrivacyRounding } from "../formats/summaries-folder.js";
 import { RegionResolver } from "../geo/region-resolver.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { acquireRunLock } from "../io/run-lock.js";
+import { RequesterHasher, readRequesterSet, requesterSetBytes, unionOfAll } from "../summaries/requesters.js";
+import { totalsFrom } from "../summaries/summary-files.js";
 import { versionTableNames } from "./asset-file-names.js";
 import { binnedPathOf, listBinnedObjects, type ObjectKey, objectKeyOf } from "./binned-objects.js";
 import { BinnedHeaderError, tallyMappedRows } from "./map-binned-table.js";
 import {
   activityToJson,
   aggregatesToJson,
+  associatedListText,
   clearState,
   type DandisetAggregates,
   type DandisetRecord,
   type MapJournal,
   readAggregates,
   readArchiveActivity,
+  readAssociatedList,
   readMapJournal,
   STATE_FOLDER,
+  type SummariesRecord,
   stateFolderOf,
   writeMapJournal,
 } from "./map-state.js";
@@ -56,11 +63,13 @@ import {
   mappedObjectPath,
   type ObjectDelta,
   type PendingObject,
+  requestersOfBinned,
   updateMappedObject,
 } from "./mapped-objects.js";
 import { OutputWriter } from "./output-writer.js";
+import { isEmptyFolder, prepareSummariesFolder, publishSummaries } from "./publish-summaries.js";
 import { type Activity, emptyActivity, flatJson, summaryTable, Tally, totalsOf } from "./tally.js";
-import { applyUndoLog, discardUndoLog, MapUndoLog, undoLogBatch } from "./undo-log.js";
+import { applyUndoLog, discardUndoLog, MapUndoLog, undoLogBatch, undoLogRoot } from "./undo-log.js";
 
 export interface MapOptions extends DandisetSelection {
   binnedFolder: string;
@@ -80,6 +89,15 @@ export interface MapOptions extends DandisetSelection {
   signal?: AbortSignal;
   /** Forget what earlier runs kept and map everything again (after the location data changed, say). */
   rebuild?: boolean;
+  /**
+   * Where to publish the access summaries (the layout of DANDI's access-summaries `content/`
+   * folder: `summaries/<id>/by_{day,asset,region}.tsv`, `totals.json`, …); none when absent.
+   */
+  summariesFolder?: string;
+  /** Request, download and requester counts below this are published as `<50` (default 50; 0 for none). */
+  privacyThreshold?: number;
+  /** Other counts are published rounded to the nearest multiple of this (default 20; 1 for exact counts). */
+  privacyRounding?: number;
 }
 
 export interface MapProgress {
@@ -111,6 +129,13 @@ export interface MapSummary {
   malformedRows: number;
   /** Distinct IP addresses turned into regions. */
   distinctAddresses: number;
+  /** Distinct requesters (addresses) over the archive, exact. */
+  requesters: number;
+  /** The published summaries folder, when written; and its files written anew, left as they were, removed. */
+  summariesFolder: string | null;
+  summaryFilesWritten: number;
+  summaryFilesUnchanged: number;
+  summaryFilesRemoved: number;
   filesWritten: number;
   filesUnchanged: number;
   filesRemoved: number;
@@ -135,6 +160,8 @@ interface AssetEntry {
   path: string;
   fileName: string;
   object: ObjectKey;
+  /** The object's size in the catalog, for telling downloads; -1 for a Zarr (a request is one file of it). */
+  size: number;
 }
 
 /** A Dandiset as the mapped folder holds it: its assets, from this run's catalog or a stored one. */
@@ -160,6 +187,9 @@ function validate(options: MapOptions): void {
   }
   checkPath(options.ipRangesFolder, "ipRangesFolder", false);
   checkBoolean(options.rebuild, "rebuild");
+  checkPath(options.summariesFolder, "summariesFolder", false);
+  checkWholeNumber(options.privacyThreshold, "privacyThreshold", 0);
+  checkWholeNumber(options.privacyRounding, "privacyRounding", 1);
   checkFunction(options.onProgress, "onProgress");
   checkFunction(options.onWarning, "onWarning");
   checkSignal(options.signal);
@@ -191,6 +221,11 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
   );
   // Range files are read before the catalog, so a bad folder fails in a second, not after the API.
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
+  const summariesFolder = prepareSummariesFolder(options.summariesFolder, binnedFolder, mappedFolder);
+  const privacy: PrivacyRounding = {
+    threshold: options.privacyThreshold ?? DEFAULT_PRIVACY.threshold,
+    rounding: options.privacyRounding ?? DEFAULT_PRIVACY.rounding,
+  };
   const stateFolder = stateFolderOf(mappedFolder);
   fs.mkdirSync(stateFolder, { recursive: true });
   const unlockMapped = acquireRunLock(path.join(mappedFolder, ".map_lock"));
@@ -202,6 +237,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     const binJournal = readJournal(binnedFolder);
     if (binJournal !== null) unlockBinned = lockIfWritable(path.join(binnedFolder, ".bin_lock"));
     const committed = recover(mappedFolder, stateFolder);
+    const hasher = RequesterHasher.open(stateFolder);
 
     const summary = emptySummary();
     const catalog = await catalogFor(options, summary);
@@ -257,6 +293,14 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       }
     }
 
+    // Every object some Dandiset lists, with its size: the rest is the unassociated traffic.
+    const associated = new Map<ObjectKey, number>();
+    for (const [object, list] of objectsOf) associated.set(object, list[0].entries[0].size);
+    const associatedPrint = createHash("sha256")
+      .update(associatedListText(associated))
+      .digest("hex")
+      .slice(0, 32);
+
     const pending = decision.rebuild
       ? [...binnedObjectsOf(binnedFolder, binJournal)]
           .filter((object) => options.objectType === undefined || object.startsWith(`${options.objectType}:`))
@@ -276,6 +320,25 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       // 1. The mapped objects: each binned object's table brought up to its binned file.
       const deltas = new Map<ObjectKey, ObjectDelta>();
       const archive = journal === null ? emptyActivity() : readArchiveActivity(archivePath(stateFolder));
+      // The numbers of the listed objects. An object listed anew, no longer listed or of another size
+      // is taken off with its rows as they stand before this run, and added back after it.
+      const listed =
+        journal === null ? emptyActivity() : readArchiveActivity(path.join(stateFolder, ASSOCIATED_NUMBERS));
+      const moved = new Set<ObjectKey>();
+      if (journal?.associated !== associatedPrint) {
+        const before =
+          journal === null
+            ? new Map<string, number>()
+            : readAssociatedList(path.join(stateFolder, ASSOCIATED_LIST));
+        for (const [object, size] of before) {
+          if (associated.get(object) === size) continue;
+          moved.add(object);
+          const full = fullActivityOf(mappedFolder, object, new Map(), size);
+          if (full !== null) addActivity(listed, full, -1);
+        }
+        for (const [object, size] of associated) if (before.get(object) !== size) moved.add(object);
+      }
+      const newRequesters: BigUint64Array[] = [];
       for (const item of pending) {
         await checkpoint(options.signal);
         const reuse =
@@ -293,17 +356,39 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
           writer,
           errorLog,
           summary,
+          associated.get(item.object) ?? -1,
+          hasher,
           reuse,
         );
         if (delta !== null) {
           deltas.set(item.object, delta);
           addDelta(archive, delta);
+          newRequesters.push(delta.requesters);
+          if (associated.has(item.object) && !moved.has(item.object)) addActivity(listed, delta, 1);
           if (!objectsOf.has(item.object)) summary.objectsNotInCatalog++;
         }
         options.onProgress?.({ phase: "map", done: ++done, total });
       }
 
+      for (const object of [...moved].sort()) {
+        const size = associated.get(object);
+        // A rebuild maps every binned object: one it did not map has no rows.
+        if (size === undefined || (decision.rebuild && !deltas.has(object))) continue;
+        const full = fullActivityOf(mappedFolder, object, deltas, size);
+        if (full !== null) addActivity(listed, full, 1);
+      }
+
       // 2. The Dandisets: those touched by a changed object, and those whose entries changed.
+      const context: DandisetContext = {
+        mappedFolder,
+        binnedFolder,
+        deltas,
+        writer,
+        associated,
+        regionOf: (address) => resolver.regionOf(address),
+        hasher,
+        changed: new Map(),
+      };
       const records: Record<string, DandisetRecord> = {};
       const touched = new Set<string>();
       for (const object of deltas.keys())
@@ -315,9 +400,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
         if (!redo && !touched.has(plan.identifier)) {
           records[plan.identifier] = record;
         } else {
-          const next = redo
-            ? redoDandiset(plan, mappedFolder, deltas, writer)
-            : updateDandiset(plan, record, mappedFolder, deltas, writer);
+          const next = redo ? redoDandiset(plan, context) : updateDandiset(plan, record, context);
           if (redo) summary.dandisetsRedone++;
           if (next !== null) records[plan.identifier] = next;
         }
@@ -325,7 +408,11 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       }
       for (const identifier of gone.sort()) {
         writer.removeLeftovers(identifier, new Set());
-        for (const file of [aggregatesPath(identifier), storedPlanPath(identifier)])
+        for (const file of [
+          aggregatesPath(identifier),
+          storedPlanPath(identifier),
+          requestersPath(identifier),
+        ])
           if (fs.existsSync(path.join(mappedFolder, file))) writer.remove(file);
         summary.dandisetsRemoved.push(identifier);
         options.onWarning?.(
@@ -337,17 +424,63 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       const mapped = Object.values(records).filter((r) => r.tables > 0);
       writeArchive(writer, archive, mapped.length);
       writer.write(`${STATE_FOLDER}/archive.json`, `${JSON.stringify(activityToJson(archive))}\n`);
+      writer.write(`${STATE_FOLDER}/${ASSOCIATED_NUMBERS}`, `${JSON.stringify(activityToJson(listed))}\n`);
+      if (journal?.associated !== associatedPrint)
+        writer.write(`${STATE_FOLDER}/${ASSOCIATED_LIST}`, associatedListText(associated));
+      let archiveRequesters =
+        journal === null
+          ? new BigUint64Array(0)
+          : readRequesterSet(path.join(mappedFolder, requestersPath("archive")));
+      if (journal === null || newRequesters.some((set) => set.length > 0)) {
+        archiveRequesters = unionOfAll([archiveRequesters, ...newRequesters]);
+        writer.write(requestersPath("archive"), requesterSetBytes(archiveRequesters));
+      }
+      summary.requesters = archiveRequesters.length;
+
+      // 4. The published summaries, changed under their own undo log and committed with the rest.
+      const summariesRecord: SummariesRecord | null =
+        summariesFolder === null ? null : { folder: summariesFolder, ...privacy };
+      let summaryWriter: OutputWriter | null = null;
+      let summaryUndo: MapUndoLog | null = null;
+      if (summariesFolder !== null) {
+        summaryUndo = new MapUndoLog(
+          summariesFolder,
+          path.join(stateFolder, SUMMARIES_UNDO),
+          (committed?.batch ?? 0) + 1,
+        );
+        summaryWriter = new OutputWriter(summariesFolder, summaryUndo, isEmptyFolder(summariesFolder));
+        const full =
+          journal === null || JSON.stringify(journal.summaries) !== JSON.stringify(summariesRecord);
+        publishSummaries({
+          writer: summaryWriter,
+          mainWriter: writer,
+          stateFolder,
+          privacy,
+          records,
+          changed: context.changed,
+          full,
+          archive,
+          listed,
+          archiveRequesters: archiveRequesters.length,
+        });
+        summaryUndo.close();
+      }
       const next = {
         binBatch: lastBatchOf(binJournal ?? []),
         binDays: binJournal?.map((d) => `${d.day}\t${d.rows}\t${d.batch}`) ?? [],
         binJournaled: binJournal !== null,
         objectType: options.objectType ?? null,
         dandisets: records,
+        associated: associatedPrint,
+        summaries: summariesRecord,
       };
       undo.close();
+      const changedFiles =
+        writer.written + writer.removed + (summaryWriter?.written ?? 0) + (summaryWriter?.removed ?? 0);
       // A run that changed nothing leaves the journal as it was, so a rerun touches no file at all.
-      if (journal === null || writer.written + writer.removed > 0 || !sameJournal(journal, next))
+      if (journal === null || changedFiles > 0 || !sameJournal(journal, next))
         writeMapJournal(stateFolder, { batch: (committed?.batch ?? 0) + 1, ...next });
+      discardUndoLog(path.join(stateFolder, SUMMARIES_UNDO));
       discardUndoLog(stateFolder);
 
       summary.dandisetsMapped = mapped.length;
@@ -358,6 +491,10 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       summary.filesWritten = writer.written;
       summary.filesUnchanged = writer.unchanged;
       summary.filesRemoved = writer.removed;
+      summary.summariesFolder = summariesFolder;
+      summary.summaryFilesWritten = summaryWriter?.written ?? 0;
+      summary.summaryFilesUnchanged = summaryWriter?.unchanged ?? 0;
+      summary.summaryFilesRemoved = summaryWriter?.removed ?? 0;
       summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
       summary.seconds = (Date.now() - started) / 1000;
       return summary;
@@ -400,6 +537,11 @@ function emptySummary(): MapSummary {
     bytesSent: 0n,
     malformedRows: 0,
     distinctAddresses: 0,
+    requesters: 0,
+    summariesFolder: null,
+    summaryFilesWritten: 0,
+    summaryFilesUnchanged: 0,
+    summaryFilesRemoved: 0,
     filesWritten: 0,
     filesUnchanged: 0,
     filesRemoved: 0,
@@ -432,12 +574,18 @@ function lockIfWritable(lockPath: string): (() => void) | null {
   }
 }
 
-/** Finishes what a killed run left: undoes it unless its journal was committed. */
+/**
+ * Finishes what a killed run left: undoes it unless its journal was committed, in the mapped folder
+ * and in the summaries folder it wrote (its log names it, whatever this run is asked to write).
+ */
 function recover(mappedFolder: string, stateFolder: string): MapJournal | null {
   const journal = readMapJournal(stateFolder);
-  const batch = undoLogBatch(stateFolder);
-  if (batch !== null && batch > (journal?.batch ?? 0)) applyUndoLog(mappedFolder, stateFolder);
-  discardUndoLog(stateFolder);
+  for (const folder of [path.join(stateFolder, SUMMARIES_UNDO), stateFolder]) {
+    const batch = undoLogBatch(folder);
+    if (batch !== null && batch > (journal?.batch ?? 0))
+      applyUndoLog(undoLogRoot(folder) ?? mappedFolder, folder);
+    discardUndoLog(folder);
+  }
   return journal;
 }
 
@@ -526,6 +674,8 @@ function mapPending(
   writer: OutputWriter,
   errorLog: ErrorLog,
   summary: MapSummary,
+  wholeSize: number,
+  hasher: RequesterHasher,
   reuse: string[],
 ): ObjectDelta | null {
   const relative = binnedPathOf(item.object);
@@ -541,6 +691,8 @@ function mapPending(
         errorLog.record({ file: relative, line, reason, text });
       },
       writer.folders,
+      wholeSize,
+      hasher,
       reuse,
     );
     summary.objectsMapped++;
@@ -554,9 +706,23 @@ function mapPending(
   }
 }
 
+/**
+ * Adds an object's change to the archive's bytes and requests. Its downloads are left out: whether
+ * a request is one depends on the catalog, and the archive's downloads are those of the listed objects.
+ */
 function addDelta(activity: Activity, delta: ObjectDelta): void {
-  activity.byDay.addAll(delta.byDay);
-  activity.byRegion.addAll(delta.byRegion);
+  for (const [into, from] of [
+    [activity.byDay, delta.byDay],
+    [activity.byRegion, delta.byRegion],
+  ] as const) {
+    for (const [key, bytes] of from.bytes) into.add(key, bytes, from.requests.get(key) ?? 0, 0);
+  }
+}
+
+/** Adds (or with -1 takes off) an object's activity by day and region, downloads included. */
+function addActivity(activity: Activity, delta: ObjectDelta, sign: 1 | -1): void {
+  activity.byDay.addAll(delta.byDay, sign);
+  activity.byRegion.addAll(delta.byRegion, sign);
 }
 
 function freshPlans(catalog: Catalog, options: MapOptions): Map<string, DandisetPlan> {
@@ -587,14 +753,14 @@ function planDandiset(dandiset: CatalogDandiset, objectType?: ObjectType): Dandi
   for (const version of dandiset.versions) {
     // The same asset listed twice is one asset; two assets under one path are two tables.
     const seen = new Set<string>();
-    const assets: { path: string; object: ObjectKey; type: ObjectType }[] = [];
+    const assets: { path: string; object: ObjectKey; type: ObjectType; size: number }[] = [];
     for (const asset of version.assets) {
       const { type, id } = objectOf(asset);
       const object = objectKeyOf(type, id);
       const key = `${asset.path}\n${object}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      assets.push({ path: asset.path, object, type });
+      assets.push({ path: asset.path, object, type, size: asset.size });
     }
     // Names are handed out over every asset of the version, whatever the object type mapped.
     const fileNames = versionTableNames(assets);
@@ -606,6 +772,7 @@ function planDandiset(dandiset: CatalogDandiset, objectType?: ObjectType): Dandi
         path: asset.path,
         fileName: fileNames[i],
         object: asset.object,
+        size: asset.type === "blobs" ? asset.size : -1,
       });
     });
     versions.push({ version: version.version, entries });
@@ -641,26 +808,51 @@ function storedPlanPath(identifier: string): string {
   return `${STATE_FOLDER}/catalog/${identifier}.json`;
 }
 
+/** The keyed hashes of a Dandiset's requesters (or the archive's, under `archive`). */
+function requestersPath(identifier: string): string {
+  return `${STATE_FOLDER}/requesters/${identifier}.bin`;
+}
+
+const ASSOCIATED_NUMBERS = "associated.json";
+const ASSOCIATED_LIST = "associated.tsv";
+/** Under the state folder: the undo log of the summaries folder. */
+const SUMMARIES_UNDO = "summaries_undo";
+
 function readStoredPlan(stateFolder: string, identifier: string): DandisetPlan | null {
   const text = readTextIfExists(path.join(stateFolder, "catalog", `${identifier}.json`));
   if (text === null) return null;
   return planOf(identifier, JSON.parse(text) as DandisetPlan["versions"]);
 }
 
+/** What the Dandisets of a run are updated from and written to. */
+interface DandisetContext {
+  mappedFolder: string;
+  binnedFolder: string;
+  deltas: Map<ObjectKey, ObjectDelta>;
+  writer: OutputWriter;
+  /** The listed objects' sizes. */
+  associated: Map<ObjectKey, number>;
+  regionOf: (address: string) => string;
+  hasher: RequesterHasher;
+  /** Filled in: the Dandisets whose numbers this run wrote, for the published summaries. */
+  changed: Map<string, Activity>;
+}
+
 /** A Dandiset whose entries are as last time: the changed objects' deltas added to its numbers. */
 function updateDandiset(
   plan: DandisetPlan,
   record: DandisetRecord,
-  mappedFolder: string,
-  deltas: Map<ObjectKey, ObjectDelta>,
-  writer: OutputWriter,
+  context: DandisetContext,
 ): DandisetRecord | null {
+  const { mappedFolder, deltas, writer } = context;
   const aggregates = readAggregates(path.join(mappedFolder, aggregatesPath(plan.identifier)));
+  const requesters = [readRequesterSet(path.join(mappedFolder, requestersPath(plan.identifier)))];
   let tables = record.tables;
   for (const [object, entries] of plan.entriesOf) {
     const delta = deltas.get(object);
     if (delta === undefined) continue;
     addObject(aggregates, entries, delta);
+    requesters.push(delta.requesters);
     // An object's first rows: its tables appear (later rows extend the mapped object they link to).
     if (delta.rowsBefore === 0 && delta.rowsAfter > 0) {
       for (const entry of entries) {
@@ -669,23 +861,27 @@ function updateDandiset(
       }
     }
   }
-  return writeDandiset(plan, aggregates, tables, writer);
+  return writeDandiset(plan, aggregates, tables, unionOfAll(requesters), context);
 }
 
 /** A Dandiset new to the folder or whose entries changed: tables and numbers made again. */
-function redoDandiset(
-  plan: DandisetPlan,
-  mappedFolder: string,
-  deltas: Map<ObjectKey, ObjectDelta>,
-  writer: OutputWriter,
-): DandisetRecord | null {
+function redoDandiset(plan: DandisetPlan, context: DandisetContext): DandisetRecord | null {
+  const { mappedFolder, deltas, writer } = context;
   const aggregates: DandisetAggregates = { versions: new Map(), dandiset: emptyActivity() };
   const keep = new Set<string>();
+  const requesters: BigUint64Array[] = [];
   let tables = 0;
   for (const [object, entries] of [...plan.entriesOf].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const full = fullActivityOf(mappedFolder, object, deltas);
+    const full = fullActivityOf(mappedFolder, object, deltas, context.associated.get(object) ?? -1);
     if (full === null) continue;
     addObject(aggregates, entries, full);
+    // An object mapped whole in this run brought all its requesters; any other's are read again.
+    const delta = deltas.get(object);
+    requesters.push(
+      delta !== undefined && delta.rowsBefore === 0
+        ? delta.requesters
+        : requestersOfBinned(context.binnedFolder, object, context.regionOf, context.hasher),
+    );
     for (const entry of entries) {
       const table = tablePath(plan.identifier, entry);
       writer.link(table, path.join(mappedFolder, mappedObjectPath(object)));
@@ -693,7 +889,7 @@ function redoDandiset(
       tables++;
     }
   }
-  const record = writeDandiset(plan, aggregates, tables, writer, keep);
+  const record = writeDandiset(plan, aggregates, tables, unionOfAll(requesters), context, keep);
   writer.write(storedPlanPath(plan.identifier), `${JSON.stringify(plan.versions)}\n`);
   return record;
 }
@@ -703,6 +899,7 @@ function fullActivityOf(
   mappedFolder: string,
   object: ObjectKey,
   deltas: Map<ObjectKey, ObjectDelta>,
+  wholeSize: number,
 ): ObjectDelta | null {
   const delta = deltas.get(object);
   if (delta !== undefined && delta.rowsBefore === 0) return delta.rowsAfter > 0 ? delta : null;
@@ -714,7 +911,7 @@ function fullActivityOf(
     throw error;
   }
   const start = buf.indexOf(0x0a) + 1;
-  const tally = tallyMappedRows(buf, start, buf.length);
+  const tally = tallyMappedRows(buf, start, buf.length, wholeSize);
   if (tally.rows === 0) return null;
   return {
     rows: tally.rows,
@@ -724,6 +921,7 @@ function fullActivityOf(
     rowsBefore: 0,
     rowsAfter: tally.rows,
     rowsRead: 0,
+    requesters: new BigUint64Array(0),
   };
 }
 
@@ -734,7 +932,8 @@ function fullActivityOf(
 function addObject(aggregates: DandisetAggregates, entries: AssetEntry[], delta: ObjectDelta): void {
   aggregates.dandiset.byDay.addAll(delta.byDay);
   aggregates.dandiset.byRegion.addAll(delta.byRegion);
-  aggregates.dandiset.byAsset.add(cellOf(displayPathOf(entries)), delta.bytes, delta.rows);
+  const downloads = delta.byDay.totalDownloads();
+  aggregates.dandiset.byAsset.add(cellOf(displayPathOf(entries)), delta.bytes, delta.rows, downloads);
   for (const entry of entries) {
     let activity = aggregates.versions.get(entry.version);
     if (activity === undefined) {
@@ -743,7 +942,7 @@ function addObject(aggregates: DandisetAggregates, entries: AssetEntry[], delta:
     }
     activity.byDay.addAll(delta.byDay);
     activity.byRegion.addAll(delta.byRegion);
-    activity.byAsset.add(cellOf(entry.path), delta.bytes, delta.rows);
+    activity.byAsset.add(cellOf(entry.path), delta.bytes, delta.rows, downloads);
   }
 }
 
@@ -756,9 +955,11 @@ function writeDandiset(
   plan: DandisetPlan,
   aggregates: DandisetAggregates,
   tables: number,
-  writer: OutputWriter,
+  requesters: BigUint64Array,
+  context: DandisetContext,
   keep?: Set<string>,
 ): DandisetRecord | null {
+  const writer = context.writer;
   let versions = 0;
   const id = plan.identifier;
   for (const { version } of plan.versions) {
@@ -789,7 +990,15 @@ function writeDandiset(
   if (keep !== undefined) writer.removeLeftovers(id, keep);
   if (active || versions > 0 || fs.existsSync(path.join(writer.root, aggregatesPath(id))))
     writer.write(aggregatesPath(id), aggregatesToJson(aggregates));
-  return { fingerprint: plan.fingerprint, versions, tables: active ? tables : 0 };
+  if (active) writer.write(requestersPath(id), requesterSetBytes(requesters));
+  else if (fs.existsSync(path.join(writer.root, requestersPath(id)))) writer.remove(requestersPath(id));
+  if (active) context.changed.set(id, aggregates.dandiset);
+  return {
+    fingerprint: plan.fingerprint,
+    versions,
+    tables: active ? tables : 0,
+    totals: active ? totalsFrom(aggregates.dandiset, requesters.length) : null,
+  };
 }
 
 async function catalogFor(options: MapOptions, summary: MapSummary): Promise<Catalog> {

@@ -4,6 +4,7 @@ import type { ObjectType } from "../dandi/catalog.js";
 import { RunError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-file.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
+import type { SummaryTotals } from "../summaries/summary-files.js";
 import { type Activity, emptyActivity, Tally } from "./tally.js";
 
 /**
@@ -16,11 +17,19 @@ import { type Activity, emptyActivity, Tally } from "./tally.js";
  *  - `dandisets/<id>.json`: the Dandiset's summaries as numbers, which a run adds the new rows to;
  *  - `catalog/<id>.json`: the assets the Dandiset's tables were made from, for runs that read only
  *    part of the catalog;
- *  - `archive.json`: the archive's summaries as numbers.
+ *  - `archive.json`: the archive's summaries as numbers;
+ *  - `associated.json`, `associated.tsv`: the numbers of the objects some Dandiset lists (the rest
+ *    of the archive is the unassociated traffic), and those objects with their sizes;
+ *  - `requesters/<id>.bin`, `requesters/archive.bin`: the keyed hashes of the requesters' addresses
+ *    (`requester_key`, made once, mode 0600, is the key), so that requesters are counted exactly
+ *    and incrementally without an address on disk;
+ *  - `coordinates.json`: the coordinates of the regions found so far;
+ *  - `summaries_undo/`: the undo log of the published summaries folder, when one is written.
  */
 export const STATE_FOLDER = ".map_state";
 const JOURNAL_NAME = "journal.json";
-const FORMAT = 1;
+/** 2: summaries count downloads, and the requester sets and associated objects are kept. */
+const FORMAT = 2;
 
 export interface MapJournal {
   format: number;
@@ -35,12 +44,24 @@ export interface MapJournal {
   objectType: ObjectType | null;
   /** Per Dandiset with a folder: its catalog fingerprint and the counts of its folder. */
   dandisets: Record<string, DandisetRecord>;
+  /** The fingerprint of the objects the Dandisets list, with their sizes. */
+  associated: string;
+  /** Where the published summaries were written, and how their counts were rounded; null when not written. */
+  summaries: SummariesRecord | null;
+}
+
+export interface SummariesRecord {
+  folder: string;
+  threshold: number;
+  rounding: number;
 }
 
 export interface DandisetRecord {
   fingerprint: string;
   versions: number;
   tables: number;
+  /** The exact figures of its entry in the published `totals.json`; null without requests. */
+  totals: SummaryTotals | null;
 }
 
 export function stateFolderOf(mappedFolder: string): string {
@@ -77,7 +98,7 @@ export interface DandisetAggregates {
   dandiset: Activity;
 }
 
-type TallyJson = [string, string, number][];
+type TallyJson = [string, string, number, number][];
 interface ActivityJson {
   day: TallyJson;
   region: TallyJson;
@@ -89,14 +110,15 @@ function tallyToJson(tally: Tally): TallyJson {
   for (const [key, bytes] of tally.bytes) {
     const requests = tally.requests.get(key) ?? 0;
     // A key can fall to nothing when rows are replaced; a run from scratch would not list it.
-    if (requests !== 0 || bytes !== 0n) rows.push([key, bytes.toString(), requests]);
+    if (requests !== 0 || bytes !== 0n)
+      rows.push([key, bytes.toString(), requests, tally.downloads.get(key) ?? 0]);
   }
   return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 function tallyFromJson(rows: TallyJson): Tally {
   const tally = new Tally();
-  for (const [key, bytes, requests] of rows) tally.add(key, BigInt(bytes), requests);
+  for (const [key, bytes, requests, downloads] of rows) tally.add(key, BigInt(bytes), requests, downloads);
   return tally;
 }
 
@@ -139,6 +161,32 @@ export function readArchiveActivity(file: string): Activity {
 
 /** Removes what a rebuild starts without: the mapped objects and the numbers kept. */
 export function clearState(stateFolder: string): void {
-  for (const name of ["objects", "dandisets", "catalog", "archive.json", JOURNAL_NAME])
+  for (const name of [
+    "objects",
+    "dandisets",
+    "catalog",
+    "archive.json",
+    "associated.json",
+    "associated.tsv",
+    "requesters",
+    JOURNAL_NAME,
+  ])
     fs.rmSync(path.join(stateFolder, name), { recursive: true, force: true });
+}
+
+/** The objects some Dandiset lists, with their sizes (-1 when a download cannot be told: Zarrs). */
+export function associatedListText(associated: Map<string, number>): string {
+  let text = "";
+  for (const [object, size] of [...associated].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+    text += `${object}\t${size}\n`;
+  return text;
+}
+
+export function readAssociatedList(file: string): Map<string, number> {
+  const list = new Map<string, number>();
+  for (const line of (readTextIfExists(file) ?? "").split("\n")) {
+    const tab = line.indexOf("\t");
+    if (tab > 0) list.set(line.slice(0, tab), Number(line.slice(tab + 1)));
+  }
+  return list;
 }

@@ -4,6 +4,7 @@ import { readAt, writeAll } from "../bin/fs-util.js";
 import { RunError } from "../errors.js";
 import { MAPPED_HEADER } from "../formats/mapped-folder.js";
 import { errorTextOf } from "../io/error-log.js";
+import type { RequesterHasher } from "../summaries/requesters.js";
 import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
 import { checkBinnedHeader, mapBinnedRows, tallyMappedRows } from "./map-binned-table.js";
 import { STATE_FOLDER } from "./map-state.js";
@@ -39,6 +40,8 @@ export interface ObjectDelta {
   rowsAfter: number;
   /** Rows read from the binned file. */
   rowsRead: number;
+  /** The keyed hashes of the addresses of the rows read, sorted: the object's requesters only grow. */
+  requesters: BigUint64Array;
 }
 
 /**
@@ -58,7 +61,8 @@ export function mappedObjectPath(object: ObjectKey): string {
  * came from there (the last `rows past from - rows added` rows) by those bytes mapped, and returns
  * the difference in activity. The table is changed in place, after its undo record; `reuse` names
  * published tables whose content may already be the result (a rebuild of an older folder): one that
- * matches becomes the mapped object as it is, so its file stays untouched.
+ * matches becomes the mapped object as it is, so its file stays untouched. A row whose bytes equal
+ * `wholeSize` (the object's size in the catalog, -1 when unknown) counts as a download.
  */
 export function updateMappedObject(
   binnedFolder: string,
@@ -68,6 +72,8 @@ export function updateMappedObject(
   undo: MapUndoLog,
   onMalformed: (line: number, reason: string, text: string) => void,
   folders: RecordedFolders,
+  wholeSize: number,
+  hasher: RequesterHasher,
   reuse: readonly string[] = [],
 ): ObjectDelta {
   const binnedFile = path.join(binnedFolder, binnedPathOf(pending.object));
@@ -97,7 +103,8 @@ export function updateMappedObject(
     }
     const tailStart = fd === null ? MAPPED_HEADER_BYTES.length : startOfLastRows(fd, size, replaced, file);
     const tail = fd === null ? Buffer.alloc(0) : readRange(fd, tailStart, size);
-    const old = tallyMappedRows(tail, 0, tail.length);
+    const old = tallyMappedRows(tail, 0, tail.length, wholeSize);
+    const addresses = new Set<string>();
     // Line numbers past `from` are counted from the rows before it (exact unless rows were malformed).
     const firstLine = pending.created ? 2 : rowsBefore - replaced + 2;
     const mapped = mapBinnedRows(
@@ -108,6 +115,8 @@ export function updateMappedObject(
       (line, reason, lineStart, lineEnd) =>
         onMalformed(line, reason, errorTextOf(binned, lineStart, lineEnd)),
       firstLine,
+      wholeSize,
+      addresses,
     );
     const rowsAfter = rowsBefore - replaced + mapped.rows;
 
@@ -132,8 +141,8 @@ export function updateMappedObject(
 
     const byDay = mapped.byDay;
     const byRegion = mapped.byRegion;
-    subtract(byDay, old.byDay);
-    subtract(byRegion, old.byRegion);
+    byDay.addAll(old.byDay, -1);
+    byRegion.addAll(old.byRegion, -1);
     return {
       rows: mapped.rows - old.rows,
       bytes: BigInt(mapped.bytes) - BigInt(old.bytes),
@@ -142,14 +151,11 @@ export function updateMappedObject(
       rowsBefore,
       rowsAfter,
       rowsRead: mapped.rows,
+      requesters: hasher.hashAll(addresses),
     };
   } finally {
     if (fd !== null) fs.closeSync(fd);
   }
-}
-
-function subtract(into: Tally, other: Tally): void {
-  for (const [key, bytes] of other.bytes) into.add(key, -bytes, -(other.requests.get(key) ?? 0));
 }
 
 function readFrom(file: string, from: number): Buffer {
@@ -236,4 +242,21 @@ function sameContent(file: string, content: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The keyed hashes of every address of an object's binned file: a Dandiset made again needs its
+ * objects' requesters, which the mapped tables (regions only) no longer hold. The rows go through
+ * the same reading as when mapped, so an address is read in one place only.
+ */
+export function requestersOfBinned(
+  binnedFolder: string,
+  object: ObjectKey,
+  regionOf: (address: string) => string,
+  hasher: RequesterHasher,
+): BigUint64Array {
+  const binned = readFrom(path.join(binnedFolder, binnedPathOf(object)), 0);
+  const addresses = new Set<string>();
+  mapBinnedRows(binned, checkBinnedHeader(binned), 0, regionOf, () => {}, 2, -1, addresses);
+  return hasher.hashAll(addresses);
 }

@@ -1,20 +1,29 @@
 import { countryOf } from "../formats/mapped-folder.js";
 
 /**
- * Bytes and requests per key (a date, a region or an asset path). Bytes add up as `bigint`: one
- * object's bytes fit a double exactly, but an archive's bytes over years can pass 2^53 (9 PB).
+ * Bytes, requests and downloads (requests that sent the whole object) per key (a date, a region or
+ * an asset path). Bytes add up as `bigint`: one object's bytes fit a double exactly, but an
+ * archive's bytes over years can pass 2^53 (9 PB).
  */
 export class Tally {
   readonly bytes = new Map<string, bigint>();
   readonly requests = new Map<string, number>();
+  readonly downloads = new Map<string, number>();
 
-  add(key: string, bytes: bigint, requests: number): void {
+  add(key: string, bytes: bigint, requests: number, downloads = 0): void {
     this.bytes.set(key, (this.bytes.get(key) ?? 0n) + bytes);
     this.requests.set(key, (this.requests.get(key) ?? 0) + requests);
+    this.downloads.set(key, (this.downloads.get(key) ?? 0) + downloads);
   }
 
-  addAll(other: Tally): void {
-    for (const [key, bytes] of other.bytes) this.add(key, bytes, other.requests.get(key) ?? 0);
+  addAll(other: Tally, sign: 1 | -1 = 1): void {
+    for (const [key, bytes] of other.bytes)
+      this.add(
+        key,
+        sign === 1 ? bytes : -bytes,
+        sign * (other.requests.get(key) ?? 0),
+        sign * (other.downloads.get(key) ?? 0),
+      );
   }
 
   get size(): number {
@@ -30,6 +39,12 @@ export class Tally {
   totalRequests(): number {
     let total = 0;
     for (const requests of this.requests.values()) total += requests;
+    return total;
+  }
+
+  totalDownloads(): number {
+    let total = 0;
+    for (const downloads of this.downloads.values()) total += downloads;
     return total;
   }
 }

@@ -37,7 +37,11 @@ export class MapUndoLog {
   private pending: Buffer[] = [];
   private savedCount = 0;
 
-  /** Starts the log of batch `batch`; `stateFolder` is `<mapped>/.map_state`. */
+  /**
+   * Starts the log of batch `batch` in `stateFolder` (`<mapped>/.map_state`, or a folder below it
+   * for the log of another folder the run changes, such as the summaries); `mappedFolder` is the
+   * folder whose changes it records, named in the log's first line so that a later run can undo them.
+   */
   constructor(
     private readonly mappedFolder: string,
     private readonly stateFolder: string,
@@ -45,7 +49,7 @@ export class MapUndoLog {
   ) {
     fs.mkdirSync(path.join(stateFolder, SAVED_FOLDER), { recursive: true });
     this.fd = fs.openSync(path.join(stateFolder, UNDO_LOG_NAME), "w");
-    this.queue({ batch });
+    this.queue({ batch, root: mappedFolder });
     this.flush();
   }
 
@@ -74,7 +78,16 @@ export class MapUndoLog {
     const saved = `${SAVED_FOLDER}/${this.savedCount++}`;
     this.queue({ op: "saved", path: relativePath, saved });
     this.flush();
-    fs.linkSync(path.join(this.mappedFolder, relativePath), path.join(this.stateFolder, saved));
+    const from = path.join(this.mappedFolder, relativePath);
+    const to = path.join(this.stateFolder, saved);
+    try {
+      fs.linkSync(from, to);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+      // The summaries may lie on another file system: a copy, whole before it takes the saved name.
+      fs.copyFileSync(from, `${to}.copy`);
+      fs.renameSync(`${to}.copy`, to);
+    }
   }
 
   /** Puts the queued records in the file: call before making any of their changes. */
@@ -139,12 +152,22 @@ export class RecordedFolders {
 
 /** The batch an undo log belongs to, or null when there is no log (or not even its header was written). */
 export function undoLogBatch(stateFolder: string): number | null {
+  return undoLogHeader(stateFolder)?.batch ?? null;
+}
+
+/** The folder an undo log's changes were made in, as its first line names it (null for a log without one). */
+export function undoLogRoot(stateFolder: string): string | null {
+  const root = undoLogHeader(stateFolder)?.root;
+  return typeof root === "string" ? root : null;
+}
+
+function undoLogHeader(stateFolder: string): { batch: number; root?: unknown } | null {
   const file = path.join(stateFolder, UNDO_LOG_NAME);
   let text: string;
   try {
     const fd = fs.openSync(file, "r");
     try {
-      const head = Buffer.alloc(256);
+      const head = Buffer.alloc(8192); // the batch and the folder's path
       const n = readAt(fd, head, 0, head.length, 0);
       const end = head.subarray(0, n).indexOf(NEWLINE);
       if (end === -1) return null;
@@ -156,10 +179,10 @@ export function undoLogBatch(stateFolder: string): number | null {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
-  const batch = (JSON.parse(text) as { batch?: unknown }).batch;
-  if (typeof batch !== "number")
+  const header = JSON.parse(text) as { batch?: unknown; root?: unknown };
+  if (typeof header.batch !== "number")
     throw new RunError(`${file} does not start with its batch; move it away and rerun`);
-  return batch;
+  return { batch: header.batch, root: header.root };
 }
 
 /** Puts back, newest change first, everything an uncommitted run changed in the mapped folder. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -12,10 +13,11 @@ import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { isInside, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { VERSION } from "../version.js";
-import { dandisetPagePath, renderDandisetPage } from "./dandiset-page.js";
+import { type DandisetPublished, dandisetPagePath, renderDandisetPage } from "./dandiset-page.js";
 import { type DandisetSummary, renderIndexPage, summarizeDandiset } from "./index-page.js";
 import { ArchiveAccumulator, hasArchiveTables } from "./load-archive.js";
 import { listDandisets, loadDandiset } from "./load-dandiset.js";
+import { loadPublishedSummaries, type PublishedSummaries, readPublishedTable } from "./load-summaries.js";
 import { fingerprintDandiset } from "./page-fingerprint.js";
 import type { PageContext } from "./page-parts.js";
 import { AsideWriter, listPages, removeStrayEntries, stagingWriter } from "./page-writer.js";
@@ -38,6 +40,11 @@ import type { RequestSource } from "./usage.js";
 export interface BuildReportOptions {
   /** The map step's output: `<dandiset>/<version>/…` tables. */
   mappedFolder: string;
+  /**
+   * The published summaries map wrote (`--summaries_folder_path`), for downloads, requesters and the
+   * traffic on objects of no Dandiset; the report leaves those out without it.
+   */
+  summariesFolder?: string;
   /** Where the site goes; a previous report there is brought up to date, anything else is refused. */
   outputFolder: string;
   /**
@@ -119,7 +126,18 @@ async function updateReport(
     generator: `dandi-s3-log-parser ${VERSION}`,
   };
   const archiveTables = hasArchiveTables(mappedFolder);
-  const setting = JSON.stringify({ generator: context.generator, source: context.sourceName, archiveTables });
+  const published =
+    options.summariesFolder === undefined
+      ? null
+      : loadPublishedSummaries(path.resolve(options.summariesFolder));
+  const setting = JSON.stringify({
+    generator: context.generator,
+    source: context.sourceName,
+    archiveTables,
+    // Pages with the world map and the published counts are drawn differently: a change redraws all.
+    pages: "world-map",
+    published: published !== null,
+  });
   recoverSideFolders(outputFolder);
   if (fs.existsSync(outputFolder)) removeStaleTempFiles(outputFolder);
   const previous = fs.existsSync(outputFolder) ? readState(outputFolder, setting) : emptyState(setting);
@@ -127,7 +145,12 @@ async function updateReport(
 
   const ids = listDandisets(mappedFolder);
   const pagePaths = new Set(ids.map(dandisetPagePath));
-  const fingerprints = new Map(ids.map((id) => [id, fingerprintDandiset(path.join(mappedFolder, id))]));
+  const fingerprints = new Map(
+    ids.map((id) => [
+      id,
+      fingerprintDandiset(path.join(mappedFolder, id)) + publishedFingerprint(published, id),
+    ]),
+  );
   const existing = new Set(previousPages);
   const toDraw = ids.filter(
     (id) => previous.pages[id]?.fingerprint !== fingerprints.get(id) || !existing.has(dandisetPagePath(id)),
@@ -149,10 +172,14 @@ async function updateReport(
       if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
       const dandiset = loadDandiset(mappedFolder, id);
       const warnings: string[] = [];
-      writer.write(dandisetPagePath(id), await renderDandisetPage(dandiset, context, warnings));
+      writer.write(
+        dandisetPagePath(id),
+        await renderDandisetPage(dandiset, context, warnings, dandisetPublished(published, id)),
+      );
+      const downloads = published?.totals.get(id)?.downloads;
       drawn.set(id, {
         fingerprint: fingerprints.get(id)!,
-        summary: summarizeDandiset(dandiset),
+        summary: { ...summarizeDandiset(dandiset), ...(downloads === undefined ? {} : { downloads }) },
         requestSource: dandiset.requestSource,
         chartWarnings: warnings,
         share: archiveTables ? null : { byDay: dandiset.byDay, byRegion: dandiset.byRegion },
@@ -178,7 +205,7 @@ async function updateReport(
     if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
     writer.write(
       INDEX,
-      await renderIndexPage(archive.finish(mappedFolder), summaries, context, chartWarnings),
+      await renderIndexPage(archive.finish(mappedFolder), summaries, context, chartWarnings, published),
     );
     writer.write(REPORT_MARKER, describeReport(context, ids.length));
     options.onProgress?.({ done: total, total });
@@ -209,10 +236,31 @@ async function updateReport(
   };
 }
 
+/** What a Dandiset's page shows of the published summaries. */
+function dandisetPublished(published: PublishedSummaries | null, id: string): DandisetPublished | null {
+  if (published === null) return null;
+  const rows = readPublishedTable(published.folder, id, "asset") ?? [];
+  return {
+    totals: published.totals.get(id) ?? null,
+    assetDownloads: new Map(rows.map((row) => [row.key, row.downloads])),
+  };
+}
+
+/** A digest of what a page shows of the published summaries, so that a change there redraws it. */
+function publishedFingerprint(published: PublishedSummaries | null, id: string): string {
+  if (published === null) return "";
+  const shown = dandisetPublished(published, id)!;
+  return `:${createHash("sha256")
+    .update(JSON.stringify([shown.totals, [...shown.assetDownloads]]))
+    .digest("hex")
+    .slice(0, 32)}`;
+}
+
 function checkOptions(options: BuildReportOptions): void {
   checkOptionsObject(options, "buildReport");
   checkPath(options.mappedFolder, "mappedFolder", true);
   checkPath(options.outputFolder, "outputFolder", true);
+  checkPath(options.summariesFolder, "summariesFolder", false);
   checkSignal(options.signal);
   checkFunction(options.onProgress, "onProgress");
   const at = options.generatedAt;

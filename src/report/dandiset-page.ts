@@ -2,12 +2,14 @@ import * as path from "node:path";
 import { renderTopBarsFigure } from "./bar-figure.js";
 import { barChart, timeChart } from "./chart-specs.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
+import type { PublishedCount, PublishedTotals } from "./load-summaries.js";
 import {
   bytesCell,
   countCell,
   dateRange,
   labelSvg,
   type PageContext,
+  publishedCell,
   renderFooter,
   requestNote,
   shareCell,
@@ -18,6 +20,14 @@ import { renderSvg, startChartNumbering } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
 import type { DandisetUsage } from "./usage.js";
+import { renderWorldMap } from "./world-map.js";
+
+/** What the published summaries add to a Dandiset's page: rounded downloads and requesters. */
+export interface DandisetPublished {
+  totals: PublishedTotals | null;
+  /** Downloads per asset path, as `by_asset.tsv` gives them. */
+  assetDownloads: Map<string, PublishedCount>;
+}
 
 /** Caps that keep a page light for Dandisets with thousands of assets or versions. */
 export const LIMITS = {
@@ -50,6 +60,7 @@ export async function renderDandisetPage(
   dandiset: DandisetUsage,
   context: PageContext,
   warnings: string[],
+  published: DandisetPublished | null = null,
 ): Promise<string> {
   await startChartNumbering();
   const id = escapeHtml(dandiset.id);
@@ -67,6 +78,12 @@ export async function renderDandisetPage(
     renderStats("Totals", [
       { label: "Bytes sent", value: bytesCell(dandiset.bytes) },
       { label: "Requests", value: countCell(dandiset.requests) },
+      ...(published?.totals
+        ? [
+            { label: "Downloads", value: publishedCell(published.totals.downloads) },
+            { label: "Requesters", value: publishedCell(published.totals.requesters) },
+          ]
+        : []),
       { label: "Versions", value: countCell(dandiset.versions.length) },
       { label: "Assets downloaded", value: countCell(dandiset.byAsset.length) },
       { label: "Regions", value: countCell(dandiset.uniqueRegions) },
@@ -96,6 +113,7 @@ export async function renderDandisetPage(
       everyRegionNote: "Every region that downloaded from this Dandiset.",
       chart,
     })),
+    await renderWorldMap(dandiset.byRegion, `Dandiset ${dandiset.id}: bytes sent by country`),
   );
 
   sections.push('<h2 id="assets">Top assets</h2>');
@@ -125,12 +143,14 @@ export async function renderDandisetPage(
           { title: "Bytes sent", numeric: true },
           { title: "Share", numeric: true },
           { title: "Requests", numeric: true },
+          ...(published === null ? [] : [{ title: "Downloads", numeric: true }]),
         ],
         rows.map((row) => [
           escapeHtml(row.key),
           bytesCell(row.bytes),
           shareCell(row.bytes, dandiset.bytes),
           countCell(row.requests),
+          ...(published === null ? [] : [publishedCell(published.assetDownloads.get(row.key))]),
         ]),
       ),
     );

@@ -2,12 +2,14 @@ import { renderTopBarsFigure } from "./bar-figure.js";
 import { timeChart } from "./chart-specs.js";
 import { dandisetPagePath } from "./dandiset-page.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
+import type { PublishedCount, PublishedSummaries } from "./load-summaries.js";
 import {
   bytesCell,
   countCell,
   dateRange,
   labelSvg,
   type PageContext,
+  publishedCell,
   renderFooter,
   shareCell,
 } from "./page-parts.js";
@@ -16,6 +18,7 @@ import { renderSvg, startChartNumbering } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
 import type { ArchiveUsage, DandisetUsage } from "./usage.js";
+import { renderWorldMap } from "./world-map.js";
 
 /** What the index keeps of each Dandiset once its page is written. */
 export interface DandisetSummary {
@@ -27,6 +30,8 @@ export interface DandisetSummary {
   uniqueCountries: number;
   firstDate: string | null;
   lastDate: string | null;
+  /** Privacy-rounded, from the published summaries; absent without them. */
+  downloads?: PublishedCount;
 }
 
 export function summarizeDandiset(dandiset: DandisetUsage): DandisetSummary {
@@ -50,6 +55,7 @@ export async function renderIndexPage(
   dandisets: readonly DandisetSummary[],
   context: PageContext,
   warnings: string[],
+  published: PublishedSummaries | null = null,
 ): Promise<string> {
   await startChartNumbering();
   const ranked = [...dandisets].sort((a, b) => b.bytes - a.bytes || (a.id < b.id ? -1 : 1));
@@ -62,6 +68,12 @@ export async function renderIndexPage(
     renderStats("Archive-wide totals", [
       { label: "Bytes sent", value: bytesCell(archive.bytes) },
       { label: "Requests", value: countCell(archive.requests) },
+      ...(published?.archive
+        ? [
+            { label: "Downloads", value: publishedCell(published.archive.downloads) },
+            { label: "Requesters", value: publishedCell(published.archive.requesters) },
+          ]
+        : []),
       { label: "Dandisets", value: countCell(archive.dandisets) },
       { label: "Regions", value: countCell(archive.uniqueRegions) },
       { label: "Countries", value: countCell(archive.uniqueCountries) },
@@ -100,7 +112,9 @@ export async function renderIndexPage(
       everyRegionNote: "Every region that downloaded from the archive.",
       chart,
     })),
+    await renderWorldMap(archive.byRegion, "All Dandisets: bytes sent by country"),
   );
+  if (published?.unassociated) sections.push(...renderUnassociated(published.unassociated, archive.bytes));
 
   sections.push('<h2 id="dandisets">Dandisets</h2>');
   if (ranked.length > 0) {
@@ -123,6 +137,7 @@ export async function renderIndexPage(
           { title: "Bytes sent", numeric: true },
           { title: "Share", numeric: true },
           { title: "Requests", numeric: true },
+          ...(published === null ? [] : [{ title: "Downloads", numeric: true }]),
           { title: "Versions", numeric: true },
           { title: "Assets", numeric: true },
           { title: "Countries", numeric: true },
@@ -135,6 +150,7 @@ export async function renderIndexPage(
           bytesCell(dandiset.bytes),
           shareCell(dandiset.bytes, archive.bytes),
           countCell(dandiset.requests),
+          ...(published === null ? [] : [publishedCell(dandiset.downloads)]),
           formatCount(dandiset.versions),
           formatCount(dandiset.assets),
           formatCount(dandiset.uniqueCountries),
@@ -160,4 +176,47 @@ export async function renderIndexPage(
     body: sections.join("\n"),
     footer: renderFooter(context, notes.map(escapeHtml)),
   });
+}
+
+const TOP_UNASSOCIATED_REGIONS = 10;
+
+/** The traffic on objects that belong to no Dandiset of the catalog: how much, and where it went. */
+function renderUnassociated(
+  unassociated: NonNullable<PublishedSummaries["unassociated"]>,
+  archiveBytes: number,
+): string[] {
+  const sections = [
+    '<h2 id="unassociated">Objects of no Dandiset</h2>',
+    '<p class="note">Requests for objects of the bucket that no Dandiset of the catalog lists ' +
+      "(deleted or replaced assets, uploads never published). They count in the archive-wide totals above.</p>",
+    renderStats("Traffic on objects of no Dandiset", [
+      { label: "Bytes sent", value: bytesCell(unassociated.bytes) },
+      { label: "Share of all bytes", value: shareCell(unassociated.bytes, archiveBytes) },
+      { label: "Requests", value: publishedCell(unassociated.requests) },
+      { label: "Regions", value: countCell(unassociated.byRegion.length) },
+    ]),
+  ];
+  if (unassociated.byRegion.length > 0) {
+    const top = unassociated.byRegion.slice(0, TOP_UNASSOCIATED_REGIONS);
+    sections.push(
+      renderTable(
+        top.length < unassociated.byRegion.length
+          ? `The ${top.length} regions that received most of it, of ${formatCount(unassociated.byRegion.length)}`
+          : "Every region that received it",
+        [
+          { title: "Region", rowHeader: true },
+          { title: "Bytes sent", numeric: true },
+          { title: "Share", numeric: true },
+          { title: "Requests", numeric: true },
+        ],
+        top.map((row) => [
+          escapeHtml(row.key),
+          bytesCell(row.bytes),
+          shareCell(row.bytes, unassociated.bytes),
+          publishedCell(row.requests),
+        ]),
+      ),
+    );
+  }
+  return sections;
 }

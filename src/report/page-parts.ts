@@ -22,6 +22,12 @@ export function countCell(n: number | null): string {
     : `<data value="${n}">${formatCount(n)}</data>`;
 }
 
+/** A privacy-rounded count as published: a number, or `<50`. */
+export function publishedCell(count: number | string | null | undefined): string {
+  if (count === null || count === undefined) return countCell(null);
+  return typeof count === "number" ? countCell(count) : escapeHtml(count);
+}
+
 export function shareCell(part: number, whole: number): string {
   return escapeHtml(formatShare(part, whole));
 }

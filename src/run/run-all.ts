@@ -50,7 +50,7 @@ export interface RunAllOptions {
 }
 
 export interface RunAllSummary {
-  folders: Record<"reduced" | "binned" | "mapped" | "report", string>;
+  folders: Record<"reduced" | "binned" | "mapped" | "summaries" | "report", string>;
   reduce: ReduceSummary;
   bin: BinSummary;
   map: MapSummary;
@@ -71,6 +71,7 @@ export function workFoldersOf(workFolder: string): RunAllSummary["folders"] {
     reduced: path.join(root, "reduced"),
     binned: path.join(root, "binned"),
     mapped: path.join(root, "mapped"),
+    summaries: path.join(root, "summaries"),
     report: path.join(root, "report"),
   };
 }
@@ -144,6 +145,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
     const map = await mapBinnedS3LogsToDandisets({
       binnedFolder: folders.binned,
       mappedFolder: folders.mapped,
+      summariesFolder: folders.summaries,
       catalog: options.catalog,
       api: options.api,
       ipRangesFolder: options.ipRangesFolder,
@@ -158,6 +160,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       const { buildReport } = await import("../report/build-report.js");
       report = await buildReport({
         mappedFolder: folders.mapped,
+        summariesFolder: folders.summaries,
         outputFolder: folders.report,
         generatedAt: options.generatedAt,
         signal,

@@ -23,7 +23,16 @@ export function rowValues(html: string, key: string): number[] {
 
 /** The inline SVG charts of a page. */
 export function svgCharts(html: string): string[] {
-  return [...html.matchAll(/<svg [\s\S]*?<\/svg>/g)].map((m) => m[0]);
+  return [...html.matchAll(/<svg [\s\S]*?<\/svg>/g)]
+    .map((m) => m[0])
+    .filter((svg) => !svg.includes('class="world-map"'));
+}
+
+/** The world maps of a page: the countries coloured, by code. */
+export function worldMapCountries(html: string): string[][] {
+  return [...html.matchAll(/<svg class="world-map"[\s\S]*?<\/svg>/g)].map((m) =>
+    [...m[0].matchAll(/data-country="([A-Z]{2})"/g)].map((c) => c[1]),
+  );
 }
 
 /** Every IPv4 or IPv6 address written anywhere in `text`. */

@@ -3,7 +3,7 @@ import { UsageError } from "../../errors.js";
 import type { MapProgress, MapSummary } from "../../map/map-binned.js";
 import { formatBytes, formatCount, formatSeconds } from "../format.js";
 import { MAP_FLAGS } from "../option-flags.js";
-import { commaList, positiveInteger } from "../options.js";
+import { commaList, positiveInteger, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
@@ -19,6 +19,9 @@ interface MapFlags {
   catalog?: string;
   ip_ranges_folder?: string;
   rebuild?: boolean;
+  summaries_folder_path?: string;
+  privacy_threshold?: number;
+  privacy_rounding?: number;
   quiet?: boolean;
 }
 
@@ -72,6 +75,21 @@ export function configureMapCommand(command: Command): Command {
       "--rebuild",
       "forget what earlier runs kept and map every binned object again (after updating the location data, say)",
     )
+    .option(
+      "--summaries_folder_path <folder>",
+      "also publish access summaries here (summaries/<id>/by_day.tsv …, totals.json, archive_totals.json, " +
+        "region_codes_to_coordinates.yaml), as DANDI's usage page reads them",
+    )
+    .option(
+      "--privacy_threshold <n>",
+      "in the summaries, request, download and requester counts below this are written <n (default 50; 0 for none)",
+      wholeNumber,
+    )
+    .option(
+      "--privacy_rounding <n>",
+      "in the summaries, other counts are rounded to the nearest multiple of this (default 20; 1 for exact)",
+      positiveInteger,
+    )
     .option("--quiet", "no progress display")
     .action((flags: MapFlags) =>
       runCommand(MAP_FLAGS, async (signal) => {
@@ -91,6 +109,9 @@ export function configureMapCommand(command: Command): Command {
             objectType: flags.object_type,
             ipRangesFolder: flags.ip_ranges_folder,
             rebuild: flags.rebuild,
+            summariesFolder: flags.summaries_folder_path,
+            privacyThreshold: flags.privacy_threshold,
+            privacyRounding: flags.privacy_rounding,
             signal,
             onProgress: progress.update,
             onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
@@ -160,6 +181,13 @@ export function describeMapSummary(summary: MapSummary): string {
     `files: ${formatCount(summary.filesWritten)} written, ${formatCount(summary.filesUnchanged)} unchanged, ` +
       `${formatCount(summary.filesRemoved)} removed; ${formatCount(summary.distinctAddresses)} distinct addresses located`,
   ];
+  if (summary.summariesFolder !== null) {
+    lines.push(
+      `summaries: ${summary.summariesFolder} (${formatCount(summary.summaryFilesWritten)} written, ` +
+        `${formatCount(summary.summaryFilesUnchanged)} unchanged, ${formatCount(summary.summaryFilesRemoved)} removed); ` +
+        `${formatCount(summary.requesters)} distinct requesters`,
+    );
+  }
   if (summary.apiRequests > 0) {
     lines.push(
       `api: ${formatCount(summary.apiRequests)} requests, ${formatCount(summary.apiRetries)} retried`,

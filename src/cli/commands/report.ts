@@ -9,6 +9,7 @@ import { EXIT_OK, runCommand } from "../run-command.js";
 interface ReportFlags {
   mapped_s3_logs_folder_path: string;
   output_folder: string;
+  summaries_folder_path?: string;
   quiet?: boolean;
 }
 
@@ -29,6 +30,11 @@ export function configureReportCommand(command: Command): Command {
       "--output_folder <folder>",
       "folder the report is written to (created, or replaced if it holds a report)",
     )
+    .option(
+      "--summaries_folder_path <folder>",
+      "the access summaries map published (--summaries_folder_path of map): adds downloads, requesters and " +
+        "the traffic on objects of no Dandiset",
+    )
     .option("--quiet", "no progress display")
     .action((flags: ReportFlags) =>
       runCommand(REPORT_FLAGS, async (signal) => {
@@ -38,6 +44,7 @@ export function configureReportCommand(command: Command): Command {
           buildReport({
             mappedFolder: flags.mapped_s3_logs_folder_path,
             outputFolder: flags.output_folder,
+            summariesFolder: flags.summaries_folder_path,
             generatedAt: generatedAtFromEnvironment(),
             signal,
             onProgress: (p) => update(p.done, p.total),

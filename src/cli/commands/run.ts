@@ -142,6 +142,8 @@ export function describeRunSummary(summary: RunAllSummary): string {
     describeMapSummary(summary.map),
   ];
   if (summary.report !== null) parts.push(describeReportSummary(summary.report));
-  parts.push(`run: finished in ${formatSeconds(summary.seconds)}; tables in ${summary.folders.mapped}`);
+  parts.push(
+    `run: finished in ${formatSeconds(summary.seconds)}; tables in ${summary.folders.mapped}, access summaries in ${summary.folders.summaries}`,
+  );
   return parts.join("\n\n");
 }
