@@ -20,6 +20,8 @@ export const REDUCE_FLAGS: OptionFlags = {
   excludedYears: "--excluded_years",
   excludedIps: "--excluded_ips",
   operation: "--operation_type",
+  ipKey: "--ip_key_file",
+  keepRawLines: "--keep_raw_lines",
 };
 
 export const BIN_FLAGS: OptionFlags = {
@@ -27,6 +29,7 @@ export const BIN_FLAGS: OptionFlags = {
   binnedFolder: "--binned_s3_logs_folder_path",
   fileLimit: "--file_limit",
   bufferBytes: "--maximum_buffer_size_in_mb",
+  keepRawLines: "--keep_raw_lines",
 };
 
 export const MAP_FLAGS: OptionFlags = {
@@ -36,6 +39,8 @@ export const MAP_FLAGS: OptionFlags = {
   ipRangesFolder: "--ip_ranges_folder",
   objectType: "--object_type",
   rebuild: "--rebuild",
+  ipKey: "--ip_key_file",
+  keepRawLines: "--keep_raw_lines",
   ...API,
   ...SELECTION,
 };
@@ -56,7 +61,15 @@ export const RUN_FLAGS: OptionFlags = {
   bufferBytes: "--maximum_buffer_size_in_mb",
   excludedYears: "--excluded_years",
   excludedIps: "--excluded_ips",
+  ipKey: "--ip_key_file",
+  keepRawLines: "--keep_raw_lines",
   ...API,
+};
+
+export const REKEY_FLAGS: OptionFlags = {
+  workFolder: "--work_folder",
+  ipKey: "--ip_key_file",
+  oldIpKey: "--old_ip_key_file",
 };
 
 export const DEMO_FLAGS: OptionFlags = { workFolder: "--work_folder" };

@@ -35,6 +35,9 @@ import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { acquireRunLock } from "../io/run-lock.js";
+import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
+import { checkReadableWith } from "../privacy/ip-mode.js";
+import { AddressReader } from "../privacy/ip-token.js";
 import { versionTableNames } from "./asset-file-names.js";
 import { binnedPathOf, listBinnedObjects, type ObjectKey, objectKeyOf } from "./binned-objects.js";
 import { BinnedHeaderError, tallyMappedRows } from "./map-binned-table.js";
@@ -80,6 +83,10 @@ export interface MapOptions extends DandisetSelection {
   signal?: AbortSignal;
   /** Forget what earlier runs kept and map everything again (after the location data changed, say). */
   rebuild?: boolean;
+  /** The key of a binned folder of encrypted addresses (see privacy/ip-token.ts); unused for one in clear. */
+  ipKey?: IpKey | null;
+  /** Error-log lines as read rather than with addresses masked (for debugging). */
+  keepRawLines?: boolean;
 }
 
 export interface MapProgress {
@@ -160,6 +167,8 @@ function validate(options: MapOptions): void {
   }
   checkPath(options.ipRangesFolder, "ipRangesFolder", false);
   checkBoolean(options.rebuild, "rebuild");
+  checkIpKey(options.ipKey);
+  checkBoolean(options.keepRawLines, "keepRawLines");
   checkFunction(options.onProgress, "onProgress");
   checkFunction(options.onWarning, "onWarning");
   checkSignal(options.signal);
@@ -189,13 +198,16 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     "mappedFolder",
     "binnedFolder",
   );
+  // Addresses are read through this: tokens decoded before their region is looked up.
+  const binnedMode = checkReadableWith(binnedFolder, options.ipKey ?? null);
+  const addresses = new AddressReader(binnedMode.mode === "keyed" ? options.ipKey! : null, binnedFolder);
   // Range files are read before the catalog, so a bad folder fails in a second, not after the API.
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
   const stateFolder = stateFolderOf(mappedFolder);
   fs.mkdirSync(stateFolder, { recursive: true });
   const unlockMapped = acquireRunLock(path.join(mappedFolder, ".map_lock"));
   let unlockBinned: (() => void) | null = null;
-  const errorLog = new ErrorLog("map");
+  const errorLog = new ErrorLog("map", undefined, options.keepRawLines);
   try {
     // Bin must not add rows while they are read; a binned folder that cannot be written (the
     // original tool's, a read-only copy) cannot be binned into either.
@@ -288,7 +300,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
           binnedFolder,
           mappedFolder,
           item,
-          resolver,
+          (address) => resolver.regionOf(addresses.addressOf(address)),
           undo,
           writer,
           errorLog,
@@ -521,7 +533,7 @@ function mapPending(
   binnedFolder: string,
   mappedFolder: string,
   item: PendingObject,
-  resolver: RegionResolver,
+  regionOf: (column: string) => string,
   undo: MapUndoLog,
   writer: OutputWriter,
   errorLog: ErrorLog,
@@ -534,7 +546,7 @@ function mapPending(
       binnedFolder,
       mappedFolder,
       item,
-      (address) => resolver.regionOf(address),
+      regionOf,
       undo,
       (line, reason, text) => {
         summary.malformedRows++;

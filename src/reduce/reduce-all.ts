@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  checkBoolean,
   checkBufferBytes,
   checkExcludedIps,
   checkExcludedYears,
@@ -13,6 +14,8 @@ import {
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
+import { claimIpMode, ipModeOf } from "../privacy/ip-mode.js";
 import { DEFAULT_OPERATION } from "../s3log/fields.js";
 import { checkReducerOptions } from "./check-reducer-options.js";
 import { emptyLineCounts, type LineCounts } from "./line-counts.js";
@@ -35,6 +38,10 @@ export interface ReduceAllOptions {
   excludedIps?: readonly string[];
   operation?: string;
   maxLineBytes?: number;
+  /** Write each address as its token under this key (see privacy/ip-token.ts); in clear without. */
+  ipKey?: IpKey | null;
+  /** Error-log lines as read, addresses included, rather than with addresses masked (for debugging). */
+  keepRawLines?: boolean;
   /**
    * With several workers, a day file of 16 MiB or more is cut into byte ranges (moved to line
    * starts) of at most this many bytes, 64 MiB unless told, reduced by whichever worker is free, and
@@ -106,6 +113,8 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   checkExcludedIps(options.excludedIps);
   checkReducerOptions(options);
   checkWholeNumber(options.rangeBytes, "rangeBytes", 1);
+  checkIpKey(options.ipKey);
+  checkBoolean(options.keepRawLines, "keepRawLines");
   checkFunction(options.onProgress, "onProgress");
   checkSignal(options.signal);
   return {
@@ -126,6 +135,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   const rawFolder = requireFolder(options.rawFolder, "rawFolder");
   const reducedFolder = prepareOutputFolder(options.reducedFolder, rawFolder, "reducedFolder", "rawFolder");
   removeStaleTempFiles(reducedFolder);
+  claimIpMode(reducedFolder, ipModeOf(options.ipKey ?? null));
 
   const excludedYearNames = new Set(years.map(String));
   const filesSkipped: ReduceSummary["filesSkipped"] = [];
@@ -156,7 +166,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   // Largest first: the last file to start is then a small one, so workers finish together.
   todo.sort((a, b) => b.size - a.size || (a.relativePath < b.relativePath ? -1 : 1));
 
-  const errorLog = new ErrorLog("reduce");
+  const errorLog = new ErrorLog("reduce", undefined, options.keepRawLines);
   const context: PoolContext = {
     rawFolder,
     reducedFolder,
@@ -168,6 +178,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
     years,
     excludedIps: [...(options.excludedIps ?? [])],
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    ipKeyBytes: options.ipKey?.bytes ?? null,
     summary,
     errorLog,
     progress: new ProgressTracker(todo, options.onProgress),

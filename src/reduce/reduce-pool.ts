@@ -21,6 +21,7 @@ export interface PoolContext {
   years: number[];
   excludedIps: string[];
   maxLineBytes: number;
+  ipKeyBytes: Uint8Array | null;
   summary: ReduceSummary;
   errorLog: ErrorLog;
   progress: ProgressTracker;
@@ -172,6 +173,7 @@ export class ReducePool {
       excludedIps: context.excludedIps,
       readBufferBytes: context.readBufferBytes,
       maxLineBytes: context.maxLineBytes,
+      ipKeyBytes: context.ipKeyBytes,
     };
   }
 

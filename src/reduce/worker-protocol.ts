@@ -21,6 +21,8 @@ export interface ReduceTask {
   excludedIps: string[];
   readBufferBytes: number;
   maxLineBytes: number;
+  /** The IP key's bytes, or null to keep addresses in clear. */
+  ipKeyBytes: Uint8Array | null;
 }
 
 export type WorkerMessage =
@@ -37,6 +39,7 @@ export function reductionOptionsOf(task: ReduceTask): ReduceFileOptions {
     excludedIps: task.excludedIps,
     readBufferBytes: task.readBufferBytes,
     maxLineBytes: task.maxLineBytes,
+    ipKeyBytes: task.ipKeyBytes,
     range: task.range,
     header: !task.part,
     flushAsWritten: !task.part,

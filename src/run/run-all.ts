@@ -16,6 +16,7 @@ import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.js";
+import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
 import { type ReduceSummary, reduceAllDandiRawS3Logs } from "../reduce/reduce-all.js";
 import type { ReportSummary } from "../report/build-report.js";
 
@@ -33,6 +34,10 @@ export interface RunAllOptions {
   bufferBytes?: number;
   excludedYears?: readonly string[];
   excludedIps?: readonly string[];
+  /** Reduce writes addresses as tokens under this key, and map decodes them; in clear without. */
+  ipKey?: IpKey | null;
+  /** Error-log lines as read, addresses included (for debugging). */
+  keepRawLines?: boolean;
   /** Leave the report out (tables only). */
   skipReport?: boolean;
   /** The time the report's index says it was generated (now, unless a test fixes it). */
@@ -76,6 +81,8 @@ function validate(options: RunAllOptions): void {
   checkExcludedYears(options.excludedYears);
   checkExcludedIps(options.excludedIps);
   checkBoolean(options.skipReport, "skipReport");
+  checkIpKey(options.ipKey);
+  checkBoolean(options.keepRawLines, "keepRawLines");
   if (
     options.generatedAt !== undefined &&
     !(options.generatedAt instanceof Date && Number.isFinite(options.generatedAt.getTime()))
@@ -108,6 +115,8 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       bufferBytes: options.bufferBytes,
       excludedYears: options.excludedYears,
       excludedIps: options.excludedIps,
+      ipKey: options.ipKey,
+      keepRawLines: options.keepRawLines,
       signal,
       onProgress: (p) => onProgress?.("reduce", p.bytesDone, p.bytesTotal),
     });
@@ -116,6 +125,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       reducedFolder: folders.reduced,
       binnedFolder: folders.binned,
       bufferBytes: options.bufferBytes,
+      keepRawLines: options.keepRawLines,
       signal,
       onProgress: (p) => onProgress?.("bin", p.bytesDone, p.bytesTotal),
     });
@@ -126,6 +136,8 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       catalog: options.catalog,
       api: options.api,
       ipRangesFolder: options.ipRangesFolder,
+      ipKey: options.ipKey,
+      keepRawLines: options.keepRawLines,
       signal,
       onWarning: options.onWarning,
       onProgress: (p) => onProgress?.("map", p.done, p.total),

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { IP_KEY_VARIABLE } from "../../privacy/key-derivation.js";
 import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.js";
 import { formatSeconds } from "../format.js";
+import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
 import { RUN_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
@@ -10,7 +12,7 @@ import { describeMapSummary } from "./map.js";
 import { describeReduceSummary } from "./reduce.js";
 import { describeReportSummary } from "./report.js";
 
-interface RunFlags {
+interface RunFlags extends IpKeyFlags {
   raw_s3_logs_folder_path: string;
   work_folder: string;
   catalog?: string;
@@ -23,6 +25,7 @@ interface RunFlags {
   no_report?: boolean;
   report?: boolean;
   quiet?: boolean;
+  ip_key_warning?: boolean;
 }
 
 const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
@@ -33,7 +36,12 @@ const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
 };
 
 /** `run`: the whole chain, for cron. */
+/** Printed by every run without a key (see README, "IP addresses at rest"). */
+export const NO_IP_KEY_WARNING = `warning: no IP key: reduced/ and binned/ keep IP addresses in clear; set ${IP_KEY_VARIABLE} or --ip_key_file to encrypt them (--no-ip_key_warning hides this line)`;
+
 export function configureRunCommand(command: Command): Command {
+  addIpKeyOption(command);
+  addKeepRawLinesOption(command);
   return command
     .description(
       "Run the whole chain on a work folder: reduce the new raw days, bin them, map to Dandisets and rebuild the " +
@@ -65,8 +73,11 @@ export function configureRunCommand(command: Command): Command {
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
     .option("--no-report", "stop after the tables, without the report")
     .option("--quiet", "no progress display")
+    .option("--no-ip_key_warning", "no warning when IP addresses are kept in clear (no key given)")
     .action((flags: RunFlags) =>
       runCommand(RUN_FLAGS, async (signal) => {
+        const ipKey = await ipKeyOfFlags(flags);
+        if (ipKey === null && flags.ip_key_warning !== false) process.stderr.write(`${NO_IP_KEY_WARNING}\n`);
         const summary = await runWithProgress(
           {
             rawFolder: flags.raw_s3_logs_folder_path,
@@ -79,6 +90,8 @@ export function configureRunCommand(command: Command): Command {
             excludedYears: flags.excluded_years,
             excludedIps: flags.excluded_ips,
             skipReport: flags.report === false,
+            ipKey,
+            keepRawLines: flags.keep_raw_lines,
             signal,
           },
           flags.quiet,
