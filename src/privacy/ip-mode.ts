@@ -7,12 +7,13 @@ import type { IpKey } from "./ip-key.js";
 import { IP_KEY_VARIABLE, KEY_DERIVATION } from "./key-derivation.js";
 
 /**
- * Which kind of addresses a folder holds, recorded in `<folder>/.ip_addresses.json` by the step
- * that writes it (reduce for `reduced/`, bin for `binned/`): `clear`, or `keyed` with how the key
- * was derived and its check value. A step refuses to add rows of the other kind, or to read a
- * keyed folder with another key, so that a folder never mixes the two and a wrong key never
- * decodes anything. A folder without a record but with content was made in clear (by an earlier
- * version, or the original tool).
+ * Which kind of addresses a folder holds. A folder of tokens has `<folder>/.ip_addresses.json`,
+ * written by the step that writes it (reduce for `reduced/`, bin for `binned/`), saying how the key
+ * was derived and its check value. A folder without one holds addresses in clear: nothing is added
+ * without a key, so such folders stay as the original tool's formats have them. A step refuses to
+ * add rows of the other kind, or to read a keyed folder with another key, so that a folder never
+ * mixes the two and a wrong key never decodes anything. A folder with neither record nor content is
+ * new: either kind may claim it.
  */
 export const IP_MODE_FILE = ".ip_addresses.json";
 /** Present while `rekey` changes a folder; every step refuses the folder until rekey finishes. */
@@ -94,6 +95,8 @@ export function claimIpMode(folder: string, wanted: IpMode, from?: string): void
     refuseMismatch(folder, recorded, wanted, from);
     if (fs.existsSync(path.join(folder, IP_MODE_FILE))) return;
   }
+  // Without a key nothing is added: the folder stays as the original tool's formats have it.
+  if (wanted.mode === "clear") return;
   fs.mkdirSync(folder, { recursive: true });
   writeIpMode(folder, wanted);
 }
@@ -116,12 +119,15 @@ function refuseMismatch(folder: string, recorded: IpMode, wanted: IpMode, from?:
         : `the IP key given is another (key check ${wanted.check})`;
   if (recorded.mode === "keyed") {
     throw new UsageError(
-      `${folder} holds ${describeIpMode(recorded)}, and ${given}: ${from === undefined ? `set ${IP_KEY_VARIABLE} (or --ip_key_file) to the key it was encrypted with` : "both must be under one key"}; a key is changed with \`rekey\``,
-      { code: wanted.mode === "clear" ? "ERR_IP_KEY_REQUIRED" : "ERR_WRONG_IP_KEY" },
+      `${folder} holds ${describeIpMode(recorded)}, and ${given}: ${from === undefined ? `give the key it was encrypted with (\`ipKey\`; ${IP_KEY_VARIABLE} for the commands)` : "both must be under one key"}; a key is changed with \`rekey\``,
+      {
+        code: wanted.mode === "clear" ? "ERR_IP_KEY_REQUIRED" : "ERR_WRONG_IP_KEY",
+        optionNames: from === undefined ? ["ipKey"] : [],
+      },
     );
   }
   throw new UsageError(
-    `${folder} holds addresses in clear, and ${from === undefined ? "an IP key was given" : given}: a folder must not mix the two; encrypt the work folder with \`rekey\` first, or run without a key`,
-    { code: "ERR_IP_MODE_MIX" },
+    `${folder} holds addresses in clear, and ${from === undefined ? "an IP key was given (`ipKey`)" : given}: a folder must not mix the two; encrypt the work folder with \`rekey\` first, or run without a key`,
+    { code: "ERR_IP_MODE_MIX", optionNames: from === undefined ? ["ipKey"] : [] },
   );
 }

@@ -158,8 +158,8 @@ function startMarker(folder: string, to: IpMode, oldKey: IpKey | null): RekeyMar
     marker = JSON.parse(text) as RekeyMarker;
     if (!sameIpMode(marker.to, to))
       throw new UsageError(
-        `${folder} is half-way through a rekey to another key (key check ${(marker.to as { check?: string }).check}); give that key to finish it first`,
-        { code: "ERR_WRONG_IP_KEY" },
+        `${folder} is half-way through a rekey to another key (key check ${(marker.to as { check?: string }).check}); give that key as \`ipKey\` to finish it first`,
+        { code: "ERR_WRONG_IP_KEY", optionNames: ["ipKey"] },
       );
   } else {
     const from = readIpMode(folder);
@@ -173,13 +173,13 @@ function startMarker(folder: string, to: IpMode, oldKey: IpKey | null): RekeyMar
   if (marker.phase === "write" && marker.from.mode === "keyed") {
     if (oldKey === null)
       throw new UsageError(
-        `${folder} holds ${describeIpMode(marker.from)}: give the key it is encrypted with now (DANDI_S3_LOG_PARSER_OLD_IP_KEY or --old_ip_key_file)`,
-        { code: "ERR_IP_KEY_REQUIRED" },
+        `${folder} holds ${describeIpMode(marker.from)}: give the key it is encrypted with now (\`oldIpKey\`)`,
+        { code: "ERR_IP_KEY_REQUIRED", optionNames: ["oldIpKey"] },
       );
     if (oldKey.check !== marker.from.check)
       throw new UsageError(
-        `${folder} holds ${describeIpMode(marker.from)}, and the old key given is another (key check ${oldKey.check})`,
-        { code: "ERR_WRONG_IP_KEY" },
+        `${folder} holds ${describeIpMode(marker.from)}, and \`oldIpKey\` is another key (key check ${oldKey.check})`,
+        { code: "ERR_WRONG_IP_KEY", optionNames: ["oldIpKey"] },
       );
   }
   if (text === null) writeMarker(folder, marker);
