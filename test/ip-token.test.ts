@@ -56,6 +56,29 @@ test("a token is the same for the same address, differs between addresses, and d
   assert.equal(reader.addressOf("-"), "-");
 });
 
+test("tokens are the same whether written into a buffer with holes, one by one, or past the table's capacity", () => {
+  const reference = new IpTokenWriter(KEY);
+  const expected = ADDRESSES.map((address) => reference.tokenOf(address));
+  for (const writer of [new IpTokenWriter(KEY), new IpTokenWriter(KEY, 3)]) {
+    // Every address twice, the second time before the first one's hole is filled.
+    const text = [...ADDRESSES, ...ADDRESSES, "-"].join("\n");
+    const input = Buffer.from(text, "latin1");
+    const out = Buffer.alloc(2 * ADDRESSES.length * 35 + 2);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const holes: number[] = [];
+    let at = 0;
+    let start = 0;
+    for (const address of text.split("\n")) {
+      at = writer.writeToken(input, start, start + address.length, view, at, holes);
+      out[at++] = 0x0a;
+      start += address.length + 1;
+    }
+    writer.fillHoles(view, holes);
+    assert.deepEqual(holes, []);
+    assert.equal(out.toString("latin1", 0, at), `${[...expected, ...expected, "-"].join("\n")}\n`);
+  }
+});
+
 test("a token is never taken for an address, and passes every reader of the address column", () => {
   const writer = new IpTokenWriter(KEY);
   const tokens = [...ADDRESSES, "abc:def:0123:4567:89ab:cdef:aaaa"].map((a) => writer.tokenOf(a));

@@ -2,7 +2,7 @@ import { assetKeyEnd } from "../dandi/object-key.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import { REDUCED_HEADER } from "../io/table-headers.js";
 import { IpKey } from "../privacy/ip-key.js";
-import { IpTokenWriter } from "../privacy/ip-token.js";
+import { type IpTokenWriter, tokenWriterFor } from "../privacy/ip-token.js";
 import {
   DEFAULT_OPERATION,
   F_BYTES_SENT,
@@ -98,6 +98,8 @@ export class LogReducer {
   private carryLength = 0;
   private skippingLongLine = false;
   private readonly tokens: IpTokenWriter | null;
+  /** Where rows wait for the tokens of addresses new to the writer (see IpTokenWriter). */
+  private readonly tokenHoles: number[] = [];
 
   constructor(
     private readonly sink: ReducerSink,
@@ -109,7 +111,7 @@ export class LogReducer {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.wroteHeader = options.header === false;
     this.locator.expectOperation(this.operation);
-    this.tokens = options.ipKeyBytes == null ? null : new IpTokenWriter(IpKey.fromBytes(options.ipKeyBytes));
+    this.tokens = options.ipKeyBytes == null ? null : tokenWriterFor(IpKey.fromBytes(options.ipKeyBytes));
     this.out = Buffer.allocUnsafe(
       Math.max(options.outputBufferBytes ?? 256 * 1024, MAX_ROW_BYTES + HEADER_BYTES.length),
     );
@@ -283,8 +285,8 @@ export class LogReducer {
     out[o++] = TAB;
     const tokens = this.tokens;
     if (tokens === null) o = copyBytes(inView, ipStart, ipEnd, outView, o);
-    // Each distinct address is encrypted once; the rest is a lookup of its text.
-    else o += tokens.tokenBytesOf(buf.toString("latin1", ipStart, ipEnd)).copy(out, o);
+    // Each distinct address is encrypted once, in a batch at flush; the rest is a lookup of its bytes.
+    else o = tokens.writeToken(buf, ipStart, ipEnd, outView, o, this.tokenHoles);
     out[o++] = TAB;
     o = copyBytes(inView, keyStart, keyEnd, outView, o);
     out[o++] = TAB;
@@ -297,6 +299,7 @@ export class LogReducer {
 
   private flush(): void {
     if (this.outLength === 0) return;
+    this.tokens?.fillHoles(this.outView, this.tokenHoles);
     this.sink.output(this.out, this.outLength);
     this.outLength = 0;
   }
