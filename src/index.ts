@@ -47,6 +47,10 @@ export {
   mapBinnedS3LogsToDandisets,
 } from "./map/map-binned.js";
 // Reduce.
+export { IP_KEY_VARIABLE, IpKey, passwordProblems } from "./privacy/ip-key.js";
+export { AddressReader, IpTokenWriter, isIpToken } from "./privacy/ip-token.js";
+export { maskAddresses } from "./privacy/mask-addresses.js";
+export { type RekeyOptions, type RekeySummary, rekeyWorkFolder } from "./privacy/rekey.js";
 export type { LineCounts } from "./reduce/line-counts.js";
 export {
   LogReducer,

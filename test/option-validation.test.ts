@@ -12,13 +12,16 @@ import {
   type GenerateRawLogsOptions,
   generateCatalog,
   generateRawLogs,
+  IpKey,
   type MapOptions,
   mapBinnedS3LogsToDandisets,
   type ReduceAllOptions,
   type ReduceFileOptions,
+  type RekeyOptions,
   type RunAllOptions,
   reduceAllDandiRawS3Logs,
   reduceFile,
+  rekeyWorkFolder,
   runAll,
   UsageError,
   writeCatalog,
@@ -97,6 +100,8 @@ const REDUCE: Record<keyof ReduceAllOptions | "options", Case[]> = ((base: Reduc
     operation: [bad("operation", "get", "ERR_INVALID_OPERATION")],
     maxLineBytes: [bad("maxLineBytes", 10, "ERR_INVALID_MAX_LINE_BYTES")],
     rangeBytes: [bad("rangeBytes", 0, "ERR_INVALID_RANGE_BYTES")],
+    ipKey: [bad("ipKey", "a password", "ERR_INVALID_IP_KEY", "a password rather than an IpKey")],
+    keepRawLines: [bad("keepRawLines", "yes", "ERR_INVALID_KEEP_RAW_LINES")],
     onProgress: [bad("onProgress", "every second", "ERR_INVALID_ON_PROGRESS")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
     settleHours: [bad("settleHours", -1, "ERR_INVALID_SETTLE_HOURS", "-1")],
@@ -138,6 +143,7 @@ const REDUCE_FILE: Record<
     range: [bad("range", { start: 5, end: 2 }, "ERR_INVALID_RANGE")],
     flushAsWritten: [bad("flushAsWritten", 1, "ERR_INVALID_FLUSH_AS_WRITTEN")],
     header: [bad("header", "no", "ERR_INVALID_HEADER")],
+    ipKeyBytes: [bad("ipKeyBytes", new Uint8Array(16), "ERR_INVALID_IP_KEY_BYTES")],
     onProgress: [bad("onProgress", "yes", "ERR_INVALID_ON_PROGRESS")],
     onMalformed: [bad("onMalformed", 1, "ERR_INVALID_ON_MALFORMED")],
     displayName: [bad("displayName", 5, "ERR_INVALID_DISPLAY_NAME")],
@@ -163,6 +169,7 @@ const BIN: Record<keyof BinAllOptions, Case[]> = ((base: BinAllOptions) => {
     bufferBytes: [bad("bufferBytes", Number.NaN, "ERR_INVALID_BUFFER_BYTES")],
     onProgress: [bad("onProgress", 1, "ERR_INVALID_ON_PROGRESS")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
+    keepRawLines: [bad("keepRawLines", 1, "ERR_INVALID_KEEP_RAW_LINES")],
   };
 })({ reducedFolder: REDUCED, binnedFolder: BINNED });
 
@@ -312,6 +319,8 @@ const MAP: Record<keyof MapOptions | "options", Case[]> = ((base: MapOptions) =>
       bad("privacyThreshold", 2.5, "ERR_INVALID_PRIVACY_THRESHOLD", "a fraction"),
     ],
     privacyRounding: [bad("privacyRounding", 0, "ERR_INVALID_PRIVACY_ROUNDING", "zero")],
+    ipKey: [bad("ipKey", new Uint8Array(32), "ERR_INVALID_IP_KEY")],
+    keepRawLines: [bad("keepRawLines", "no", "ERR_INVALID_KEEP_RAW_LINES")],
     ipRangesFolder: [
       bad("ipRangesFolder", 3, "ERR_INVALID_IP_RANGES_FOLDER", "a number"),
       bad("ipRangesFolder", MISSING, "ERR_INVALID_IP_RANGES_FOLDER", "a missing folder"),
@@ -377,6 +386,8 @@ const RUN: Record<keyof RunAllOptions | "options", Case[]> = ((base: RunAllOptio
     settleHours: [bad("settleHours", "3", "ERR_INVALID_SETTLE_HOURS")],
     inventory: [bad("inventory", "", "ERR_INVALID_INVENTORY")],
     skipReport: [bad("skipReport", "yes", "ERR_INVALID_SKIP_REPORT")],
+    ipKey: [bad("ipKey", {}, "ERR_INVALID_IP_KEY")],
+    keepRawLines: [bad("keepRawLines", 0, "ERR_INVALID_KEEP_RAW_LINES")],
     generatedAt: [bad("generatedAt", new Date(Number.NaN), "ERR_INVALID_GENERATED_AT")],
     onProgress: [bad("onProgress", 1, "ERR_INVALID_ON_PROGRESS")],
     onWarning: [bad("onWarning", 1, "ERR_INVALID_ON_WARNING")],
@@ -448,7 +459,29 @@ const GENERATE_CATALOG: Record<"pool" | "options" | "seed" | "dandisets", Case[]
   };
 })();
 
+const REKEY: Record<keyof RekeyOptions | "options", Case[]> = (() => {
+  const key = IpKey.fromPassword("a-Test-key-of-24-chars!!");
+  const base: RekeyOptions = { workFolder: folders, ipKey: key };
+  const bad = (option: keyof RekeyOptions, value: unknown, code: string, name?: string) =>
+    expectBad<RekeyOptions>(option, code, () => rekeyWorkFolder({ ...base, [option]: value }), name);
+  return {
+    options: [expectBad<{ options: 0 }>("options", "ERR_INVALID_OPTIONS", () => rekeyWorkFolder(1 as never))],
+    workFolder: [
+      bad("workFolder", 3, "ERR_INVALID_WORK_FOLDER"),
+      bad("workFolder", MISSING, "ERR_FOLDER_NOT_FOUND"),
+    ],
+    ipKey: [
+      bad("ipKey", undefined, "ERR_INVALID_IP_KEY", "missing"),
+      bad("ipKey", "pw", "ERR_INVALID_IP_KEY"),
+    ],
+    oldIpKey: [bad("oldIpKey", "pw", "ERR_INVALID_IP_KEY")],
+    onProgress: [bad("onProgress", 1, "ERR_INVALID_ON_PROGRESS")],
+    signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
+  };
+})();
+
 const STEPS: [string, Record<string, Case[]>][] = [
+  ["rekeyWorkFolder", REKEY],
   ["reduceAllDandiRawS3Logs", REDUCE],
   ["reduceFile", REDUCE_FILE],
   ["binAllReducedS3LogsByObjectKey", BIN],

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  checkBoolean,
   checkBufferBytes,
   checkFunction,
   checkOptionsObject,
@@ -13,6 +14,7 @@ import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog, errorTextOf } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
+import { claimIpMode, readIpMode, refuseUnfinishedRekey } from "../privacy/ip-mode.js";
 import { type ObjectChange, removeUncommittedChanges, writeChanges } from "./change-feed.js";
 import { type BinnedDay, lastBatchOf, readJournal, writeJournal } from "./journal.js";
 import { BINNED_HEADER_BYTES, ObjectFolders, writeObjectFiles } from "./object-files.js";
@@ -34,6 +36,8 @@ export interface BinAllOptions {
   onProgress?: (progress: BinProgress) => void;
   /** Aborting rolls back the batch in progress; the run rejects with `AbortedError`. */
   signal?: AbortSignal;
+  /** Error-log lines as read, addresses included, rather than with addresses masked (for debugging). */
+  keepRawLines?: boolean;
 }
 
 export interface BinProgress {
@@ -93,6 +97,7 @@ function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: num
   checkBufferBytes(options.bufferBytes);
   checkFunction(options.onProgress, "onProgress");
   checkSignal(options.signal);
+  checkBoolean(options.keepRawLines, "keepRawLines");
   const bufferBytes = options.bufferBytes ?? DEFAULT_BIN_BUFFER_BYTES;
   return {
     fileLimit: options.fileLimit ?? Number.POSITIVE_INFINITY,
@@ -146,11 +151,15 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
   );
   // Two bin runs in one folder (overlapping cron jobs) would each add the same days.
   const unlock = acquireRunLock(path.join(binnedFolder, ".bin_lock"));
-  const errorLog = new ErrorLog("bin");
+  const errorLog = new ErrorLog("bin", undefined, options.keepRawLines);
   try {
     // A run killed while replacing the journal leaves its temporary copy; object files are changed
     // in place, never through temporary files, so only the top of the folder needs looking at.
     removeStaleTempFiles(binnedFolder, false);
+    // Rows keep their addresses as reduce wrote them, in clear or as tokens: both folders must agree.
+    refuseUnfinishedRekey(reducedFolder);
+    const reducedMode = readIpMode(reducedFolder);
+    if (reducedMode !== null) claimIpMode(binnedFolder, reducedMode, reducedFolder);
     const journal = openJournal(binnedFolder);
     const rolledBack = recoverInterruptedBatch(binnedFolder, journal);
     removeUncommittedChanges(binnedFolder, lastBatchOf(journal));

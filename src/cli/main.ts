@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Configure>> = {
   map: async () => (await import("./commands/map.js")).configureMapCommand,
   catalog: async () => (await import("./commands/catalog.js")).configureCatalogCommand,
   report: async () => (await import("./commands/report.js")).configureReportCommand,
+  rekey: async () => (await import("./commands/rekey.js")).configureRekeyCommand,
   run: async () => (await import("./commands/run.js")).configureRunCommand,
   demo: async () => (await import("./commands/demo.js")).configureDemoCommand,
   generate: async () => (await import("./commands/generate.js")).configureGenerateCommand,

@@ -22,6 +22,8 @@ export const REDUCE_FLAGS: OptionFlags = {
   operation: "--operation_type",
   settleHours: "--settle_hours",
   inventory: "--inventory",
+  ipKey: "--ip_key_file",
+  keepRawLines: "--keep_raw_lines",
 };
 
 export const BIN_FLAGS: OptionFlags = {
@@ -29,6 +31,7 @@ export const BIN_FLAGS: OptionFlags = {
   binnedFolder: "--binned_s3_logs_folder_path",
   fileLimit: "--file_limit",
   bufferBytes: "--maximum_buffer_size_in_mb",
+  keepRawLines: "--keep_raw_lines",
 };
 
 export const MAP_FLAGS: OptionFlags = {
@@ -41,6 +44,8 @@ export const MAP_FLAGS: OptionFlags = {
   summariesFolder: "--summaries_folder_path",
   privacyThreshold: "--privacy_threshold",
   privacyRounding: "--privacy_rounding",
+  ipKey: "--ip_key_file",
+  keepRawLines: "--keep_raw_lines",
   ...API,
   ...SELECTION,
 };
@@ -64,7 +69,15 @@ export const RUN_FLAGS: OptionFlags = {
   excludedIps: "--excluded_ips",
   settleHours: "--settle_hours",
   inventory: "--inventory",
+  ipKey: "--ip_key_file",
+  keepRawLines: "--keep_raw_lines",
   ...API,
+};
+
+export const REKEY_FLAGS: OptionFlags = {
+  workFolder: "--work_folder",
+  ipKey: "--ip_key_file",
+  oldIpKey: "--old_ip_key_file",
 };
 
 export const DEMO_FLAGS: OptionFlags = { workFolder: "--work_folder" };

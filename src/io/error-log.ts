@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { maskAddresses } from "../privacy/mask-addresses.js";
 import { errorsFolder } from "./settings.js";
 
 /** One problem with one line of one input file. */
@@ -19,8 +20,8 @@ export const DEFAULT_RECORDS_PER_REASON = 1000;
 /**
  * A run's error log: one JSON object per line in `<settings>/errors/<step>_<time>_<pid>.jsonl`,
  * created on the first error, so clean runs leave nothing behind. Not for publication: it holds
- * raw log lines, IP addresses included, so it is readable by its owner only (0600, in a 0700
- * folder). The first `recordsPerReason` lines of each reason are written; the others are counted,
+ * the start of each line, with its IP addresses masked unless `keepRawLines` (for debugging), so
+ * it is readable by its owner only (0600, in a 0700 folder). The first `recordsPerReason` lines of each reason are written; the others are counted,
  * and `close` adds one line per reason saying how many were left out (`{"reason", "omitted"}`).
  */
 export class ErrorLog {
@@ -33,6 +34,7 @@ export class ErrorLog {
   constructor(
     step: string,
     private readonly recordsPerReason = DEFAULT_RECORDS_PER_REASON,
+    private readonly keepRawLines = false,
   ) {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
     this.path = path.join(errorsFolder(), `${step}_${stamp}_${process.pid}.jsonl`);
@@ -42,7 +44,9 @@ export class ErrorLog {
     this.count++;
     const seen = (this.perReason.get(error.reason) ?? 0) + 1;
     this.perReason.set(error.reason, seen);
-    if (seen <= this.recordsPerReason) this.write(`${JSON.stringify(error)}\n`);
+    if (seen > this.recordsPerReason) return;
+    const written = this.keepRawLines ? error : { ...error, text: maskAddresses(error.text) };
+    this.write(`${JSON.stringify(written)}\n`);
   }
 
   close(): void {

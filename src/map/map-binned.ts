@@ -37,6 +37,9 @@ import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { acquireRunLock } from "../io/run-lock.js";
+import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
+import { checkReadableWith } from "../privacy/ip-mode.js";
+import { AddressReader } from "../privacy/ip-token.js";
 import { RequesterHasher, readRequesterSet, requesterSetBytes, unionOfAll } from "../summaries/requesters.js";
 import { totalsFrom } from "../summaries/summary-files.js";
 import { versionTableNames } from "./asset-file-names.js";
@@ -98,6 +101,10 @@ export interface MapOptions extends DandisetSelection {
   privacyThreshold?: number;
   /** Other counts are published rounded to the nearest multiple of this (default 20; 1 for exact counts). */
   privacyRounding?: number;
+  /** The key of a binned folder of encrypted addresses (see privacy/ip-token.ts); unused for one in clear. */
+  ipKey?: IpKey | null;
+  /** Error-log lines as read rather than with addresses masked (for debugging). */
+  keepRawLines?: boolean;
 }
 
 export interface MapProgress {
@@ -190,6 +197,8 @@ function validate(options: MapOptions): void {
   checkPath(options.summariesFolder, "summariesFolder", false);
   checkWholeNumber(options.privacyThreshold, "privacyThreshold", 0);
   checkWholeNumber(options.privacyRounding, "privacyRounding", 1);
+  checkIpKey(options.ipKey);
+  checkBoolean(options.keepRawLines, "keepRawLines");
   checkFunction(options.onProgress, "onProgress");
   checkFunction(options.onWarning, "onWarning");
   checkSignal(options.signal);
@@ -219,8 +228,12 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     "mappedFolder",
     "binnedFolder",
   );
+  // Addresses are read through this: tokens decoded before their region is looked up.
+  const binnedMode = checkReadableWith(binnedFolder, options.ipKey ?? null);
+  const addresses = new AddressReader(binnedMode.mode === "keyed" ? options.ipKey! : null, binnedFolder);
   // Range files are read before the catalog, so a bad folder fails in a second, not after the API.
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
+  const regionOfColumn = (column: string) => resolver.regionOf(addresses.addressOf(column));
   const summariesFolder = prepareSummariesFolder(options.summariesFolder, binnedFolder, mappedFolder);
   const privacy: PrivacyRounding = {
     threshold: options.privacyThreshold ?? DEFAULT_PRIVACY.threshold,
@@ -230,14 +243,14 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
   fs.mkdirSync(stateFolder, { recursive: true });
   const unlockMapped = acquireRunLock(path.join(mappedFolder, ".map_lock"));
   let unlockBinned: (() => void) | null = null;
-  const errorLog = new ErrorLog("map");
+  const errorLog = new ErrorLog("map", undefined, options.keepRawLines);
   try {
     // Bin must not add rows while they are read; a binned folder that cannot be written (the
     // original tool's, a read-only copy) cannot be binned into either.
     const binJournal = readJournal(binnedFolder);
     if (binJournal !== null) unlockBinned = lockIfWritable(path.join(binnedFolder, ".bin_lock"));
     const committed = recover(mappedFolder, stateFolder);
-    const hasher = RequesterHasher.open(stateFolder);
+    const hasher = RequesterHasher.open(stateFolder, (column) => addresses.addressOf(column));
 
     const summary = emptySummary();
     const catalog = await catalogFor(options, summary);
@@ -351,7 +364,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
           binnedFolder,
           mappedFolder,
           item,
-          resolver,
+          regionOfColumn,
           undo,
           writer,
           errorLog,
@@ -385,7 +398,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
         deltas,
         writer,
         associated,
-        regionOf: (address) => resolver.regionOf(address),
+        regionOf: regionOfColumn,
         hasher,
         changed: new Map(),
       };
@@ -669,7 +682,7 @@ function mapPending(
   binnedFolder: string,
   mappedFolder: string,
   item: PendingObject,
-  resolver: RegionResolver,
+  regionOf: (column: string) => string,
   undo: MapUndoLog,
   writer: OutputWriter,
   errorLog: ErrorLog,
@@ -684,7 +697,7 @@ function mapPending(
       binnedFolder,
       mappedFolder,
       item,
-      (address) => resolver.regionOf(address),
+      regionOf,
       undo,
       (line, reason, text) => {
         summary.malformedRows++;

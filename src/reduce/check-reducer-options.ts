@@ -33,6 +33,9 @@ export function checkReducerOptions(options: LogReducerOptions): void {
   checkWholeNumber(options.maxLineBytes, "maxLineBytes", MIN_MAX_LINE_BYTES);
   checkWholeNumber(options.outputBufferBytes, "outputBufferBytes", 1);
   checkBoolean(options.header, "header");
+  const key = options.ipKeyBytes;
+  if (key != null && !(key instanceof Uint8Array && key.length === 32))
+    throw invalidOption("ipKeyBytes", "must be the 32 bytes of an IpKey (`IpKey.bytes`)");
 }
 
 /** The reducer takes any iterable (a Set); anything else goes to the list check as it is, to be refused. */

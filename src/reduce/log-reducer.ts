@@ -1,6 +1,8 @@
 import { assetKeyEnd } from "../dandi/object-key.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import { REDUCED_HEADER } from "../io/table-headers.js";
+import { IpKey } from "../privacy/ip-key.js";
+import { type IpTokenWriter, tokenWriterFor } from "../privacy/ip-token.js";
 import {
   DEFAULT_OPERATION,
   F_BYTES_SENT,
@@ -60,6 +62,8 @@ export interface LogReducerOptions {
   outputBufferBytes?: number;
   /** Whether the header goes before the first row (true); false for a day's later ranges. */
   header?: boolean;
+  /** The IP key's bytes (`IpKey.bytes`): rows then hold each address's token instead of the address. */
+  ipKeyBytes?: Uint8Array | null;
 }
 
 /** Where a reducer hands its results. Both callbacks are synchronous; buffers are reused after they return. */
@@ -93,6 +97,9 @@ export class LogReducer {
   private carry: Buffer = Buffer.alloc(0);
   private carryLength = 0;
   private skippingLongLine = false;
+  private readonly tokens: IpTokenWriter | null;
+  /** Where rows wait for the tokens of addresses new to the writer (see IpTokenWriter). */
+  private readonly tokenHoles: number[] = [];
 
   constructor(
     private readonly sink: ReducerSink,
@@ -104,6 +111,7 @@ export class LogReducer {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.wroteHeader = options.header === false;
     this.locator.expectOperation(this.operation);
+    this.tokens = options.ipKeyBytes == null ? null : tokenWriterFor(IpKey.fromBytes(options.ipKeyBytes));
     this.out = Buffer.allocUnsafe(
       Math.max(options.outputBufferBytes ?? 256 * 1024, MAX_ROW_BYTES + HEADER_BYTES.length),
     );
@@ -275,7 +283,10 @@ export class LogReducer {
     const inView = this.inView;
     const outView = this.outView;
     out[o++] = TAB;
-    o = copyBytes(inView, ipStart, ipEnd, outView, o);
+    const tokens = this.tokens;
+    if (tokens === null) o = copyBytes(inView, ipStart, ipEnd, outView, o);
+    // Each distinct address is encrypted once, in a batch at flush; the rest is a lookup of its bytes.
+    else o = tokens.writeToken(buf, ipStart, ipEnd, outView, o, this.tokenHoles);
     out[o++] = TAB;
     o = copyBytes(inView, keyStart, keyEnd, outView, o);
     out[o++] = TAB;
@@ -288,6 +299,7 @@ export class LogReducer {
 
   private flush(): void {
     if (this.outLength === 0) return;
+    this.tokens?.fillHoles(this.outView, this.tokenHoles);
     this.sink.output(this.out, this.outLength);
     this.outLength = 0;
   }

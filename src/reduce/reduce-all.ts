@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  checkBoolean,
   checkBufferBytes,
   checkExcludedIps,
   checkExcludedYears,
@@ -15,6 +16,8 @@ import {
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
+import { claimIpMode, ipModeOf } from "../privacy/ip-mode.js";
 import { holdsLogObjects, LocalObjectFolder } from "../s3/local-objects.js";
 import type { LogObjectSource } from "../s3/log-objects.js";
 import { DEFAULT_SETTLE_HOURS } from "../s3/settle.js";
@@ -45,6 +48,10 @@ export interface ReduceAllOptions {
   excludedIps?: readonly string[];
   operation?: string;
   maxLineBytes?: number;
+  /** Write each address as its token under this key (see privacy/ip-token.ts); in clear without. */
+  ipKey?: IpKey | null;
+  /** Error-log lines as read, addresses included, rather than with addresses masked (for debugging). */
+  keepRawLines?: boolean;
   /**
    * With several workers, a day file of 16 MiB or more is cut into byte ranges (moved to line
    * starts) of at most this many bytes, 64 MiB unless told, reduced by whichever worker is free, and
@@ -136,6 +143,8 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   checkExcludedIps(options.excludedIps);
   checkReducerOptions(options);
   checkWholeNumber(options.rangeBytes, "rangeBytes", 1);
+  checkIpKey(options.ipKey);
+  checkBoolean(options.keepRawLines, "keepRawLines");
   checkFunction(options.onProgress, "onProgress");
   checkSignal(options.signal);
   checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
@@ -179,6 +188,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
       started,
     });
   removeStaleTempFiles(reducedFolder);
+  claimIpMode(reducedFolder, ipModeOf(options.ipKey ?? null));
 
   const excludedYearNames = new Set(years.map(String));
   const listing = listRawLogFiles(rawFolder);
@@ -232,7 +242,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   // Largest first: the last file to start is then a small one, so workers finish together.
   todo.sort((a, b) => b.size - a.size || (a.relativePath < b.relativePath ? -1 : 1));
 
-  const errorLog = new ErrorLog("reduce");
+  const errorLog = new ErrorLog("reduce", undefined, options.keepRawLines);
   const context: PoolContext = {
     ...reducerSettings(options, errorLog, { maxWorkers, bufferBytes, years }),
     rawFolder,
@@ -336,6 +346,7 @@ function reducerSettings(options: ReduceAllOptions, errorLog: ErrorLog, settings
     years: settings.years,
     excludedIps: [...(options.excludedIps ?? [])],
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    ipKeyBytes: options.ipKey?.bytes ?? null,
     errorLog,
     signal: options.signal,
   };
@@ -367,7 +378,8 @@ async function reduceObjects(
     objects: null,
     seconds: 0,
   };
-  const errorLog = new ErrorLog("reduce");
+  claimIpMode(reducedFolder, ipModeOf(options.ipKey ?? null));
+  const errorLog = new ErrorLog("reduce", undefined, options.keepRawLines);
   try {
     const poolContext = reducerSettings(options, errorLog, settings);
     summary.objects = await reduceLogObjects({

@@ -21,6 +21,7 @@ export interface PoolContext {
   years: number[];
   excludedIps: string[];
   maxLineBytes: number;
+  ipKeyBytes: Uint8Array | null;
   summary: ReduceSummary;
   errorLog: ErrorLog;
   progress: ProgressTracker;
@@ -178,6 +179,7 @@ export class ReducePool {
       readBufferBytes: context.readBufferBytes,
       maxLineBytes: context.maxLineBytes,
       moreInputs: file.moreInputs,
+      ipKeyBytes: context.ipKeyBytes,
     };
   }
 

@@ -22,6 +22,8 @@ export interface ReduceTask {
   readBufferBytes: number;
   maxLineBytes: number;
   moreInputs?: { path: string; displayName: string }[];
+  /** The IP key's bytes, or null to keep addresses in clear. */
+  ipKeyBytes: Uint8Array | null;
 }
 
 export type WorkerMessage =
@@ -38,6 +40,7 @@ export function reductionOptionsOf(task: ReduceTask): ReductionOptions {
     excludedIps: task.excludedIps,
     readBufferBytes: task.readBufferBytes,
     maxLineBytes: task.maxLineBytes,
+    ipKeyBytes: task.ipKeyBytes,
     range: task.range,
     header: !task.part,
     flushAsWritten: !task.part,

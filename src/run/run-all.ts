@@ -18,6 +18,7 @@ import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.js";
+import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
 import { isS3Url, type ReduceSummary, reduceAllDandiRawS3Logs } from "../reduce/reduce-all.js";
 import type { ReportSummary } from "../report/build-report.js";
 
@@ -39,6 +40,10 @@ export interface RunAllOptions {
   settleHours?: number;
   /** For a bucket: an S3 Inventory manifest to take the keys from (reduce's `inventory`). */
   inventory?: string;
+  /** Reduce writes addresses as tokens under this key, and map decodes them; in clear without. */
+  ipKey?: IpKey | null;
+  /** Error-log lines as read, addresses included (for debugging). */
+  keepRawLines?: boolean;
   /** Leave the report out (tables only). */
   skipReport?: boolean;
   /** The time the report's index says it was generated (now, unless a test fixes it). */
@@ -91,6 +96,8 @@ function validate(options: RunAllOptions): void {
   checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
   checkPath(options.inventory, "inventory", false);
   checkBoolean(options.skipReport, "skipReport");
+  checkIpKey(options.ipKey);
+  checkBoolean(options.keepRawLines, "keepRawLines");
   if (
     options.generatedAt !== undefined &&
     !(options.generatedAt instanceof Date && Number.isFinite(options.generatedAt.getTime()))
@@ -130,6 +137,8 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       excludedIps: options.excludedIps,
       settleHours: options.settleHours,
       inventory: options.inventory,
+      ipKey: options.ipKey,
+      keepRawLines: options.keepRawLines,
       signal,
       onProgress: (p) => onProgress?.("reduce", p.bytesDone, p.bytesTotal),
     });
@@ -138,6 +147,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       reducedFolder: folders.reduced,
       binnedFolder: folders.binned,
       bufferBytes: options.bufferBytes,
+      keepRawLines: options.keepRawLines,
       signal,
       onProgress: (p) => onProgress?.("bin", p.bytesDone, p.bytesTotal),
     });
@@ -149,6 +159,8 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       catalog: options.catalog,
       api: options.api,
       ipRangesFolder: options.ipRangesFolder,
+      ipKey: options.ipKey,
+      keepRawLines: options.keepRawLines,
       signal,
       onWarning: options.onWarning,
       onProgress: (p) => onProgress?.("map", p.done, p.total),

@@ -17,10 +17,17 @@ export class RequesterHasher {
   /** Each distinct address is hashed once per run: a day has far fewer addresses than rows. */
   private readonly cache = new Map<string, bigint>();
 
-  private constructor(private readonly key: Buffer) {}
+  private constructor(
+    private readonly key: Buffer,
+    private readonly addressOf: (column: string) => string,
+  ) {}
 
-  /** Reads the key under `stateFolder`, or makes it (mode 0600) on the first run. */
-  static open(stateFolder: string): RequesterHasher {
+  /**
+   * Reads the key under `stateFolder`, or makes it (mode 0600) on the first run. `addressOf` turns
+   * the binned address column into the address (a token decoded with the folder's IP key), so that
+   * a requester is the same however its address is stored: a change of IP key counts nobody twice.
+   */
+  static open(stateFolder: string, addressOf: (column: string) => string): RequesterHasher {
     const file = path.join(stateFolder, REQUESTER_KEY_FILE);
     if (!fs.existsSync(file)) {
       // Written whole under another name, then linked into place: a kill leaves no empty key, and of
@@ -40,17 +47,18 @@ export class RequesterHasher {
       throw new RunError(
         `${file} does not hold a ${KEY_BYTES}-byte key in hex; remove it and map again from scratch (the rebuild option, --rebuild)`,
       );
-    return new RequesterHasher(key);
+    return new RequesterHasher(key, addressOf);
   }
 
-  /** The hashes of `addresses`, sorted, each once. */
-  hashAll(addresses: Iterable<string>): BigUint64Array {
+  /** The hashes of the addresses in `columns` (binned address columns), sorted, each once. */
+  hashAll(columns: Iterable<string>): BigUint64Array {
     const hashes: bigint[] = [];
-    for (const address of addresses) {
-      let hash = this.cache.get(address);
+    for (const column of columns) {
+      let hash = this.cache.get(column);
       if (hash === undefined) {
+        const address = this.addressOf(column);
         hash = createHmac("sha256", this.key).update(address, "latin1").digest().readBigUInt64LE(0);
-        this.cache.set(address, hash);
+        this.cache.set(column, hash);
       }
       hashes.push(hash);
     }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { BinSummary } from "../../bin/bin-all.js";
 import { REJECT_DESCRIPTIONS, REJECT_REASONS } from "../../bin/reject-reasons.js";
 import { formatBytes, formatCount, formatCountTable, formatSeconds, plural } from "../format.js";
+import { addKeepRawLinesOption } from "../ip-key-options.js";
 import { BIN_FLAGS } from "../option-flags.js";
 import { positiveInteger, positiveNumber } from "../options.js";
 import { createProgress } from "../progress.js";
@@ -14,10 +15,12 @@ interface BinFlags {
   file_processing_limit?: number;
   maximum_buffer_size_in_mb: number;
   quiet?: boolean;
+  keep_raw_lines?: boolean;
 }
 
 /** The options of the bin step: the original tool's names, plus a memory bound. */
 export function configureBinCommand(command: Command): Command {
+  addKeepRawLinesOption(command);
   return command
     .description(
       "Bin reduced days (YYYY/MM/DD.tsv) into one table per object: blobs/aaa/bbb/<uuid>.tsv and zarr/<uuid>.tsv " +
@@ -59,6 +62,7 @@ export function configureBinCommand(command: Command): Command {
             binnedFolder: flags.binned_s3_logs_folder_path,
             fileLimit: flags.file_limit ?? flags.file_processing_limit,
             bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
+            keepRawLines: flags.keep_raw_lines,
             signal,
             onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal),
           });

@@ -2,12 +2,13 @@ import { type Command, Option } from "commander";
 import { UsageError } from "../../errors.js";
 import type { MapProgress, MapSummary } from "../../map/map-binned.js";
 import { formatBytes, formatCount, formatSeconds } from "../format.js";
+import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
 import { MAP_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface MapFlags {
+interface MapFlags extends IpKeyFlags {
   binned_s3_logs_folder_path: string;
   mapped_s3_logs_folder_path?: string;
   dandiset_logs_folder_path?: string;
@@ -27,6 +28,8 @@ interface MapFlags {
 
 /** The options of the map step: the original tool's names, plus the catalog and region sources. */
 export function configureMapCommand(command: Command): Command {
+  addIpKeyOption(command);
+  addKeepRawLinesOption(command);
   return command
     .description(
       "Map binned objects (blobs/aaa/bbb/<uuid>.tsv, zarr/<uuid>.tsv) to the Dandisets and versions that hold them: " +
@@ -112,6 +115,8 @@ export function configureMapCommand(command: Command): Command {
             summariesFolder: flags.summaries_folder_path,
             privacyThreshold: flags.privacy_threshold,
             privacyRounding: flags.privacy_rounding,
+            ipKey: await ipKeyOfFlags(flags),
+            keepRawLines: flags.keep_raw_lines,
             signal,
             onProgress: progress.update,
             onWarning: (message) => process.stderr.write(`warning: ${message}\n`),

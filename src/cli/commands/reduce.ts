@@ -3,12 +3,13 @@ import type { ReduceSummary } from "../../reduce/reduce-all.js";
 import { DEFAULT_SETTLE_HOURS } from "../../s3/settle.js";
 import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
+import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
 import { REDUCE_FLAGS } from "../option-flags.js";
 import { commaList, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface ReduceFlags {
+interface ReduceFlags extends IpKeyFlags {
   raw_s3_logs_folder_path: string;
   reduced_s3_logs_folder_path: string;
   maximum_number_of_workers: number;
@@ -23,6 +24,8 @@ interface ReduceFlags {
 
 /** The options of the reduce step, the original tool's names and defaults. */
 export function configureReduceCommand(command: Command): Command {
+  addIpKeyOption(command);
+  addKeepRawLinesOption(command);
   return command
     .description(
       "Reduce raw S3 access logs (YYYY/MM/DD.log day files, or log objects as AWS delivers them, in a folder or " +
@@ -72,6 +75,7 @@ export function configureReduceCommand(command: Command): Command {
     .action((flags: ReduceFlags) =>
       runCommand(REDUCE_FLAGS, async (signal) => {
         const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
+        const ipKey = await ipKeyOfFlags(flags);
         const summary = await withProgress("reduce", "bytes", flags.quiet, (update) =>
           reduceAllDandiRawS3Logs({
             rawFolder: flags.raw_s3_logs_folder_path,
@@ -83,6 +87,8 @@ export function configureReduceCommand(command: Command): Command {
             operation: flags.operation_type,
             settleHours: flags.settle_hours,
             inventory: flags.inventory,
+            ipKey,
+            keepRawLines: flags.keep_raw_lines,
             signal,
             onProgress: (p) => update(p.bytesDone, p.bytesTotal),
           }),

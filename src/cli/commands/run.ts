@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import { IP_KEY_VARIABLE } from "../../privacy/key-derivation.js";
 import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.js";
 import { DEFAULT_SETTLE_HOURS } from "../../s3/settle.js";
 import { formatSeconds } from "../format.js";
+import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
 import { RUN_FLAGS } from "../option-flags.js";
 import { commaList, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
@@ -11,7 +13,7 @@ import { describeMapSummary } from "./map.js";
 import { describeReduceSummary, writeReduceFailures } from "./reduce.js";
 import { describeReportSummary } from "./report.js";
 
-interface RunFlags {
+interface RunFlags extends IpKeyFlags {
   raw_s3_logs_folder_path: string;
   work_folder: string;
   catalog?: string;
@@ -26,6 +28,7 @@ interface RunFlags {
   no_report?: boolean;
   report?: boolean;
   quiet?: boolean;
+  ip_key_warning?: boolean;
 }
 
 const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
@@ -36,7 +39,12 @@ const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
 };
 
 /** `run`: the whole chain, for cron. */
+/** Printed by every run without a key (see README, "IP addresses at rest"). */
+export const NO_IP_KEY_WARNING = `warning: no IP key: reduced/ and binned/ keep IP addresses in clear; set ${IP_KEY_VARIABLE} or --ip_key_file to encrypt them (--no-ip_key_warning hides this line)`;
+
 export function configureRunCommand(command: Command): Command {
+  addIpKeyOption(command);
+  addKeepRawLinesOption(command);
   return command
     .description(
       "Run the whole chain on a work folder: reduce the new raw days, bin them, map to Dandisets and rebuild the " +
@@ -82,8 +90,11 @@ export function configureRunCommand(command: Command): Command {
       "for a bucket: read the keys from this S3 Inventory manifest.json (path or s3://)",
     )
     .option("--quiet", "no progress display")
+    .option("--no-ip_key_warning", "no warning when IP addresses are kept in clear (no key given)")
     .action((flags: RunFlags) =>
       runCommand(RUN_FLAGS, async (signal) => {
+        const ipKey = await ipKeyOfFlags(flags);
+        if (ipKey === null && flags.ip_key_warning !== false) process.stderr.write(`${NO_IP_KEY_WARNING}\n`);
         const summary = await runWithProgress(
           {
             rawFolder: flags.raw_s3_logs_folder_path,
@@ -98,6 +109,8 @@ export function configureRunCommand(command: Command): Command {
             settleHours: flags.settle_hours,
             inventory: flags.inventory,
             skipReport: flags.report === false,
+            ipKey,
+            keepRawLines: flags.keep_raw_lines,
             signal,
           },
           flags.quiet,
