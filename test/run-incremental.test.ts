@@ -8,7 +8,7 @@ import { generateRawLogs } from "../src/index.ts";
 import { binnedData, isRunning, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 
 /**
- * The tables of a work folder: everything but the report, whose pages say when they were made, and
+ * The tables of a work folder, the access summaries included: everything but the report, whose pages say when they were made, and
  * the steps' bookkeeping of how the days came (bin's batches, map's own state).
  */
 function tables(work: string): Map<string, string> {
@@ -17,6 +17,7 @@ function tables(work: string): Map<string, string> {
   for (const [file, text] of binnedData(path.join(work, "binned"))) all.set(`binned/${file}`, text);
   for (const [file, text] of readTree(path.join(work, "mapped")))
     if (!file.startsWith(".map_state/")) all.set(`mapped/${file}`, text);
+  for (const [file, text] of readTree(path.join(work, "summaries"))) all.set(`summaries/${file}`, text);
   return all;
 }
 
