@@ -96,7 +96,7 @@ export class ObjectSizes {
     for (const relativePath of updates) {
       keyOf(relativePath, key);
       // Copy the index's records that sort before the update, then the update in place of its own.
-      while (at < this.index.length && this.index.compare(key, 0, KEY_BYTES, at, at + KEY_BYTES) > 0) {
+      while (at < this.index.length && this.index.compare(key, 0, KEY_BYTES, at, at + KEY_BYTES) < 0) {
         o += this.index.copy(out, o, at, at + RECORD_BYTES);
         at += RECORD_BYTES;
       }
