@@ -190,6 +190,8 @@ function planObject(context: ObjectFilesContext, object: number): Plan {
 export class ObjectFolders {
   /** Folders (relative, `/`-separated) made or checked by this run. */
   private readonly known = new Set<string>();
+  /** Of those, the ones this run made. */
+  private readonly made = new Set<string>();
   private tops = new Set<string>();
 
   /** Lists the top folders present now: one directory read per pass. */
@@ -226,11 +228,20 @@ export class ObjectFolders {
     const parts = relativePath.split("/");
     parts.pop();
     let folder = "";
+    let parentMade = false;
     for (const part of parts) {
       folder = folder === "" ? part : `${folder}/${part}`;
-      if (this.known.has(folder)) continue;
+      if (this.known.has(folder)) {
+        parentMade = this.made.has(folder);
+        continue;
+      }
       const full = path.join(binnedFolder, folder);
-      if (lstatNoFollow(full) === null) fs.mkdirSync(full);
+      // A folder this run just made holds nothing yet: no link to look for (2,000 lstats on a first run).
+      if (parentMade || lstatNoFollow(full) === null) {
+        fs.mkdirSync(full);
+        this.made.add(folder);
+        parentMade = true;
+      }
       this.known.add(folder);
     }
   }
