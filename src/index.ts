@@ -36,7 +36,12 @@ export { toAssetKey } from "./dandi/object-key.js";
 export { AbortedError, type LibraryErrorOptions, RunError, UsageError } from "./errors.js";
 // Synthetic logs and catalogs, for trying the tool and for benchmarks.
 export { type GeneratedCatalog, generateCatalog } from "./generate/catalog.js";
-export { assetPoolFor, type GenerateRawLogsOptions, generateRawLogs } from "./generate/raw-logs.js";
+export {
+  assetPoolFor,
+  type GenerateRawLogsOptions,
+  generateRawLogs,
+  generateRawLogsAsync,
+} from "./generate/raw-logs.js";
 export { RegionResolver, type RegionResolverOptions, UNKNOWN_REGION } from "./geo/region-resolver.js";
 export { LockedError } from "./io/run-lock.js";
 export { assetFileNames } from "./map/asset-file-names.js";

@@ -62,7 +62,7 @@ test("hostile keys and malformed rows are reported with file and line, and nothi
   );
   assert.deepEqual(
     [...readTree(binned).keys()],
-    [".bin_changes/000001.tsv", ".binned_days", `${GOOD_BLOB}.tsv`, `${GOOD_ZARR}.tsv`],
+    [".bin_changes/000001.tsv", ".bin_sizes", ".binned_days", `${GOOD_BLOB}.tsv`, `${GOOD_ZARR}.tsv`],
   );
   assert.equal(
     readTree(binned).get(`${GOOD_ZARR}.tsv`),
@@ -145,7 +145,7 @@ test("an object whose every row is rejected gets no file; addresses are checked 
   );
   assert.deepEqual(
     [...readTree(binned).keys()],
-    [".bin_changes/000001.tsv", ".binned_days", `${GOOD_ZARR}.tsv`],
+    [".bin_changes/000001.tsv", ".bin_sizes", ".binned_days", `${GOOD_ZARR}.tsv`],
   );
   assert.equal(
     readTree(binned).get(`${GOOD_ZARR}.tsv`),

@@ -17,10 +17,10 @@ const JOURNAL = ".binned_days";
  */
 type KillPoint = { atStart: true } | { daysCommitted: number } | { undoLogBytes: number };
 
-/** Days the binned folder's journal lists (its header aside); the journal is replaced whole, never half-written. */
+/** Days the binned folder's journal lists (its seal and header aside); the journal is replaced whole, never half-written. */
 function daysInJournal(binned: string): number {
   const text = fs.readFileSync(path.join(binned, JOURNAL), { encoding: "utf8", flag: "r" });
-  return Math.max(0, text.split("\n").filter((line) => line !== "").length - 1);
+  return Math.max(0, text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).length - 1);
 }
 
 function reached(binned: string, point: KillPoint, daysBefore: number): boolean {

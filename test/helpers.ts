@@ -79,12 +79,17 @@ export function readTree(folder: string): Map<string, string> {
 }
 
 /**
- * What a binned folder holds, less how it got there: batch numbers and bin's change lists depend on
- * how the days were split into runs and batches; the object files and the days binned must not.
+ * What a binned folder holds, less how it got there: batch numbers, bin's change lists and its size
+ * index (which names its batch) depend on how the days were split into runs and batches; the object
+ * files and the days binned must not.
  */
 export function binnedData(folder: string): Map<string, string> {
-  const tree = new Map([...readTree(folder)].filter(([name]) => !name.startsWith(".bin_changes/")));
+  const tree = new Map(
+    [...readTree(folder)].filter(([name]) => !name.startsWith(".bin_changes/") && name !== ".bin_sizes"),
+  );
   const journal = tree.get(".binned_days");
-  if (journal !== undefined) tree.set(".binned_days", journal.replace(/\t[^\t\n]*(\n|$)/g, "$1"));
+  // Less its sealing first line (a checksum over the batch numbers) and each day's batch.
+  if (journal !== undefined)
+    tree.set(".binned_days", journal.replace(/^#.*\n/, "").replace(/\t[^\t\n]*(\n|$)/g, "$1"));
   return tree;
 }

@@ -12,6 +12,7 @@ import {
   type GenerateRawLogsOptions,
   generateCatalog,
   generateRawLogs,
+  generateRawLogsAsync,
   IpKey,
   type MapOptions,
   mapBinnedS3LogsToDandisets,
@@ -491,6 +492,16 @@ const STEPS: [string, Record<string, Case[]>][] = [
   ["buildReport", REPORT],
   ["runAll", RUN],
   ["generateRawLogs", GENERATE],
+  [
+    "generateRawLogsAsync",
+    {
+      signal: [
+        expectBad<{ signal: 0 }>("signal", "ERR_INVALID_SIGNAL", () =>
+          generateRawLogsAsync(path.join(folders, "generated-async"), { days: 1 }, NOT_A_SIGNAL as never),
+        ),
+      ],
+    },
+  ],
   ["generateCatalog", GENERATE_CATALOG],
 ];
 

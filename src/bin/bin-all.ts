@@ -16,8 +16,16 @@ import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/f
 import { acquireRunLock } from "../io/run-lock.js";
 import { claimIpMode, readIpMode, refuseUnfinishedRekey } from "../privacy/ip-mode.js";
 import { type ObjectChange, removeUncommittedChanges, writeChanges } from "./change-feed.js";
-import { type BinnedDay, lastBatchOf, readJournal, writeJournal } from "./journal.js";
+import {
+  type BinnedDay,
+  type JournalState,
+  lastBatchOf,
+  markBatchInProgress,
+  readJournalState,
+  writeJournal,
+} from "./journal.js";
 import { BINNED_HEADER_BYTES, ObjectFolders, writeObjectFiles } from "./object-files.js";
+import { ObjectSizes } from "./object-sizes.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
 import { readReducedDay } from "./read-reduced-day.js";
 import { type DayStats, ReducedRowParser } from "./reduced-row-parser.js";
@@ -160,8 +168,9 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
     refuseUnfinishedRekey(reducedFolder);
     const reducedMode = readIpMode(reducedFolder);
     if (reducedMode !== null) claimIpMode(binnedFolder, reducedMode, reducedFolder);
-    const journal = openJournal(binnedFolder);
-    const rolledBack = recoverInterruptedBatch(binnedFolder, journal);
+    const state = openJournal(binnedFolder);
+    const journal = state.days;
+    const rolledBack = recoverInterruptedBatch(binnedFolder, state);
     removeUncommittedChanges(binnedFolder, lastBatchOf(journal));
     const committed = new Set(journal.map((d) => d.day));
     // Not below a dot folder: reduce holds there the rows of days not settled yet (.pending_days/).
@@ -197,6 +206,7 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
       binnedFolder,
       journal,
       folders: new ObjectFolders(),
+      sizes: ObjectSizes.open(binnedFolder, lastBatchOf(journal)),
       readBuffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
       scratch: Buffer.allocUnsafe(256 * 1024),
       out: Buffer.allocUnsafe(1024 * 1024),
@@ -227,6 +237,7 @@ interface RunState {
   binnedFolder: string;
   journal: BinnedDay[];
   folders: ObjectFolders;
+  sizes: ObjectSizes;
   readBuffer: Buffer;
   scratch: Buffer;
   out: Buffer;
@@ -238,8 +249,8 @@ interface RunState {
 }
 
 /** The journal, created empty in a new folder; a folder with object files but no journal is refused. */
-function openJournal(binnedFolder: string): BinnedDay[] {
-  const journal = readJournal(binnedFolder);
+function openJournal(binnedFolder: string): JournalState {
+  const journal = readJournalState(binnedFolder);
   if (journal !== null) return journal;
   for (const top of ["blobs", "zarr"]) {
     if (holdsAnyFile(path.join(binnedFolder, top))) {
@@ -251,7 +262,7 @@ function openJournal(binnedFolder: string): BinnedDay[] {
     }
   }
   writeJournal(binnedFolder, []);
-  return [];
+  return { days: [], inProgress: null };
 }
 
 function holdsAnyFile(folder: string): boolean {
@@ -272,27 +283,56 @@ function holdsAnyFile(folder: string): boolean {
   }
 }
 
-/** Finishes what a killed run left: deletes a committed batch's undo log, or undoes an uncommitted batch. */
-function recoverInterruptedBatch(binnedFolder: string, journal: readonly BinnedDay[]): boolean {
+/**
+ * Finishes what a killed run left: deletes a committed batch's undo log, or undoes an uncommitted
+ * batch. A batch the journal says was changing object files must have a whole undo log; without
+ * one its changes cannot be told apart from committed rows, and the run stops rather than bin its
+ * days a second time.
+ */
+function recoverInterruptedBatch(binnedFolder: string, state: JournalState): boolean {
   const file = undoLogPath(binnedFolder);
-  if (!fs.existsSync(file)) return false;
-  const log = readUndoLog(file);
-  const committed = new Set(journal.map((d) => d.day));
+  const exists = fs.existsSync(file);
+  const log = exists ? readUndoLog(file) : null;
+  if (state.inProgress !== null) {
+    const batch = state.inProgress;
+    const damage =
+      log === null
+        ? "is missing"
+        : (log.damage ?? (log.batch === batch ? null : `belongs to batch ${log.batch ?? "?"}, not ${batch}`));
+    if (damage !== null) throw damagedUndoLog(file, batch, damage);
+  }
+  if (log === null) return false;
+  const committed = new Set(state.days.map((d) => d.day));
   const isCommitted = log.days !== null && log.days.length > 0 && log.days.every((day) => committed.has(day));
-  if (!isCommitted) applyUndoLog(binnedFolder, file, log);
+  // Without a batch in progress, a damaged log guards nothing: no object changed after it was begun.
+  const undo = !isCommitted && log.damage === null;
+  if (undo) applyUndoLog(binnedFolder, file, log);
+  if (state.inProgress !== null) writeJournal(binnedFolder, state.days);
   fs.rmSync(file, { force: true });
-  return !isCommitted && log.records.length > 0;
+  return undo && log.records.length > 0;
+}
+
+function damagedUndoLog(file: string, batch: number, damage: string): RunError {
+  return new RunError(
+    `${file} ${damage}, but batch ${batch} was changing object files when its run ended, and only this ` +
+      "log can put them back (binning its days again would count their rows twice): restore the log from " +
+      "a backup and rerun, or bin into a new, empty folder",
+    { code: "ERR_BIN_UNDO_LOG_DAMAGED" },
+  );
 }
 
 async function binBatch(batch: Batch, run: RunState): Promise<void> {
   const { summary, progress } = run;
   const days = batch.days.map((d) => d.day);
   const tie = new TieOrder(run.journal, days);
-  const undo = new UndoLogWriter(run.binnedFolder, days);
   const batchNumber = lastBatchOf(run.journal) + 1;
+  const undo = new UndoLogWriter(run.binnedFolder, days, batchNumber);
   const changes: ObjectChange[] = [];
   let committed = false;
+  let marked = false;
   try {
+    markBatchInProgress(run.binnedFolder, run.journal, batchNumber);
+    marked = true;
     const stats: DayStats[] = [];
     for (let pass = 0; pass < batch.passes; pass++) {
       const passBytes = batch.bytes / batch.passes;
@@ -339,6 +379,7 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
           tie,
           committedLast: run.journal.reduce((last, d) => Math.max(last, d.last), -1),
           folders: run.folders,
+          sizes: run.sizes,
           scratch: run.scratch,
           out: run.out,
         },
@@ -354,6 +395,7 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
     undo.close();
     // Named by the batch's number, so a list left by a batch that is then undone is simply replaced.
     writeChanges(run.binnedFolder, batchNumber, changes);
+    run.sizes.prepareCommit(batchNumber);
     const journal = [
       ...run.journal,
       ...batch.days.map((d, i) => ({
@@ -368,9 +410,11 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
     committed = true;
     run.journal = journal;
     fs.rmSync(undoLogPath(run.binnedFolder), { force: true });
+    run.sizes.finishCommit();
   } catch (error) {
     undo.close();
-    if (!committed) rollBack(run, error);
+    if (!committed) run.sizes.discardBatch();
+    if (!committed) rollBack(run, marked ? batchNumber : null, error);
     throw error;
   }
   summary.ambiguousTies += tie.ambiguous;
@@ -382,9 +426,9 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
 }
 
 /** Undoes the batch that failed or was aborted; if even that fails, the next run undoes it. */
-function rollBack(run: RunState, cause: unknown): void {
+function rollBack(run: RunState, batch: number | null, cause: unknown): void {
   try {
-    recoverInterruptedBatch(run.binnedFolder, run.journal);
+    recoverInterruptedBatch(run.binnedFolder, { days: run.journal, inProgress: batch });
   } catch (error) {
     throw new RunError(
       `binning failed (${(cause as Error).message}) and undoing its batch failed too (${(error as Error).message}); ` +

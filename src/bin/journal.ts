@@ -1,6 +1,7 @@
 import * as path from "node:path";
+import { crc32 } from "node:zlib";
 import { RunError } from "../errors.js";
-import { writeFileAtomic } from "../io/atomic-file.js";
+import { replaceFile, writeFileAtomic } from "../io/atomic-file.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { formatTimestamp, parseTimestamp } from "./timestamp.js";
 
@@ -9,8 +10,16 @@ import { formatTimestamp, parseTimestamp } from "./timestamp.js";
  * are in the object files, with the time span of those rows and the batch that binned it. Replacing
  * it (atomically) is what commits a batch; days not listed are binned by the next run. A batch's
  * number names its change list (change-feed.ts), which is how the map step learns what changed.
+ *
+ * Its first line seals the rest: `#binned_days v2 <crc32 of the lines after it> <batch in progress>`.
+ * A line removed (that day would be binned twice) or added (that day never binned) breaks the seal,
+ * and the journal is refused rather than trusted. The batch in progress (`-` for none) is written
+ * before a batch changes any object file and cleared by its commit, so a run that finds it set
+ * knows an undo log must be there to undo it, even if the log was deleted. Journals written before
+ * the seal (starting with the column names) are read as they are and sealed by the next commit.
  */
 export const JOURNAL_NAME = ".binned_days";
+const SEAL = "#binned_days\tv2";
 const HEADER = "day\trows\tfirst_timestamp\tlast_timestamp\tbatch";
 /** Journals written before batches were numbered: their days count as batch 0, whose changes are unknown. */
 const HEADER_UNNUMBERED = "day\trows\tfirst_timestamp\tlast_timestamp";
@@ -30,15 +39,45 @@ export function journalPath(binnedFolder: string): string {
   return path.join(binnedFolder, JOURNAL_NAME);
 }
 
+export interface JournalState {
+  days: BinnedDay[];
+  /** The batch that was changing object files when its run ended, null when none was. */
+  inProgress: number | null;
+}
+
 /** The committed days in path order, or null when the folder has no journal yet. */
 export function readJournal(binnedFolder: string): BinnedDay[] | null {
+  return readJournalState(binnedFolder)?.days ?? null;
+}
+
+/** The journal and its batch in progress, or null when the folder has no journal yet. */
+export function readJournalState(binnedFolder: string): JournalState | null {
   const file = journalPath(binnedFolder);
-  const text = readTextIfExists(file);
+  let text = readTextIfExists(file);
   if (text === null) return null;
+  let inProgress: number | null = null;
+  let sealLines = 0;
+  if (text.startsWith("#")) {
+    sealLines = 1;
+    const firstEnd = text.indexOf("\n");
+    const seal = text.slice(0, firstEnd === -1 ? text.length : firstEnd).split("\t");
+    const body = firstEnd === -1 ? "" : text.slice(firstEnd + 1);
+    if (seal.length !== 4 || `${seal[0]}\t${seal[1]}` !== SEAL || !/^(\d+|-)$/.test(seal[3]))
+      throw corrupt(file, 1, `is not "#binned_days\\tv2\\t<checksum>\\t<batch in progress>"`);
+    if (seal[2] !== checksumOf(body))
+      throw new RunError(
+        `${file} does not match its checksum: a line was removed, added or changed since bin wrote it, so the ` +
+          "days it lists as binned cannot be trusted (a day removed would be binned twice, one added never): " +
+          "restore it from a backup, or bin into a new, empty folder",
+        { code: "ERR_BINNED_JOURNAL_DAMAGED" },
+      );
+    inProgress = seal[3] === "-" ? null : Number(seal[3]);
+    text = body;
+  }
   const lines = text.split("\n");
   const numbered = lines[0] === HEADER;
   if (!numbered && lines[0] !== HEADER_UNNUMBERED)
-    throw corrupt(file, 1, `does not start with "${HEADER.replaceAll("\t", "\\t")}"`);
+    throw corrupt(file, sealLines + 1, `does not start with "${HEADER.replaceAll("\t", "\\t")}"`);
   const days: BinnedDay[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (lines[i] === "") continue;
@@ -60,20 +99,38 @@ export function readJournal(binnedFolder: string): BinnedDay[] | null {
       (entry.first === -1) !== (first === "-") ||
       (entry.last === -1) !== (last === "-")
     )
-      throw corrupt(file, i + 1, "is not `day rows first_timestamp last_timestamp batch`");
+      throw corrupt(file, sealLines + i + 1, "is not `day rows first_timestamp last_timestamp batch`");
     days.push(entry);
   }
-  return days.sort(byDay);
+  return { days: days.sort(byDay), inProgress };
 }
 
+/** Commits `days` (flushed to disk), clearing any batch in progress. */
 export function writeJournal(binnedFolder: string, days: readonly BinnedDay[]): void {
+  writeFileAtomic(journalPath(binnedFolder), journalText(days, null));
+}
+
+/**
+ * Marks batch `batch` as changing object files, before it changes any. Not flushed: like the undo
+ * log it guards, it needs only to precede the changes in the kernel's order (see bin-all.ts).
+ */
+export function markBatchInProgress(binnedFolder: string, days: readonly BinnedDay[], batch: number): void {
+  replaceFile(journalPath(binnedFolder), journalText(days, batch));
+}
+
+function journalText(days: readonly BinnedDay[], inProgress: number | null): string {
   const lines = [HEADER];
   for (const d of [...days].sort(byDay)) {
     const first = d.first === -1 ? "-" : formatTimestamp(d.first);
     const last = d.last === -1 ? "-" : formatTimestamp(d.last);
     lines.push(`${d.day}\t${d.rows}\t${first}\t${last}\t${d.batch}`);
   }
-  writeFileAtomic(journalPath(binnedFolder), `${lines.join("\n")}\n`);
+  const body = `${lines.join("\n")}\n`;
+  return `${SEAL}\t${checksumOf(body)}\t${inProgress ?? "-"}\n${body}`;
+}
+
+function checksumOf(text: string): string {
+  return crc32(text).toString(16).padStart(8, "0");
 }
 
 export function byDay(a: { day: string }, b: { day: string }): number {

@@ -6,8 +6,11 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
-/** Plain progress lines go out at most this often when stderr is not a terminal (cron, CI, pipes). */
-const PLAIN_INTERVAL_MS = 15_000;
+/**
+ * Plain progress lines go out this often when stderr is not a terminal (cron, CI, pipes).
+ * `DANDI_S3_LOG_PARSER_PROGRESS_SECONDS` shortens it, for tests that watch for the lines.
+ */
+const PLAIN_INTERVAL_MS = 1000 * (Number(process.env.DANDI_S3_LOG_PARSER_PROGRESS_SECONDS) || 15);
 
 /**
  * A progress bar on a terminal; periodic plain lines otherwise, so cron mail and CI logs stay
@@ -48,17 +51,31 @@ export function createProgress(label: string, unit: "bytes" | "items", quiet = f
   }
   const startedAt = Date.now();
   let lastLine = startedAt;
+  let last: [number, number] | null = null;
+  const print = (now: number) => {
+    lastLine = now;
+    const [done, total] = last ?? [0, 0];
+    const percent = total > 0 ? ((100 * done) / total).toFixed(0) : last === null ? "0" : "100";
+    process.stderr.write(
+      `${label}: ${format(done)} of ${format(total)} (${percent}%) after ${Math.round((now - startedAt) / 1000)} s\n`,
+    );
+  };
+  // Also while nothing moves (a long wait on the API, a server asking to retry later): a line every
+  // interval says the run is alive. Unref'd, so it never keeps a finished run waiting.
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (now - lastLine >= PLAIN_INTERVAL_MS) print(now);
+  }, PLAIN_INTERVAL_MS / 3);
+  timer.unref();
   return {
     update(done, total) {
+      last = [done, total];
       const now = Date.now();
-      if (now - lastLine < PLAIN_INTERVAL_MS) return;
-      lastLine = now;
-      const percent = total > 0 ? ((100 * done) / total).toFixed(0) : "100";
-      process.stderr.write(
-        `${label}: ${format(done)} of ${format(total)} (${percent}%) after ${Math.round((now - startedAt) / 1000)} s\n`,
-      );
+      if (now - lastLine >= PLAIN_INTERVAL_MS) print(now);
     },
-    stop() {},
+    stop() {
+      clearInterval(timer);
+    },
   };
 }
 

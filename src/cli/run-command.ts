@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { AbortedError, RunError, UsageError } from "../errors.js";
+import { explainWriteFailure } from "../io/folders.js";
 import { LockedError } from "../io/run-lock.js";
 import { type OptionFlags, withFlagNames } from "./option-flags.js";
 
@@ -10,10 +11,13 @@ export const EXIT_USAGE = 2;
 export const EXIT_LOCKED = 75;
 export const EXIT_INTERRUPTED = 130;
 
+/** Signals that stop a run the way Ctrl-C does: SIGHUP too (a closed terminal, a daemon told to stop). */
+const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 /**
- * Runs a command's action with what every command shares: an AbortSignal raised by Ctrl-C or
- * SIGTERM (a second Ctrl-C exits at once), and errors turned into one line and an exit code. `flags`
- * says which flag sets which library option, for the messages.
+ * Runs a command's action with what every command shares: an AbortSignal raised by Ctrl-C, SIGTERM
+ * or SIGHUP (a second signal exits at once), and errors turned into one line and an exit code.
+ * `flags` says which flag sets which library option, for the messages.
  */
 export async function runCommand(
   flags: OptionFlags,
@@ -27,8 +31,7 @@ export async function runCommand(
     process.stderr.write(`\n${signal}: stopping; finished outputs are kept, unfinished ones removed\n`);
     controller.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let code: number;
   try {
     code = await action(controller.signal);
@@ -36,6 +39,10 @@ export async function runCommand(
     code = exitCodeOf(error);
     process.stderr.write(`${messageOf(error, flags)}\n`);
   }
+  // A signal that came during the action's last synchronous stretch (drawing a report's last page)
+  // is handled only once the event loop turns: let it, so that the run says it was stopped.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (controller.signal.aborted && code === EXIT_OK) code = EXIT_INTERRUPTED;
   process.exit(code);
 }
 
@@ -52,7 +59,13 @@ function messageOf(error: unknown, flags: OptionFlags): string {
     return `error: ${withFlagNames(error.message, error.optionNames, flags)}`;
   if (error instanceof LockedError) return `error: ${error.message}`;
   if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const errno = error as NodeJS.ErrnoException;
+    const unwritable = errno.code === "EROFS" || errno.code === "EACCES" || errno.code === "EPERM";
+    if (errno.path !== undefined && (unwritable || (errno.code === "ENOENT" && errno.syscall === "mkdir"))) {
+      const explained = explainWriteFailure(error, errno.path);
+      if (explained !== error) return `error: ${(explained as Error).message}`;
+    }
+    const code = errno.code;
     return code === undefined ? `error: ${error.stack ?? error.message}` : `error: ${error.message}`;
   }
   return `error: ${String(error)}`;

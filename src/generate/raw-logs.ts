@@ -1,13 +1,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import {
   checkList,
   checkNumber,
   checkOptionsObject,
   checkPath,
+  checkSignal,
   checkWholeNumber,
   invalidOption,
 } from "../check-options.js";
+import { AbortedError } from "../errors.js";
+import { tempPathFor } from "../io/atomic-file.js";
 import { REDUCED_HEADER } from "../io/table-headers.js";
 import { addLineCounts, emptyLineCounts, type LineCounts } from "../reduce/line-counts.js";
 import { DAMAGE_KINDS, type DamageKind, LogLineFactory } from "./log-lines.js";
@@ -90,9 +94,39 @@ export function assetPoolFor(
 /**
  * Writes raw logs in the archive's layout, `<folder>/YYYY/MM/DD.log`, and, when asked, the reduced
  * day files a correct reducer must produce from them. Lines are mostly in time order with the
- * small disorder of real S3 log delivery.
+ * small disorder of real S3 log delivery. Each day file appears whole: written aside, then renamed.
  */
 export function generateRawLogs(folder: string, options: GenerateRawLogsOptions = {}): GeneratedLogs {
+  const steps = writeRawLogs(folder, options);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * `generateRawLogs`, letting the event loop run between writes so that `signal` (Ctrl-C, SIGTERM)
+ * can stop it; stopped, it removes the day file it was writing and rejects with `AbortedError`.
+ */
+export async function generateRawLogsAsync(
+  folder: string,
+  options: GenerateRawLogsOptions = {},
+  signal?: AbortSignal,
+): Promise<GeneratedLogs> {
+  checkSignal(signal);
+  const steps = writeRawLogs(folder, options);
+  try {
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) return step.value;
+      await nextTurn();
+      if (signal?.aborted)
+        throw new AbortedError("generate was interrupted; the day files written before are whole");
+    }
+  } finally {
+    // Runs the generator's own cleanup: the day file being written is removed.
+    steps.return(undefined as never);
+  }
+}
+
+/** The generation, one step per megabyte written. */
+function* writeRawLogs(folder: string, options: GenerateRawLogsOptions): Generator<void, GeneratedLogs> {
   checkGenerateOptions(folder, options);
   const seed = options.seed ?? 1;
   const random = new Random(seed);
@@ -113,45 +147,54 @@ export function generateRawLogs(folder: string, options: GenerateRawLogsOptions 
     const relativePath = path.join(date.slice(0, 4), date.slice(5, 7), `${date.slice(8, 10)}.log`);
     const filePath = path.join(folder, relativePath);
     fs.mkdirSync(path.dirname(filePath), { recursive: true });
-    const fd = fs.openSync(filePath, "w");
+    const tempPath = tempPathFor(filePath);
+    const fd = fs.openSync(tempPath, "w");
+    let done = false;
     const counts = emptyLineCounts();
     let expected = "";
-    let batch: string[] = [];
-    let batchBytes = 0;
     let bytes = 0;
-    // Expected size of a line is ~700 bytes; spread the requests evenly over the day.
-    const lineEstimate = Math.max(1, Math.round(bytesPerDay / 700));
-    let index = 0;
-    while (bytes < bytesPerDay) {
-      const jitter = random.int(-30, 30);
-      const when = Math.min(
-        dayStart + DAY_SECONDS - 1,
-        Math.max(dayStart, dayStart + Math.floor((index * DAY_SECONDS) / lineEstimate) + jitter),
-      );
-      index++;
-      for (const line of factory.make(when)) {
-        const text = line.text + line.terminator;
-        batch.push(text);
-        batchBytes += text.length;
-        bytes += text.length;
-        counts.lines++;
-        if (line.fate.kind === "kept") {
-          counts.kept++;
-          expected += line.fate.row;
-        } else if (line.fate.kind === "filtered") {
-          counts.filtered[line.fate.reason]++;
-        } else {
-          counts.malformed[line.fate.reason]++;
+    try {
+      let batch: string[] = [];
+      let batchBytes = 0;
+      // Expected size of a line is ~700 bytes; spread the requests evenly over the day.
+      const lineEstimate = Math.max(1, Math.round(bytesPerDay / 700));
+      let index = 0;
+      while (bytes < bytesPerDay) {
+        const jitter = random.int(-30, 30);
+        const when = Math.min(
+          dayStart + DAY_SECONDS - 1,
+          Math.max(dayStart, dayStart + Math.floor((index * DAY_SECONDS) / lineEstimate) + jitter),
+        );
+        index++;
+        for (const line of factory.make(when)) {
+          const text = line.text + line.terminator;
+          batch.push(text);
+          batchBytes += text.length;
+          bytes += text.length;
+          counts.lines++;
+          if (line.fate.kind === "kept") {
+            counts.kept++;
+            expected += line.fate.row;
+          } else if (line.fate.kind === "filtered") {
+            counts.filtered[line.fate.reason]++;
+          } else {
+            counts.malformed[line.fate.reason]++;
+          }
+        }
+        if (batchBytes >= WRITE_BATCH_BYTES) {
+          fs.writeSync(fd, Buffer.from(batch.join(""), "latin1"));
+          batch = [];
+          batchBytes = 0;
+          yield;
         }
       }
-      if (batchBytes >= WRITE_BATCH_BYTES) {
-        fs.writeSync(fd, Buffer.from(batch.join(""), "latin1"));
-        batch = [];
-        batchBytes = 0;
-      }
+      fs.writeSync(fd, Buffer.from(batch.join(""), "latin1"));
+      fs.renameSync(tempPath, filePath);
+      done = true;
+    } finally {
+      fs.closeSync(fd);
+      if (!done) fs.rmSync(tempPath, { force: true });
     }
-    fs.writeSync(fd, Buffer.from(batch.join(""), "latin1"));
-    fs.closeSync(fd);
     if (options.expectedReducedFolder !== undefined) {
       const expectedPath = path.join(options.expectedReducedFolder, relativePath.replace(/\.log$/, ".tsv"));
       fs.mkdirSync(path.dirname(expectedPath), { recursive: true });

@@ -46,7 +46,12 @@ export function writeFileAtomic(finalPath: string, data: string | Uint8Array): v
     fs.rmSync(tempPath, { force: true });
     throw error;
   }
-  commitFile(fd, tempPath, finalPath);
+  try {
+    commitFile(fd, tempPath, finalPath);
+  } catch (error) {
+    fs.rmSync(tempPath, { force: true });
+    throw error;
+  }
 }
 
 export function isTempFile(name: string): boolean {

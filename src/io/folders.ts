@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UsageError } from "../errors.js";
+import { RunError, UsageError } from "../errors.js";
 
 /**
  * Checks that `folder` exists and is a directory; `option` names it in the message, as the caller
@@ -26,10 +26,70 @@ export function requireFolder(folder: string, option: string): string {
   return resolved;
 }
 
-/** Whether `inner` is `outer` or lies somewhere below it. */
+/**
+ * Whether `inner` is `outer` or lies somewhere below it, symbolic links resolved: an output folder
+ * reached through a link into the input folder is inside it too.
+ */
 export function isInside(inner: string, outer: string): boolean {
-  const relative = path.relative(path.resolve(outer), path.resolve(inner));
+  const relative = path.relative(realPathOf(outer), realPathOf(inner));
   return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
+/** `file` with the links of its nearest existing ancestor resolved (the rest does not exist yet). */
+function realPathOf(file: string): string {
+  const resolved = path.resolve(file);
+  let existing = resolved;
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(existing), path.relative(existing, resolved));
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return resolved;
+      existing = parent;
+    }
+  }
+}
+
+/**
+ * Creates `folder` (and its parents), explaining the failures a user can act on: a file in its
+ * place (a usage error), or a disk that is read-only or not writable, which recursive mkdir
+ * reports as ENOENT.
+ */
+export function makeFolder(folder: string, option: string): void {
+  try {
+    fs.mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      throw new UsageError(`\`${option}\` ${folder} is a file, not a folder (or lies below one)`, {
+        code: "ERR_NOT_A_FOLDER",
+        optionNames: [option],
+      });
+    }
+    throw explainWriteFailure(error, folder);
+  }
+}
+
+/**
+ * An error saying why `target` cannot be created when its nearest existing folder is read-only
+ * (EROFS) or not writable (EACCES, EPERM); otherwise `error` as it is.
+ */
+export function explainWriteFailure(error: unknown, target: string): unknown {
+  let existing = path.resolve(target);
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  let why: string | null = null;
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (access) {
+    const code = (access as NodeJS.ErrnoException).code;
+    if (code === "EROFS") why = "is on a read-only file system (EROFS)";
+    else if (code === "EACCES" || code === "EPERM") why = `cannot be written by this user (${code})`;
+  }
+  if (why === null) return error;
+  return new RunError(
+    `cannot create ${target}: ${existing} ${why}; choose a folder on a writable disk, or make it writable`,
+    { code: "ERR_NOT_WRITABLE", cause: error },
+  );
 }
 
 /** Checks that an output folder is not the input folder or inside it, then creates it. */
@@ -46,7 +106,7 @@ export function prepareOutputFolder(
       { code: "ERR_OUTPUT_INSIDE_INPUT", optionNames: [outputOption, inputOption] },
     );
   }
-  fs.mkdirSync(resolved, { recursive: true });
+  makeFolder(resolved, outputOption);
   return resolved;
 }
 

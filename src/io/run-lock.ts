@@ -15,19 +15,46 @@ interface LockOwner {
   since: string;
 }
 
-function readOwner(lockPath: string): LockOwner | null {
+/** What a lock or claim file says: its owner (null when unreadable) and its exact text. */
+interface Holder {
+  owner: LockOwner | null;
+  text: string;
+}
+
+/** How deep takeovers of takeovers of a dead taker's claim may go before giving up. */
+const MAX_CLAIM_DEPTH = 4;
+const CLAIM_MARK = ".takeover-";
+
+function readHolder(file: string): Holder | null {
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(lockPath, "utf8")) as LockOwner;
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  try {
+    const owner = JSON.parse(text) as LockOwner;
+    return { owner: typeof owner?.pid === "number" ? owner : null, text };
   } catch {
-    return null;
+    return { owner: null, text };
   }
 }
 
 /**
  * Takes the lock file `lockPath` so that two runs (two cron jobs, a cron job and a person) never
- * work in one folder at once. The lock is created with a hard link, which fails if the file exists,
- * so exactly one run wins. A lock left by a run that died (its process is gone on this host) is
- * taken over. Returns the function that releases it.
+ * work in one folder at once. Every change to the lock is a single atomic step that fails when
+ * someone else got there first, so two runs can never both hold it:
+ *  - a run writes its owner record to `<lock>.<pid>` and hard-links it to `<lock>`; link() fails
+ *    when `<lock>` exists, so exactly one run wins;
+ *  - a lock whose owner died (its process is gone on this host) is taken over by first claiming it:
+ *    hard-linking a claim named after that owner, `<lock>.takeover-<owner>`, which only one taker
+ *    can do. The claim's holder reads the lock again, removes it only if it still names the dead
+ *    owner, then links its own as above. A lock that changed meanwhile is left alone, and a claim
+ *    whose taker died is itself taken over the same way.
+ * Reading and then renaming or removing the lock, without a claim, would let two takers both remove
+ * a lock and the second remove the first's new one. Owner records left by runs killed while taking
+ * the lock, and claims of dead takers, are removed once the lock is held. Returns the release.
  */
 export function acquireRunLock(lockPath: string): () => void {
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
@@ -36,38 +63,106 @@ export function acquireRunLock(lockPath: string): () => void {
   fs.writeFileSync(candidate, `${JSON.stringify(mine)}\n`);
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        fs.linkSync(candidate, lockPath);
+      if (tryLink(candidate, lockPath)) {
+        removeLeftovers(lockPath, mine.host);
         let released = false;
         return () => {
           if (released) return;
           released = true;
-          const owner = readOwner(lockPath);
-          if (owner?.pid === process.pid && owner.host === mine.host) fs.rmSync(lockPath, { force: true });
+          // Nobody takes over the lock of a live run, so it is still this run's.
+          const holder = readHolder(lockPath);
+          if (holder?.owner?.pid === process.pid && holder.owner.host === mine.host)
+            fs.rmSync(lockPath, { force: true });
         };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
-      const owner = readOwner(lockPath);
-      const stale = owner !== null && owner.host === mine.host && !isProcessAlive(owner.pid);
-      if (!stale) {
-        const who =
-          owner === null ? "another run" : `run ${owner.pid} on ${owner.host}, started ${owner.since},`;
-        throw new LockedError(
-          `${who} is working in ${path.dirname(lockPath)}; try again when it has finished ` +
-            `(if no such run exists any more, remove ${lockPath})`,
-        );
-      }
-      // The owner died without releasing the lock: move it aside (only one taker's rename succeeds).
-      try {
-        fs.renameSync(lockPath, `${lockPath}.stale-${owner.pid}-${process.pid}`);
-        fs.rmSync(`${lockPath}.stale-${owner.pid}-${process.pid}`, { force: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      }
+      const holder = readHolder(lockPath);
+      if (holder === null) continue; // released meanwhile
+      if (!isStale(holder, mine.host)) throw lockedBy(holder, lockPath);
+      removeStale(lockPath, holder, candidate, mine.host, 0);
     }
     throw new LockedError(`could not take the lock ${lockPath}; try again`);
   } finally {
     fs.rmSync(candidate, { force: true });
+  }
+}
+
+/**
+ * Removes `file`, whose holder `stale` is dead, if no other taker does it first: under a claim
+ * (see acquireRunLock), after checking that `file` still holds what was read.
+ */
+function removeStale(file: string, stale: Holder, candidate: string, host: string, depth: number): void {
+  const claim = `${file}${CLAIM_MARK}${fingerprint(stale.text)}`;
+  for (let attempt = 0; !tryLink(candidate, claim); attempt++) {
+    const taker = readHolder(claim);
+    if (taker === null) {
+      if (attempt < 3) continue; // its taker finished meanwhile
+      throw new LockedError(`could not take over the lock ${file}; try again`);
+    }
+    if (!isStale(taker, host)) throw lockedBy(taker, file, "taking over a lock left by a run that died");
+    if (depth >= MAX_CLAIM_DEPTH)
+      throw new LockedError(`${claim} was left by runs that died while taking the lock; remove it`);
+    removeStale(claim, taker, candidate, host, depth + 1);
+  }
+  try {
+    if (readHolder(file)?.text === stale.text) fs.rmSync(file, { force: true });
+  } finally {
+    // The file no longer names the dead holder, so the claim has done its work.
+    fs.rmSync(claim, { force: true });
+  }
+}
+
+function tryLink(from: string, to: string): boolean {
+  try {
+    fs.linkSync(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+/** A holder known dead: on this host, with no such process. Unreadable records are not presumed dead. */
+function isStale(holder: Holder, host: string): boolean {
+  return holder.owner !== null && holder.owner.host === host && !isProcessAlive(holder.owner.pid);
+}
+
+function lockedBy(holder: Holder, lockPath: string, doing = "working in"): LockedError {
+  const { owner } = holder;
+  const who = owner === null ? "another run" : `run ${owner.pid} on ${owner.host}, started ${owner.since},`;
+  return new LockedError(
+    `${who} is ${doing} ${path.dirname(lockPath)}; try again when it has finished ` +
+      `(if no such run exists any more, remove ${lockPath})`,
+  );
+}
+
+/** A short name for a holder's record: FNV-1a, enough to tell two records apart. */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+/**
+ * Removes what runs killed while taking this lock left beside it: owner records (`<lock>.<pid>`)
+ * and claims whose process is gone. Safe once the lock is held: no claim on a live holder's lock
+ * is ever made, so a leftover claim can only name a lock that is gone.
+ */
+function removeLeftovers(lockPath: string, host: string): void {
+  const folder = path.dirname(lockPath);
+  const prefix = `${path.basename(lockPath)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    if (!/^\d+$/.test(rest) && !rest.startsWith(CLAIM_MARK.slice(1))) continue;
+    const file = path.join(folder, name);
+    const holder = readHolder(file);
+    if (holder !== null && holder.owner?.pid !== process.pid && isStale(holder, host))
+      fs.rmSync(file, { force: true });
   }
 }

@@ -4,6 +4,7 @@ import { readAt, writeAll } from "../bin/fs-util.js";
 import { RunError } from "../errors.js";
 import { MAPPED_HEADER } from "../formats/mapped-folder.js";
 import { errorTextOf } from "../io/error-log.js";
+import { openNoFollow, READ_NO_FOLLOW, UPDATE_NO_FOLLOW } from "../io/no-follow.js";
 import type { RequesterHasher } from "../summaries/requesters.js";
 import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
 import { checkBinnedHeader, mapBinnedRows, tallyMappedRows } from "./map-binned-table.js";
@@ -84,7 +85,7 @@ export function updateMappedObject(
 
   let fd: number | null = null;
   try {
-    if (!pending.unmapped) fd = fs.openSync(file, "r+");
+    if (!pending.unmapped) fd = openNoFollow(file, UPDATE_NO_FOLLOW);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -130,7 +131,8 @@ export function updateMappedObject(
         }
         const same = reuse.find((candidate) => sameContent(candidate, content));
         if (same !== undefined) fs.linkSync(same, file);
-        else fs.writeFileSync(file, content);
+        // Exclusive: fails on anything already there, a symbolic link included.
+        else fs.writeFileSync(file, content, { flag: "wx" });
       }
     } else {
       undo.extended(relative, size, tailStart, tail);
@@ -161,8 +163,9 @@ export function updateMappedObject(
 function readFrom(file: string, from: number): Buffer {
   let fd: number;
   try {
-    fd = fs.openSync(file, "r");
+    fd = openNoFollow(file, READ_NO_FOLLOW);
   } catch (error) {
+    if ((error as { code?: string }).code === "ERR_SYMBOLIC_LINK") throw error;
     throw new RunError(
       `${file} cannot be read (${(error as Error).message}); bin's journal says it holds rows: restore it, or bin into a new folder`,
     );

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isTempFile, replaceFile, tempPathFor } from "../io/atomic-file.js";
+import { lstatNoFollow, openNoFollow, READ_NO_FOLLOW, REPLACE_NO_FOLLOW } from "../io/no-follow.js";
 import { type MapUndoLog, RecordedFolders } from "./undo-log.js";
 
 /**
@@ -34,7 +35,12 @@ export class OutputWriter {
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     if (this.fresh) {
       this.prepare(relativePath, false);
-      fs.writeFileSync(file, bytes);
+      const fd = openNoFollow(file, REPLACE_NO_FOLLOW);
+      try {
+        fs.writeFileSync(fd, bytes);
+      } finally {
+        fs.closeSync(fd);
+      }
       this.written++;
       return;
     }
@@ -51,7 +57,7 @@ export class OutputWriter {
   /** Makes `relativePath` a hard link to `target` (a mapped object), unless it is one already. */
   link(relativePath: string, target: string): void {
     const file = path.join(this.root, relativePath);
-    const existing = this.fresh ? null : statIfExists(file);
+    const existing = this.fresh ? null : lstatNoFollow(file);
     if (existing !== null) {
       const wanted = fs.statSync(target);
       if (existing.ino === wanted.ino && existing.dev === wanted.dev) {
@@ -126,22 +132,19 @@ export class OutputWriter {
   }
 }
 
+/** The file's content, null when missing; a symbolic link is refused rather than read through. */
 function readIfExists(file: string): Buffer | null {
+  let fd: number;
   try {
-    return fs.readFileSync(file);
+    fd = openNoFollow(file, READ_NO_FOLLOW);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return null;
     throw error;
   }
-}
-
-function statIfExists(file: string): fs.Stats | null {
   try {
-    return fs.statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw error;
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ObjectSizes } from "../bin/object-sizes.js";
 import { undoLogPath } from "../bin/undo-log.js";
 import { checkFunction, checkOptionsObject, checkPath, checkSignal } from "../check-options.js";
 import { AbortedError, RunError, UsageError } from "../errors.js";
@@ -140,6 +141,8 @@ export async function rekeyWorkFolder(options: RekeyOptions): Promise<RekeySumma
         const sibling = siblingOf(path.join(folder, file));
         if (fs.existsSync(sibling)) fs.renameSync(sibling, path.join(folder, file));
       }
+      // Tokens and addresses differ in length: bin must know the object files' new sizes.
+      if (plan.kind === "binned") ObjectSizes.recordCurrent(folder, files);
       writeIpMode(folder, to);
       fs.rmSync(path.join(folder, REKEY_FILE));
       summary.folders.push({ folder, from: describeIpMode(marker.from) });

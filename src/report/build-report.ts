@@ -169,6 +169,8 @@ async function updateReport(
     fs.mkdirSync(path.join(staging ?? outputFolder, "dandisets"), { recursive: true });
     const drawn = new Map<string, PageRecord>();
     for (const id of toDraw) {
+      // Drawing awaits nothing that waits: let Ctrl-C and SIGTERM handlers run between pages.
+      await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
       const dandiset = loadDandiset(mappedFolder, id);
       const warnings: string[] = [];

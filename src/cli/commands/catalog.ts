@@ -1,5 +1,7 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { CATALOG_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger } from "../options.js";
@@ -40,6 +42,7 @@ export function configureCatalogCommand(command: Command): Command {
       runCommand(CATALOG_FLAGS, async (signal) => {
         const { writeCatalog } = await import("../../dandi/catalog.js");
         const { fetchCatalog } = await import("../../dandi/fetch-catalog.js");
+        checkSnapshotPath(flags.output);
         const started = Date.now();
         const fetched = await withProgress("catalog (Dandisets)", "items", flags.quiet, (update) =>
           fetchCatalog({
@@ -67,5 +70,19 @@ export function configureCatalogCommand(command: Command): Command {
           process.stdout.write(`embargoed: ${fetched.embargoed.join(", ")}\n`);
         return EXIT_OK;
       }),
+    );
+}
+
+/** Refuses, before anything is downloaded, an output that cannot become the snapshot file. */
+function checkSnapshotPath(output: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(output);
+  } catch {
+    return;
+  }
+  if (stat.isDirectory())
+    throw new UsageError(
+      `--output ${output} is a folder; give the path of the snapshot file to write, such as catalog.json`,
     );
 }

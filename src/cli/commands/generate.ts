@@ -49,10 +49,10 @@ export function configureGenerateCommand(command: Command): Command {
     .option("--zarrs <n>", "Zarr objects in the bucket", positiveInteger, 40)
     .option("--dandisets <n>", "Dandisets in the catalog", positiveInteger, 8)
     .action((flags: GenerateFlags) =>
-      runCommand(GENERATE_FLAGS, async () => {
+      runCommand(GENERATE_FLAGS, async (signal) => {
         const { generateCatalog } = await import("../../generate/catalog.js");
-        const { generateRawLogs } = await import("../../generate/raw-logs.js");
-        const generated = generateRawLogs(flags.output_folder, {
+        const { generateRawLogsAsync } = await import("../../generate/raw-logs.js");
+        const options = {
           seed: flags.seed,
           days: flags.days,
           startDate: flags.start_date,
@@ -60,7 +60,8 @@ export function configureGenerateCommand(command: Command): Command {
           damageRate: flags.damage_rate,
           blobCount: flags.blobs,
           zarrCount: flags.zarrs,
-        });
+        };
+        const generated = await generateRawLogsAsync(flags.output_folder, options, signal);
         const bytes = generated.days.reduce((sum, day) => sum + day.bytes, 0);
         process.stdout.write(
           `generate: ${plural(generated.days.length, "day file")}, ${plural(generated.counts.lines, "line")} ` +
