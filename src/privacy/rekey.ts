@@ -8,6 +8,7 @@ import { commitFile, removeStaleTempFiles, tempPathFor, writeFileAtomic } from "
 import { listFiles, requireFolder } from "../io/folders.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { acquireRunLock } from "../io/run-lock.js";
+import { REDUCE_LOCK_NAME } from "../reduce/reduce-all.js";
 import { PENDING_FOLDER } from "../s3/object-journal.js";
 import { checkIpKey, IpKey } from "./ip-key.js";
 import {
@@ -88,6 +89,9 @@ export async function rekeyWorkFolder(options: RekeyOptions): Promise<RekeySumma
   };
   const releases = [acquireRunLock(path.join(workFolder, ".run.lock"))];
   try {
+    // A reduce run on its own (not by run) holds only this one.
+    if (fs.existsSync(folders.reduced))
+      releases.push(acquireRunLock(path.join(folders.reduced, REDUCE_LOCK_NAME)));
     if (fs.existsSync(folders.binned)) releases.push(acquireRunLock(path.join(folders.binned, ".bin_lock")));
     if (fs.existsSync(folders.mapped)) releases.push(acquireRunLock(path.join(folders.mapped, ".map_lock")));
     if (fs.existsSync(undoLogPath(folders.binned)))

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { generateRawLogs } from "../src/index.ts";
+import { type CliResult, readTree, runCli, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import { cutIntoLogObjects } from "./support/log-objects.ts";
+import { S3StandIn } from "./support/s3-stand-in.ts";
+
+// Where two features meet: log objects, IP keys and rekey, locks, summaries.
+
+/** Runs a built command without blocking this process, whose S3 stand-in must answer it. */
+async function runCliAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const child = startCli("main", args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = await once(child, "close");
+  return { code, stdout, stderr };
+}
+
+const KEY = "cross-Test-key-0123456789-abcdef";
+const NEW_KEY = "newer-Test-key-0123456789-abcdef";
+
+describe("reduce holds a lock on its folder, which rekey and a second reduce respect", () => {
+  const days = tempFolder("days");
+  generateRawLogs(days, { seed: 31, days: 2, startDate: "2024-06-01", bytesPerDay: 60_000, blobCount: 30 });
+  const objects = cutIntoLogObjects(days, "simple");
+  const server = new S3StandIn();
+  let env: Record<string, string> = {};
+  before(async () => {
+    for (const object of objects) server.put("logging", object.key, object.body);
+    const endpoint = await server.start();
+    env = {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: "us-east-1",
+      AWS_CONFIG_FILE: path.join(days, "no-config"),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(days, "no-credentials"),
+    };
+  });
+  after(() => server.stop());
+
+  const reduce = (reduced: string) => [
+    "reduce",
+    "--raw_s3_logs_folder_path",
+    "s3://logging/logs/",
+    "--reduced_s3_logs_folder_path",
+    reduced,
+    "--quiet",
+  ];
+
+  test("rekey during a reduce exits 75 instead of leaving rows of the old key in a folder recorded as the new", async () => {
+    const work = tempFolder("work");
+    const reduced = path.join(work, "reduced");
+    server.faults = { holdMidBody: true };
+    server.served.held = 0;
+    const child = startCli("main", reduce(reduced), {
+      ...env,
+      DANDI_S3_LOG_PARSER_IP_KEY: KEY,
+    });
+    const closed = once(child, "close");
+    try {
+      await waitUntil(child, () => server.served.held >= 1, "an object is being read");
+      const rekey = runCli("main", ["rekey", "--work_folder", work], {
+        DANDI_S3_LOG_PARSER_OLD_IP_KEY: KEY,
+        DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY,
+      });
+      assert.equal(rekey.code, 75, `rekey ran beside a reduce: ${rekey.stdout}${rekey.stderr}`);
+      assert.match(rekey.stderr, /reduce_lock/);
+      const second = await runCliAsync(reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: KEY });
+      assert.equal(second.code, 75, `a second reduce ran beside the first: ${second.stdout}${second.stderr}`);
+    } finally {
+      child.kill("SIGKILL");
+      await closed;
+      server.faults = {};
+    }
+    // After the kill the lock is stale: rekey takes it over, and the folder reduces under the new key
+    // exactly as it does with that key from the start.
+    const rekey = runCli("main", ["rekey", "--work_folder", work], {
+      DANDI_S3_LOG_PARSER_OLD_IP_KEY: KEY,
+      DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY,
+    });
+    assert.equal(rekey.code, 0, rekey.stderr);
+    const rerun = await runCliAsync(reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const fromStart = path.join(tempFolder("from-start"), "reduced");
+    const reference = await runCliAsync(reduce(fromStart), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY });
+    assert.equal(reference.code, 0, reference.stderr);
+    assert.deepEqual(readTree(reduced), readTree(fromStart));
+  });
+});
