@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generateRawLogs } from "../src/index.ts";
@@ -94,5 +95,47 @@ describe("reduce holds a lock on its folder, which rekey and a second reduce res
     const reference = await runCliAsync(reduce(fromStart), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY });
     assert.equal(reference.code, 0, reference.stderr);
     assert.deepEqual(readTree(reduced), readTree(fromStart));
+  });
+});
+
+describe("rekey and links", () => {
+  test("a binned file replaced by a link stops rekey before anything changes, as it stops bin and map", () => {
+    const raw = tempFolder("raw");
+    generateRawLogs(raw, { seed: 32, days: 2, startDate: "2024-06-01", bytesPerDay: 40_000, blobCount: 20 });
+    const work = tempFolder("work");
+    const args = ["run", "--raw_s3_logs_folder_path", raw, "--work_folder", work, "--no-report", "--quiet"];
+    const catalog = path.join(tempFolder("catalog"), "catalog.json");
+    assert.equal(
+      runCli("main", [
+        "generate",
+        "--output_folder",
+        tempFolder("unused"),
+        "--catalog_output",
+        catalog,
+        "--seed",
+        "32",
+        "--days",
+        "1",
+      ]).code,
+      0,
+    );
+    const first = runCli("main", [...args, "--catalog", catalog], { DANDI_S3_LOG_PARSER_IP_KEY: KEY });
+    assert.equal(first.code, 0, first.stderr);
+    const binned = path.join(work, "binned");
+    const objectFile = fs
+      .readdirSync(binned, { recursive: true })
+      .map(String)
+      .find((file) => file.startsWith("blobs") && file.endsWith(".tsv")) as string;
+    const outside = path.join(tempFolder("outside"), "rows.tsv");
+    fs.renameSync(path.join(binned, objectFile), outside);
+    fs.symlinkSync(outside, path.join(binned, objectFile));
+    const before = readTree(work);
+    const rekey = runCli("main", ["rekey", "--work_folder", work], {
+      DANDI_S3_LOG_PARSER_OLD_IP_KEY: KEY,
+      DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY,
+    });
+    assert.equal(rekey.code, 1, `rekey went past a link: ${rekey.stdout}${rekey.stderr}`);
+    assert.match(rekey.stderr, new RegExp(`${objectFile}.*symbolic link`));
+    assert.deepEqual(readTree(work), before, "nothing changed");
   });
 });
