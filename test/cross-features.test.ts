@@ -139,3 +139,35 @@ describe("rekey and links", () => {
     assert.deepEqual(readTree(work), before, "nothing changed");
   });
 });
+
+describe("links in the published folders", () => {
+  test("a summaries folder replaced by a link stops map: nothing is written or removed through it", () => {
+    const raw = tempFolder("raw");
+    generateRawLogs(raw, { seed: 33, days: 3, startDate: "2024-06-01", bytesPerDay: 40_000, blobCount: 20 });
+    const catalog = path.join(tempFolder("catalog"), "catalog.json");
+    const generated = ["generate", "--output_folder", tempFolder("unused"), "--catalog_output", catalog];
+    assert.equal(runCli("main", [...generated, "--seed", "33", "--days", "1"]).code, 0);
+    // The last day comes in a second run, so the second map changes the summaries.
+    const lastDay = path.join(raw, "2024", "06", "03.log");
+    const held = path.join(tempFolder("held"), "03.log");
+    fs.renameSync(lastDay, held);
+    const work = tempFolder("work");
+    const args = ["run", "--raw_s3_logs_folder_path", raw, "--work_folder", work, "--catalog", catalog];
+    const first = runCli("main", [...args, "--no-report", "--quiet", "--no-ip_key_warning"]);
+    assert.equal(first.code, 0, first.stderr);
+    fs.renameSync(held, lastDay);
+    for (const published of ["summaries/summaries/archive", "mapped/000001"]) {
+      const linked = path.join(work, published);
+      const outside = path.join(tempFolder("outside"), "folder");
+      fs.renameSync(linked, outside);
+      fs.symlinkSync(outside, linked);
+      const before = readTree(outside);
+      const second = runCli("main", [...args, "--no-report", "--quiet", "--no-ip_key_warning"]);
+      assert.equal(second.code, 1, `map went through ${published}: ${second.stdout}${second.stderr}`);
+      assert.match(second.stderr, new RegExp(`${published}.*symbolic link`));
+      assert.deepEqual(readTree(outside), before, `nothing changed through ${published}`);
+      fs.rmSync(linked);
+      fs.renameSync(outside, linked);
+    }
+  });
+});
