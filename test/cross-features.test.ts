@@ -3,9 +3,9 @@ import { once } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { generateRawLogs } from "../src/index.ts";
+import { generateRawLogs, reduceAllDandiRawS3Logs } from "../src/index.ts";
 import { type CliResult, readTree, runCli, startCli, tempFolder, waitUntil } from "./helpers.ts";
-import { cutIntoLogObjects } from "./support/log-objects.ts";
+import { cutIntoLogObjects, writeLogObjects } from "./support/log-objects.ts";
 import { S3StandIn } from "./support/s3-stand-in.ts";
 
 // Where two features meet: log objects, IP keys and rekey, locks, summaries.
@@ -169,5 +169,38 @@ describe("links in the published folders", () => {
       fs.rmSync(linked);
       fs.renameSync(outside, linked);
     }
+  });
+});
+
+describe("links in the reduced folder's held rows", () => {
+  test("a .pending_days replaced by a link stops reduce: held rows are not written outside the folder", async () => {
+    const days = tempFolder("days");
+    generateRawLogs(days, { seed: 34, days: 3, startDate: "2024-06-01", bytesPerDay: 40_000, blobCount: 20 });
+    const objects = cutIntoLogObjects(days, "simple");
+    const raw = tempFolder("objects");
+    // Up to the evening of the second day: the first is settled, the second's rows are held.
+    const evening = Date.parse("2024-06-02T20:00:00Z");
+    writeLogObjects(
+      raw,
+      objects.filter((o) => o.delivered < evening),
+    );
+    const reduced = tempFolder("reduced");
+    await reduceAllDandiRawS3Logs({ rawFolder: raw, reducedFolder: reduced, now: new Date(evening) });
+    const pending = path.join(reduced, ".pending_days");
+    assert.ok(fs.existsSync(path.join(pending, "2024/06/02_0001.tsv")));
+    const outside = path.join(tempFolder("outside"), "held");
+    fs.renameSync(pending, outside);
+    fs.symlinkSync(outside, pending);
+    const before = readTree(outside);
+    writeLogObjects(raw, objects);
+    await assert.rejects(
+      reduceAllDandiRawS3Logs({
+        rawFolder: raw,
+        reducedFolder: reduced,
+        now: new Date(evening + 24 * 3600_000),
+      }),
+      /\.pending_days is a symbolic link/,
+    );
+    assert.deepEqual(readTree(outside), before, "nothing written through the link");
   });
 });
