@@ -204,3 +204,36 @@ describe("links in the reduced folder's held rows", () => {
     assert.deepEqual(readTree(outside), before, "nothing written through the link");
   });
 });
+
+describe("requesters with and without a key", () => {
+  test("an IPv6 address written in two cases is one requester, with a key and without", () => {
+    const days = tempFolder("days");
+    const catalog = path.join(tempFolder("catalog"), "catalog.json");
+    const generated = ["generate", "--output_folder", days, "--catalog_output", catalog, "--days", "1"];
+    assert.equal(runCli("main", [...generated, "--seed", "35", "--start_date", "2024-06-01"]).code, 0);
+    // A download the catalog places in a Dandiset, asked for twice by one IPv6 address written two
+    // ways: a token decodes a long IPv6 address to its standard text, so the clear folder must count it so too.
+    const line = fs
+      .readFileSync(path.join(days, "2024/06/01.log"), "latin1")
+      .split("\n")
+      .find((l) => / REST\.GET\.OBJECT blobs\//.test(l) && / 200 /.test(l)) as string;
+    const remote = line.split(" ")[4];
+    const raw = tempFolder("raw");
+    fs.mkdirSync(path.join(raw, "2024/06"), { recursive: true });
+    fs.writeFileSync(
+      path.join(raw, "2024/06/01.log"),
+      `${line.replace(` ${remote} `, " 2600:1f18:4957:aa::9616 ")}\n${line.replace(` ${remote} `, " 2600:1F18:4957:AA::9616 ")}\n`,
+    );
+    for (const key of [null, KEY]) {
+      const work = tempFolder("work");
+      const args = ["run", "--raw_s3_logs_folder_path", raw, "--work_folder", work, "--catalog", catalog];
+      const result = runCli(
+        "main",
+        [...args, "--no-report", "--quiet", "--no-ip_key_warning"],
+        key === null ? {} : { DANDI_S3_LOG_PARSER_IP_KEY: key },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /; 1 distinct requesters/, key === null ? "in clear" : "with a key");
+    }
+  });
+});
