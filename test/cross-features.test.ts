@@ -96,6 +96,37 @@ describe("reduce holds a lock on its folder, which rekey and a second reduce res
     assert.equal(reference.code, 0, reference.stderr);
     assert.deepEqual(readTree(reduced), readTree(fromStart));
   });
+  test("raw objects being read from a bucket, addresses in clear, are readable by their owner only, and gone after the rerun", async () => {
+    const reduced = path.join(tempFolder("work"), "reduced");
+    server.faults = { holdMidBody: true };
+    server.served.held = 0;
+    const child = startCli("main", reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: KEY });
+    const closed = once(child, "close");
+    const scratch = () =>
+      fs.existsSync(path.join(reduced, ".reducing_objects"))
+        ? fs
+            .readdirSync(path.join(reduced, ".reducing_objects"), { recursive: true, withFileTypes: true })
+            .filter((entry) => entry.isFile())
+            .map((entry) => path.join(entry.parentPath, entry.name))
+        : [];
+    try {
+      await waitUntil(
+        child,
+        () => server.served.held >= 2 && scratch().length >= 2,
+        "objects are being read",
+      );
+    } finally {
+      child.kill("SIGKILL");
+      await closed;
+      server.faults = {};
+    }
+    const left = scratch();
+    assert.ok(left.length >= 2, "the kill left the objects it was reading");
+    for (const file of left) assert.equal(fs.statSync(file).mode & 0o077, 0, `${file} is readable by others`);
+    const rerun = await runCliAsync(reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: KEY });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.deepEqual(scratch(), []);
+  });
 });
 
 describe("rekey and links", () => {
