@@ -28,7 +28,7 @@ async function runCliAsync(args: string[], env: Record<string, string>): Promise
 const KEY = "cross-Test-key-0123456789-abcdef";
 const NEW_KEY = "newer-Test-key-0123456789-abcdef";
 
-describe("reduce holds a lock on its folder, which rekey and a second reduce respect", () => {
+describe("reduce from a bucket, beside rekey or another reduce, and killed", () => {
   const days = tempFolder("days");
   generateRawLogs(days, { seed: 31, days: 2, startDate: "2024-06-01", bytesPerDay: 60_000, blobCount: 30 });
   const objects = cutIntoLogObjects(days, "simple");
