@@ -16,6 +16,8 @@ export class OutputWriter {
   unchanged = 0;
   removed = 0;
   readonly folders: RecordedFolders;
+  /** Folders below the root seen to be real folders, not links, this run. */
+  private readonly checkedFolders = new Set<string>(["."]);
 
   /**
    * `fresh`: the folder held nothing published when the run started (a first run), so no file is
@@ -32,6 +34,7 @@ export class OutputWriter {
   /** Writes `data` to `relativePath` unless the file already holds exactly that. */
   write(relativePath: string, data: string | Buffer): void {
     const file = path.join(this.root, relativePath);
+    this.refuseLinkedFolders(path.dirname(relativePath));
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     if (this.fresh) {
       this.prepare(relativePath, false);
@@ -57,6 +60,7 @@ export class OutputWriter {
   /** Makes `relativePath` a hard link to `target` (a mapped object), unless it is one already. */
   link(relativePath: string, target: string): void {
     const file = path.join(this.root, relativePath);
+    this.refuseLinkedFolders(path.dirname(relativePath));
     const existing = this.fresh ? null : lstatNoFollow(file);
     if (existing !== null) {
       const wanted = fs.statSync(target);
@@ -78,6 +82,7 @@ export class OutputWriter {
 
   /** Removes `relativePath` (kept aside until the run commits). */
   remove(relativePath: string): void {
+    this.refuseLinkedFolders(path.dirname(relativePath));
     this.undo.save(relativePath);
     fs.rmSync(path.join(this.root, relativePath), { force: true });
     this.removed++;
@@ -93,6 +98,7 @@ export class OutputWriter {
   }
 
   private removeIn(relativeFolder: string, keep: ReadonlySet<string>, descend: boolean): void {
+    this.refuseLinkedFolders(relativeFolder);
     const folder = path.join(this.root, relativeFolder);
     let entries: fs.Dirent[];
     try {
@@ -117,6 +123,23 @@ export class OutputWriter {
       if (fs.readdirSync(folder).length === 0) fs.rmdirSync(folder);
     } catch {
       // Not empty after all, or already gone: either way nothing to do.
+    }
+  }
+
+  /**
+   * Refuses a folder of the path that is a symbolic link: the file's own open refuses a link, but a
+   * folder replaced by one (a Dandiset's, or a summaries folder) would have tables written, and old
+   * ones removed, wherever it points. Each folder is looked at once a run; a first run made them all.
+   */
+  private refuseLinkedFolders(relativeFolder: string): void {
+    if (this.fresh || this.checkedFolders.has(relativeFolder)) return;
+    let folder = ".";
+    for (const part of relativeFolder.split("/")) {
+      folder = folder === "." ? part : `${folder}/${part}`;
+      if (this.checkedFolders.has(folder)) continue;
+      // Missing: this run makes it, and looks again at its next file.
+      if (lstatNoFollow(path.join(this.root, folder)) === null) return;
+      this.checkedFolders.add(folder);
     }
   }
 

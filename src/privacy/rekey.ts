@@ -5,9 +5,11 @@ import { undoLogPath } from "../bin/undo-log.js";
 import { checkFunction, checkOptionsObject, checkPath, checkSignal } from "../check-options.js";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { commitFile, removeStaleTempFiles, tempPathFor, writeFileAtomic } from "../io/atomic-file.js";
-import { listFiles, requireFolder } from "../io/folders.js";
+import { requireFolder } from "../io/folders.js";
+import { symbolicLinkError } from "../io/no-follow.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { acquireRunLock } from "../io/run-lock.js";
+import { REDUCE_LOCK_NAME } from "../reduce/reduce-all.js";
 import { PENDING_FOLDER } from "../s3/object-journal.js";
 import { checkIpKey, IpKey } from "./ip-key.js";
 import {
@@ -88,6 +90,9 @@ export async function rekeyWorkFolder(options: RekeyOptions): Promise<RekeySumma
   };
   const releases = [acquireRunLock(path.join(workFolder, ".run.lock"))];
   try {
+    // A reduce run on its own (not by run) holds only this one.
+    if (fs.existsSync(folders.reduced))
+      releases.push(acquireRunLock(path.join(folders.reduced, REDUCE_LOCK_NAME)));
     if (fs.existsSync(folders.binned)) releases.push(acquireRunLock(path.join(folders.binned, ".bin_lock")));
     if (fs.existsSync(folders.mapped)) releases.push(acquireRunLock(path.join(folders.mapped, ".map_lock")));
     if (fs.existsSync(undoLogPath(folders.binned)))
@@ -97,13 +102,15 @@ export async function rekeyWorkFolder(options: RekeyOptions): Promise<RekeySumma
       );
     const to = ipModeOf(options.ipKey);
     const plans: { kind: keyof typeof COLUMNS; folder: string; marker: RekeyMarker; files: string[] }[] = [];
-    for (const kind of ["reduced", "binned"] as const) {
-      const folder = folders[kind];
-      if (!fs.existsSync(folder)) continue;
+    // Both folders listed before either gets its marker: a link in either stops rekey before any change.
+    const listed = (["reduced", "binned"] as const)
+      .filter((kind) => fs.existsSync(folders[kind]))
+      .map((kind) => ({ kind, folder: folders[kind], files: dataFilesOf(folders[kind]) }));
+    for (const { kind, folder, files } of listed) {
       const marker = startMarker(folder, to, options.oldIpKey ?? null);
       if (marker === null) continue;
       removeStaleTempFiles(folder);
-      plans.push({ kind, folder, marker, files: dataFilesOf(folder) });
+      plans.push({ kind, folder, marker, files });
     }
     const summary: RekeySummary = { folders: [], filesRewritten: 0, mapRebuild: false, seconds: 0 };
     // Row offsets change when clear addresses become tokens: bin's change lists no longer point at
@@ -199,10 +206,17 @@ function writeMarker(folder: string, marker: RekeyMarker): void {
  * reduce holds in `.pending_days/` for days not settled yet: they lead their day's file later.
  */
 function dataFilesOf(folder: string): string[] {
-  return listFiles(folder, (name) => name.endsWith(".tsv") && !name.startsWith(".")).filter((file) => {
+  const files: string[] = [];
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    const file = path.relative(folder, path.join(entry.parentPath, entry.name)).split(path.sep).join("/");
     const parts = file.split("/");
-    return parts.every((part, i) => !part.startsWith(".") || (i === 0 && part === PENDING_FOLDER));
-  });
+    if (!parts.every((part, i) => !part.startsWith(".") || (i === 0 && part === PENDING_FOLDER))) continue;
+    // A link would be skipped, its rows left under the old key, or read from outside the folder:
+    // refused, as bin and map refuse it.
+    if (entry.isSymbolicLink()) throw symbolicLinkError(path.join(folder, file));
+    if (entry.isFile() && entry.name.endsWith(".tsv")) files.push(file);
+  }
+  return files.sort();
 }
 
 function siblingOf(file: string): string {

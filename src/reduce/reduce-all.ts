@@ -16,6 +16,7 @@ import {
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { acquireRunLock } from "../io/run-lock.js";
 import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
 import { claimIpMode, ipModeOf } from "../privacy/ip-mode.js";
 import { holdsLogObjects, LocalObjectFolder } from "../s3/local-objects.js";
@@ -160,6 +161,9 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   };
 }
 
+/** The lock a reduce holds on its reduced folder, which rekey takes too. */
+export const REDUCE_LOCK_NAME = ".reduce_lock";
+
 /**
  * Reduces every raw day file (`YYYY/MM/DD.log`) not yet reduced into `YYYY/MM/DD.tsv`, spreading
  * day files, and ranges of large ones, over the main thread and worker threads. Each output is renamed into place only when complete, so a run killed
@@ -171,22 +175,57 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   if (isS3Url(options.rawFolder)) {
     const reducedFolder = path.resolve(options.reducedFolder);
     fs.mkdirSync(reducedFolder, { recursive: true });
-    const { S3ObjectSource } = await import("../s3/s3-source.js");
-    const source = await S3ObjectSource.open(options.rawFolder, {
-      inventory: options.inventory,
-      workers: maxWorkers,
-    });
-    return reduceObjects(source, reducedFolder, options, { maxWorkers, bufferBytes, years, started });
+    const release = lockReducedFolder(reducedFolder);
+    try {
+      const { S3ObjectSource } = await import("../s3/s3-source.js");
+      const source = await S3ObjectSource.open(options.rawFolder, {
+        inventory: options.inventory,
+        workers: maxWorkers,
+      });
+      return await reduceObjects(source, reducedFolder, options, { maxWorkers, bufferBytes, years, started });
+    } finally {
+      release();
+    }
   }
   const rawFolder = requireFolder(options.rawFolder, "rawFolder");
   const reducedFolder = prepareOutputFolder(options.reducedFolder, rawFolder, "reducedFolder", "rawFolder");
-  if (holdsLogObjects(rawFolder))
-    return reduceObjects(new LocalObjectFolder(rawFolder), reducedFolder, options, {
+  const release = lockReducedFolder(reducedFolder);
+  try {
+    if (holdsLogObjects(rawFolder))
+      return await reduceObjects(new LocalObjectFolder(rawFolder), reducedFolder, options, {
+        maxWorkers,
+        bufferBytes,
+        years,
+        started,
+      });
+    return await reduceDayFiles(rawFolder, reducedFolder, options, {
       maxWorkers,
       bufferBytes,
       years,
       started,
     });
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Reduce keeps state across runs (the journal of log objects, the rows held for days not settled,
+ * the records of day files and their further units), and rekey rewrites the folder: a second
+ * reduce, or a rekey, beside this one would commit over it or leave rows of the old key behind.
+ */
+function lockReducedFolder(reducedFolder: string): () => void {
+  return acquireRunLock(path.join(reducedFolder, REDUCE_LOCK_NAME));
+}
+
+/** Reduces the day files (`YYYY/MM/DD.log`) of `rawFolder` not reduced yet, and the new parts of those that grew. */
+async function reduceDayFiles(
+  rawFolder: string,
+  reducedFolder: string,
+  options: ReduceAllOptions,
+  settings: Settings & { started: number },
+): Promise<ReduceSummary> {
+  const { maxWorkers, bufferBytes, years, started } = settings;
   removeStaleTempFiles(reducedFolder);
   claimIpMode(reducedFolder, ipModeOf(options.ipKey ?? null));
 

@@ -4,6 +4,7 @@ import { RunError, UsageError } from "../errors.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import type { ErrorLog } from "../io/error-log.js";
 import { removeEmptyParents } from "../io/folders.js";
+import { lstatNoFollow, symbolicLinkError } from "../io/no-follow.js";
 import type { LogObject, LogObjectSource } from "../s3/log-objects.js";
 import {
   emptyObjectJournal,
@@ -72,6 +73,7 @@ const DAY_MS = 24 * 3600 * 1000;
 export async function reduceLogObjects(options: ObjectRunOptions): Promise<ObjectSummary> {
   const { source, reducedFolder, summary } = options;
   const journal = openObjectJournal(reducedFolder);
+  refuseLinkedPending(reducedFolder);
   removeUncommitted(reducedFolder, journal);
   const listing = await source.list(options.signal);
   for (const skipped of listing.skipped) summary.filesSkipped.push(skipped);
@@ -304,6 +306,18 @@ function openObjectJournal(reducedFolder: string): ObjectJournal {
   const fresh = emptyObjectJournal();
   writeObjectJournal(reducedFolder, fresh);
   return fresh;
+}
+
+/**
+ * Held rows are read back and added to: a link planted for `.pending_days/` or inside it would have
+ * rows, addresses among them, read from or written to wherever it points. Refused, as bin and map
+ * refuse links.
+ */
+function refuseLinkedPending(reducedFolder: string): void {
+  const folder = path.join(reducedFolder, PENDING_FOLDER);
+  if (lstatNoFollow(folder) === null) return;
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true }))
+    if (entry.isSymbolicLink()) throw symbolicLinkError(path.join(entry.parentPath, entry.name));
 }
 
 /** Removes units and held rows the journal does not list: what a killed run wrote before its commit. */

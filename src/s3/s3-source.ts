@@ -141,7 +141,8 @@ export class S3ObjectSource implements LogObjectSource {
           new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }),
           { abortSignal: signal },
         );
-        await pipeline(answer.Body as Readable, fs.createWriteStream(file), { signal });
+        // Raw lines, addresses in clear: readable by the owner only, as error logs are, while they exist.
+        await pipeline(answer.Body as Readable, fs.createWriteStream(file, { mode: 0o600 }), { signal });
         const size = fs.statSync(file).size;
         if (size !== object.size) throw new Error(`${size} bytes arrived of ${object.size}`);
         return;

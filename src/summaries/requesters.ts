@@ -2,6 +2,8 @@ import { createHmac, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunError } from "../errors.js";
+import { parseIpv6 } from "../geo/ip-address.js";
+import { formatIpv6 } from "../privacy/ip-token.js";
 
 /**
  * Requesters are counted as distinct keyed hashes of their addresses: 64 bits of HMAC-SHA256 under a
@@ -56,7 +58,7 @@ export class RequesterHasher {
     for (const column of columns) {
       let hash = this.cache.get(column);
       if (hash === undefined) {
-        const address = this.addressOf(column);
+        const address = standardForm(this.addressOf(column));
         hash = createHmac("sha256", this.key).update(address, "latin1").digest().readBigUInt64LE(0);
         this.cache.set(column, hash);
       }
@@ -64,6 +66,17 @@ export class RequesterHasher {
     }
     return uniqueSorted(BigUint64Array.from(hashes));
   }
+}
+
+/**
+ * IPv6 text in its standard form (RFC 5952): a token decodes a long IPv6 address to that form, so
+ * one address written two ways (`2600:1F18::…`, `2600:1f18::…`) must be one requester in clear too,
+ * and with short and long tokens alike. Other text is taken as it is.
+ */
+function standardForm(address: string): string {
+  if (!address.includes(":")) return address;
+  const value = parseIpv6(address);
+  return value === null ? address : formatIpv6(value);
 }
 
 function uniqueSorted(values: BigUint64Array): BigUint64Array {
