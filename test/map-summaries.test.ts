@@ -269,6 +269,27 @@ describe("access summaries", () => {
     }
   });
 
+  test("a first map over part of the catalog refuses to publish summaries; after a whole one, a selection updates them", async () => {
+    await ready;
+    const mapped = path.join(root, "mapped-selection");
+    const summaries = path.join(root, "selection");
+    const first = catalog.dandisets[0].identifier;
+    const selected = {
+      binnedFolder: binned,
+      mappedFolder: mapped,
+      catalog: catalogFile,
+      summariesFolder: summaries,
+    };
+    await assert.rejects(mapBinnedS3LogsToDandisets({ ...selected, restrictTo: [first], ...EXACT }), {
+      code: "ERR_SUMMARIES_NEED_WHOLE_CATALOG",
+    });
+    assert.deepEqual(readTree(summaries), new Map(), "nothing was published");
+    await mapBinnedS3LogsToDandisets({ ...selected, ...EXACT });
+    const whole = readTree(summaries);
+    await mapBinnedS3LogsToDandisets({ ...selected, restrictTo: [first], ...EXACT });
+    assert.deepEqual(readTree(summaries), whole, "a selection over the same rows changes nothing");
+  });
+
   test("rounded figures are <50 or multiples of 20 that agree with the exact ones; no address appears", async () => {
     await ready;
     const exact = path.join(root, "exact-2");

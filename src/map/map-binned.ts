@@ -277,6 +277,17 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     }
 
     const decision = decide(options, committed, binJournal, binnedFolder);
+    if (selecting && summariesFolder !== null && (decision.rebuild || committed === null)) {
+      // With nothing kept of the other Dandisets, their objects would count as no Dandiset's, and
+      // their downloads as none (their assets' sizes unknown): published figures would be wrong.
+      throw invalidOption(
+        "summariesFolder",
+        "cannot be written by a first map, or a rebuild, over part of the catalog: the traffic of objects " +
+          "no Dandiset lists, and the downloads, need every Dandiset's assets; map once over the whole " +
+          "catalog (no restrictTo, excluded or limit), then selections update the summaries correctly",
+        "ERR_SUMMARIES_NEED_WHOLE_CATALOG",
+      );
+    }
     summary.rebuilt = decision.rebuild;
     summary.rebuildReason = decision.reason;
     if (decision.rebuild) clearState(stateFolder);
