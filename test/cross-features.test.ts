@@ -4,26 +4,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generateRawLogs, reduceAllDandiRawS3Logs } from "../src/index.ts";
-import { type CliResult, readTree, runCli, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import { readTree, runCli, runCliAsync, startCli, tempFolder, waitUntil } from "./helpers.ts";
 import { cutIntoLogObjects, writeLogObjects } from "./support/log-objects.ts";
 import { S3StandIn } from "./support/s3-stand-in.ts";
 
 // Where two features meet: log objects, IP keys and rekey, locks, summaries.
-
-/** Runs a built command without blocking this process, whose S3 stand-in must answer it. */
-async function runCliAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = startCli("main", args, env);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const [code] = await once(child, "close");
-  return { code, stdout, stderr };
-}
 
 const KEY = "cross-Test-key-0123456789-abcdef";
 const NEW_KEY = "newer-Test-key-0123456789-abcdef";
@@ -75,7 +60,7 @@ describe("reduce from a bucket, beside rekey or another reduce, and killed", () 
       });
       assert.equal(rekey.code, 75, `rekey ran beside a reduce: ${rekey.stdout}${rekey.stderr}`);
       assert.match(rekey.stderr, /reduce_lock/);
-      const second = await runCliAsync(reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: KEY });
+      const second = await runCliAsync("main", reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: KEY });
       assert.equal(second.code, 75, `a second reduce ran beside the first: ${second.stdout}${second.stderr}`);
     } finally {
       child.kill("SIGKILL");
@@ -89,10 +74,13 @@ describe("reduce from a bucket, beside rekey or another reduce, and killed", () 
       DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY,
     });
     assert.equal(rekey.code, 0, rekey.stderr);
-    const rerun = await runCliAsync(reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY });
+    const rerun = await runCliAsync("main", reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY });
     assert.equal(rerun.code, 0, rerun.stderr);
     const fromStart = path.join(tempFolder("from-start"), "reduced");
-    const reference = await runCliAsync(reduce(fromStart), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY });
+    const reference = await runCliAsync("main", reduce(fromStart), {
+      ...env,
+      DANDI_S3_LOG_PARSER_IP_KEY: NEW_KEY,
+    });
     assert.equal(reference.code, 0, reference.stderr);
     assert.deepEqual(readTree(reduced), readTree(fromStart));
   });
@@ -123,7 +111,7 @@ describe("reduce from a bucket, beside rekey or another reduce, and killed", () 
     const left = scratch();
     assert.ok(left.length >= 2, "the kill left the objects it was reading");
     for (const file of left) assert.equal(fs.statSync(file).mode & 0o077, 0, `${file} is readable by others`);
-    const rerun = await runCliAsync(reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: KEY });
+    const rerun = await runCliAsync("main", reduce(reduced), { ...env, DANDI_S3_LOG_PARSER_IP_KEY: KEY });
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.deepEqual(scratch(), []);
   });

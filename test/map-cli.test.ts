@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { loadCatalog } from "../src/dandi/catalog.ts";
-import { FIXTURES, runCli, startCli, tempFolder } from "./helpers.ts";
+import { FIXTURES, runCli, runCliAsync, tempFolder } from "./helpers.ts";
 import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
 import { mapTree } from "./support/map-tree.ts";
 
@@ -16,22 +16,6 @@ const servers: ApiStandIn[] = [];
 after(async () => {
   for (const server of servers) await server.close();
 });
-
-/** Runs a built command without blocking, so a stand-in API in this process can answer it. */
-function runCliAsync(script: string, args: string[], env: Record<string, string> = {}) {
-  const child = startCli(script, args, env);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 describe("the map command", () => {
   test("the original's command maps the fixture and prints a summary", () => {

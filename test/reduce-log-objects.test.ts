@@ -6,24 +6,9 @@ import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs, reduceAllDandiRawS3Logs } from "../src/index.ts";
-import { binnedData, type CliResult, readTree, runCli, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import { binnedData, readTree, runCli, runCliAsync, startCli, tempFolder, waitUntil } from "./helpers.ts";
 import { cutIntoLogObjects, type GeneratedObject, writeLogObjects } from "./support/log-objects.ts";
 import { S3StandIn } from "./support/s3-stand-in.ts";
-
-/** Runs a built command without blocking this process, whose S3 stand-in must answer it. */
-async function runCliAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = startCli("main", args, env);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const [code] = await once(child, "close");
-  return { code, stdout, stderr };
-}
 
 const reduceArgs = (raw: string, reduced: string, ...more: string[]) => [
   "reduce",
@@ -140,6 +125,7 @@ describe("reduce log objects as AWS delivers them", () => {
     server.faults = { slowDown: 3, dropMidBody: 2 };
     const reduced = tempFolder("reduced");
     const result = await runCliAsync(
+      "main",
       reduceArgs("s3://logging/logs/", reduced, "--maximum_number_of_workers", "2"),
       env,
     );
@@ -173,7 +159,11 @@ describe("reduce log objects as AWS delivers them", () => {
     );
     server.served.list = 0;
     const reduced = tempFolder("reduced");
-    const result = await runCliAsync(reduceArgs("s3://logging/logs/", reduced, "--inventory", manifest), env);
+    const result = await runCliAsync(
+      "main",
+      reduceArgs("s3://logging/logs/", reduced, "--inventory", manifest),
+      env,
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(server.served.list, 0, "no listing");
     assert.deepEqual(readTree(reduced), expectedReduced);
@@ -186,7 +176,7 @@ describe("reduce log objects as AWS delivers them", () => {
       "--inventory",
       "s3://inventory/logging/all/manifest.json",
     );
-    const viaS3 = await runCliAsync(args, env);
+    const viaS3 = await runCliAsync("main", args, env);
     assert.equal(viaS3.code, 0, viaS3.stderr);
     assert.deepEqual(readTree(fromBucket), expectedReduced);
 
@@ -199,6 +189,7 @@ describe("reduce log objects as AWS delivers them", () => {
       gzipSync(Buffer.from(`"logging","${missing}","10","x","y"\n`)),
     );
     const failed = await runCliAsync(
+      "main",
       reduceArgs("s3://logging/logs/", tempFolder("reduced"), "--inventory", manifest),
       env,
     );
@@ -219,7 +210,7 @@ describe("reduce log objects as AWS delivers them", () => {
       "--catalog",
       catalog,
     ];
-    const result = await runCliAsync([...args, "--no-report", "--quiet"], env);
+    const result = await runCliAsync("main", [...args, "--no-report", "--quiet"], env);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(readTree(path.join(work, "reduced")), expectedReduced);
     assert.deepEqual(objectFiles(path.join(work, "binned")), objectFiles(path.join(reference, "binned")));
@@ -321,7 +312,7 @@ describe("reduce log objects as AWS delivers them", () => {
     child.kill("SIGKILL");
     await closed;
     server.faults = {};
-    const rerun = await runCliAsync(reduceArgs("s3://logging/logs/", reduced), env);
+    const rerun = await runCliAsync("main", reduceArgs("s3://logging/logs/", reduced), env);
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.deepEqual(readTree(reduced), expectedReduced);
   });

@@ -20,8 +20,7 @@ interface BinFlags {
 
 /** The options of the bin step: the original tool's names, plus a memory bound. */
 export function configureBinCommand(command: Command): Command {
-  addKeepRawLinesOption(command);
-  return command
+  command
     .description(
       "Bin reduced days (YYYY/MM/DD.tsv) into one table per object: blobs/aaa/bbb/<uuid>.tsv and zarr/<uuid>.tsv " +
         "with timestamp, bytes sent and IP address, rows in time order. Only days not binned yet are read, so a " +
@@ -49,30 +48,31 @@ export function configureBinCommand(command: Command): Command {
         "each object file written once per batch",
       positiveNumber,
       1000,
-    )
-    .option("--quiet", "no progress display")
-    .action((flags: BinFlags) =>
-      runCommand(BIN_FLAGS, async (signal) => {
-        const { binAllReducedS3LogsByObjectKey } = await import("../../bin/bin-all.js");
-        const progress = await createProgress("bin", "bytes", flags.quiet);
-        let summary: BinSummary;
-        try {
-          summary = await binAllReducedS3LogsByObjectKey({
-            reducedFolder: flags.reduced_s3_logs_folder_path,
-            binnedFolder: flags.binned_s3_logs_folder_path,
-            fileLimit: flags.file_limit ?? flags.file_processing_limit,
-            bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
-            keepRawLines: flags.keep_raw_lines,
-            signal,
-            onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal),
-          });
-        } finally {
-          progress.stop();
-        }
-        process.stdout.write(`${describeBinSummary(summary)}\n`);
-        return EXIT_OK;
-      }),
     );
+  // Options shared with other commands, after the command's own.
+  addKeepRawLinesOption(command);
+  return command.option("--quiet", "no progress display").action((flags: BinFlags) =>
+    runCommand(BIN_FLAGS, async (signal) => {
+      const { binAllReducedS3LogsByObjectKey } = await import("../../bin/bin-all.js");
+      const progress = await createProgress("bin", "bytes", flags.quiet);
+      let summary: BinSummary;
+      try {
+        summary = await binAllReducedS3LogsByObjectKey({
+          reducedFolder: flags.reduced_s3_logs_folder_path,
+          binnedFolder: flags.binned_s3_logs_folder_path,
+          fileLimit: flags.file_limit ?? flags.file_processing_limit,
+          bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
+          keepRawLines: flags.keep_raw_lines,
+          signal,
+          onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal),
+        });
+      } finally {
+        progress.stop();
+      }
+      process.stdout.write(`${describeBinSummary(summary)}\n`);
+      return EXIT_OK;
+    }),
+  );
 }
 
 export function describeBinSummary(summary: BinSummary): string {

@@ -28,9 +28,7 @@ interface MapFlags extends IpKeyFlags {
 
 /** The options of the map step: the original tool's names, plus the catalog and region sources. */
 export function configureMapCommand(command: Command): Command {
-  addIpKeyOption(command);
-  addKeepRawLinesOption(command);
-  return command
+  command
     .description(
       "Map binned objects (blobs/aaa/bbb/<uuid>.tsv, zarr/<uuid>.tsv) to the Dandisets and versions that hold them: " +
         "one table per accessed asset with addresses turned into regions, and summaries by day, region and asset.",
@@ -92,42 +90,44 @@ export function configureMapCommand(command: Command): Command {
       "--privacy_rounding <n>",
       "in the summaries, other counts are rounded to the nearest multiple of this (default 20; 1 for exact)",
       positiveInteger,
-    )
-    .option("--quiet", "no progress display")
-    .action((flags: MapFlags) =>
-      runCommand(MAP_FLAGS, async (signal) => {
-        const { mapBinnedS3LogsToDandisets } = await import("../../map/map-binned.js");
-        const mappedFolder = mappedFolderOf(flags);
-        const progress = phasedProgress(flags.quiet);
-        let summary: MapSummary;
-        try {
-          summary = await mapBinnedS3LogsToDandisets({
-            binnedFolder: flags.binned_s3_logs_folder_path,
-            mappedFolder,
-            catalog: flags.catalog,
-            api: { apiUrl: flags.api_url },
-            restrictTo: flags.restrict_to_dandisets,
-            excluded: flags.excluded_dandisets,
-            limit: flags.dandiset_limit,
-            objectType: flags.object_type,
-            ipRangesFolder: flags.ip_ranges_folder,
-            rebuild: flags.rebuild,
-            summariesFolder: flags.summaries_folder_path,
-            privacyThreshold: flags.privacy_threshold,
-            privacyRounding: flags.privacy_rounding,
-            ipKey: await ipKeyOfFlags(flags),
-            keepRawLines: flags.keep_raw_lines,
-            signal,
-            onProgress: progress.update,
-            onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-          });
-        } finally {
-          progress.stop();
-        }
-        process.stdout.write(`${describeMapSummary(summary)}\n`);
-        return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
-      }),
     );
+  // Options shared with other commands, after the command's own.
+  addIpKeyOption(command);
+  addKeepRawLinesOption(command);
+  return command.option("--quiet", "no progress display").action((flags: MapFlags) =>
+    runCommand(MAP_FLAGS, async (signal) => {
+      const { mapBinnedS3LogsToDandisets } = await import("../../map/map-binned.js");
+      const mappedFolder = mappedFolderOf(flags);
+      const progress = phasedProgress(flags.quiet);
+      let summary: MapSummary;
+      try {
+        summary = await mapBinnedS3LogsToDandisets({
+          binnedFolder: flags.binned_s3_logs_folder_path,
+          mappedFolder,
+          catalog: flags.catalog,
+          api: { apiUrl: flags.api_url },
+          restrictTo: flags.restrict_to_dandisets,
+          excluded: flags.excluded_dandisets,
+          limit: flags.dandiset_limit,
+          objectType: flags.object_type,
+          ipRangesFolder: flags.ip_ranges_folder,
+          rebuild: flags.rebuild,
+          summariesFolder: flags.summaries_folder_path,
+          privacyThreshold: flags.privacy_threshold,
+          privacyRounding: flags.privacy_rounding,
+          ipKey: await ipKeyOfFlags(flags),
+          keepRawLines: flags.keep_raw_lines,
+          signal,
+          onProgress: progress.update,
+          onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+        });
+      } finally {
+        progress.stop();
+      }
+      process.stdout.write(`${describeMapSummary(summary)}\n`);
+      return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+    }),
+  );
 }
 
 function mappedFolderOf(flags: MapFlags): string {

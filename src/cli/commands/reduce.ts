@@ -1,15 +1,15 @@
 import type { Command } from "commander";
 import type { ReduceSummary } from "../../reduce/reduce-all.js";
-import { DEFAULT_SETTLE_HOURS } from "../../s3/settle.js";
 import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
+import { addLogObjectOptions, type LogObjectFlags } from "../log-object-options.js";
 import { REDUCE_FLAGS } from "../option-flags.js";
-import { commaList, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
+import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface ReduceFlags extends IpKeyFlags {
+interface ReduceFlags extends IpKeyFlags, LogObjectFlags {
   raw_s3_logs_folder_path: string;
   reduced_s3_logs_folder_path: string;
   maximum_number_of_workers: number;
@@ -17,16 +17,12 @@ interface ReduceFlags extends IpKeyFlags {
   excluded_years: string[];
   excluded_ips: string[];
   operation_type: string;
-  settle_hours: number;
-  inventory?: string;
   quiet?: boolean;
 }
 
 /** The options of the reduce step, the original tool's names and defaults. */
 export function configureReduceCommand(command: Command): Command {
-  addIpKeyOption(command);
-  addKeepRawLinesOption(command);
-  return command
+  command
     .description(
       "Reduce raw S3 access logs (YYYY/MM/DD.log day files, or log objects as AWS delivers them, in a folder or " +
         "a bucket) to one small table per day (YYYY/MM/DD.tsv) of the downloads of DANDI assets: timestamp, IP " +
@@ -60,44 +56,37 @@ export function configureReduceCommand(command: Command): Command {
       [],
     )
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
-    .option("--operation_type <operation>", "the S3 operation to keep", DEFAULT_OPERATION)
-    .option(
-      "--settle_hours <hours>",
-      "for log objects: a day is complete this many hours after its end (its rows wait until then)",
-      nonNegativeNumber,
-      DEFAULT_SETTLE_HOURS,
-    )
-    .option(
-      "--inventory <manifest>",
-      "for a bucket: read the keys from this S3 Inventory manifest.json (path or s3://)",
-    )
-    .option("--quiet", "no progress display")
-    .action((flags: ReduceFlags) =>
-      runCommand(REDUCE_FLAGS, async (signal) => {
-        const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
-        const ipKey = await ipKeyOfFlags(flags);
-        const summary = await withProgress("reduce", "bytes", flags.quiet, (update) =>
-          reduceAllDandiRawS3Logs({
-            rawFolder: flags.raw_s3_logs_folder_path,
-            reducedFolder: flags.reduced_s3_logs_folder_path,
-            workers: flags.maximum_number_of_workers,
-            bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
-            excludedYears: flags.excluded_years,
-            excludedIps: flags.excluded_ips,
-            operation: flags.operation_type,
-            settleHours: flags.settle_hours,
-            inventory: flags.inventory,
-            ipKey,
-            keepRawLines: flags.keep_raw_lines,
-            signal,
-            onProgress: (p) => update(p.bytesDone, p.bytesTotal),
-          }),
-        );
-        process.stdout.write(`${describeReduceSummary(summary)}\n`);
-        writeReduceFailures(summary);
-        return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
-      }),
-    );
+    .option("--operation_type <operation>", "the S3 operation to keep", DEFAULT_OPERATION);
+  // Options shared with other commands, after the command's own.
+  addIpKeyOption(command);
+  addLogObjectOptions(command);
+  addKeepRawLinesOption(command);
+  return command.option("--quiet", "no progress display").action((flags: ReduceFlags) =>
+    runCommand(REDUCE_FLAGS, async (signal) => {
+      const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
+      const ipKey = await ipKeyOfFlags(flags);
+      const summary = await withProgress("reduce", "bytes", flags.quiet, (update) =>
+        reduceAllDandiRawS3Logs({
+          rawFolder: flags.raw_s3_logs_folder_path,
+          reducedFolder: flags.reduced_s3_logs_folder_path,
+          workers: flags.maximum_number_of_workers,
+          bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
+          excludedYears: flags.excluded_years,
+          excludedIps: flags.excluded_ips,
+          operation: flags.operation_type,
+          settleHours: flags.settle_hours,
+          inventory: flags.inventory,
+          ipKey,
+          keepRawLines: flags.keep_raw_lines,
+          signal,
+          onProgress: (p) => update(p.bytesDone, p.bytesTotal),
+        }),
+      );
+      process.stdout.write(`${describeReduceSummary(summary)}\n`);
+      writeReduceFailures(summary);
+      return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+    }),
+  );
 }
 
 export function describeReduceSummary(summary: ReduceSummary): string {

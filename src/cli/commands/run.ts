@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import { IP_KEY_VARIABLE } from "../../privacy/key-derivation.js";
 import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.js";
-import { DEFAULT_SETTLE_HOURS } from "../../s3/settle.js";
 import { formatSeconds } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
+import { addLogObjectOptions, type LogObjectFlags } from "../log-object-options.js";
 import { RUN_FLAGS } from "../option-flags.js";
-import { commaList, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
+import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 import { describeBinSummary } from "./bin.js";
@@ -13,7 +13,7 @@ import { describeMapSummary } from "./map.js";
 import { describeReduceSummary, writeReduceFailures } from "./reduce.js";
 import { describeReportSummary } from "./report.js";
 
-interface RunFlags extends IpKeyFlags {
+interface RunFlags extends IpKeyFlags, LogObjectFlags {
   raw_s3_logs_folder_path: string;
   work_folder: string;
   catalog?: string;
@@ -23,8 +23,6 @@ interface RunFlags extends IpKeyFlags {
   maximum_buffer_size_in_mb: number;
   excluded_years: string[];
   excluded_ips: string[];
-  settle_hours: number;
-  inventory?: string;
   no_report?: boolean;
   report?: boolean;
   quiet?: boolean;
@@ -43,9 +41,7 @@ const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
 export const NO_IP_KEY_WARNING = `warning: no IP key: reduced/ and binned/ keep IP addresses in clear; set ${IP_KEY_VARIABLE} or --ip_key_file to encrypt them (--no-ip_key_warning hides this line)`;
 
 export function configureRunCommand(command: Command): Command {
-  addIpKeyOption(command);
-  addKeepRawLinesOption(command);
-  return command
+  command
     .description(
       "Run the whole chain on a work folder: reduce the new raw days, bin them, map to Dandisets and rebuild the " +
         "report. Each step does only what is new; a lock keeps two runs from overlapping (exit code 75 when another " +
@@ -78,17 +74,12 @@ export function configureRunCommand(command: Command): Command {
     .option("--maximum_buffer_size_in_mb <mb>", "approximate memory for buffers", positiveNumber, 1000)
     .option("--excluded_years <years>", "comma-separated years to leave out", commaList, [])
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
-    .option("--no-report", "stop after the tables, without the report")
-    .option(
-      "--settle_hours <hours>",
-      "for log objects: a day is complete this many hours after its end (its rows wait until then)",
-      nonNegativeNumber,
-      DEFAULT_SETTLE_HOURS,
-    )
-    .option(
-      "--inventory <manifest>",
-      "for a bucket: read the keys from this S3 Inventory manifest.json (path or s3://)",
-    )
+    .option("--no-report", "stop after the tables, without the report");
+  // Options shared with other commands, after the command's own.
+  addIpKeyOption(command);
+  addLogObjectOptions(command);
+  addKeepRawLinesOption(command);
+  return command
     .option("--quiet", "no progress display")
     .option("--no-ip_key_warning", "no warning when IP addresses are kept in clear (no key given)")
     .action((flags: RunFlags) =>
