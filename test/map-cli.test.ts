@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { loadCatalog } from "../src/dandi/catalog.ts";
+import { acquireRunLock } from "../src/io/run-lock.ts";
 import { FIXTURES, runCli, runCliAsync, tempFolder } from "./helpers.ts";
 import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
 import { mapTree } from "./support/map-tree.ts";
@@ -34,6 +35,38 @@ describe("the map command", () => {
       /^map: 3 Dandisets mapped \(6 versions\) of 4 selected, 0 skipped as embargoed; 9 asset tables, .* sent in all; 6 rows of 4 objects, everything mapped anew \(first run\)/,
     );
     assert.ok(fs.existsSync(path.join(out, "000003", "draft", "version_summary_by_day.tsv")));
+  });
+
+  test("map exits with 75 while another map publishes into the same summaries folder, and leaves no lock after", () => {
+    const summaries = tempFolder("cli-summaries");
+    const args = (out: string) => [
+      "map",
+      "--binned_s3_logs_folder_path",
+      BINNED,
+      "--mapped_s3_logs_folder_path",
+      out,
+      "--catalog",
+      CATALOG,
+      "--summaries_folder_path",
+      summaries,
+      "--quiet",
+    ];
+    const release = acquireRunLock(path.join(summaries, ".summaries_lock"));
+    try {
+      const held = runCli("main", args(path.join(tempFolder("cli-map-a"), "mapped")));
+      assert.equal(held.code, 75, held.stderr);
+      assert.match(held.stderr, /is working in/);
+    } finally {
+      release();
+    }
+    const free = runCli("main", args(path.join(tempFolder("cli-map-b"), "mapped")));
+    assert.equal(free.code, 0, free.stderr);
+    assert.ok(fs.existsSync(path.join(summaries, "totals.json")));
+    assert.deepEqual(
+      fs.readdirSync(summaries).filter((name) => name.startsWith(".")),
+      [],
+      "the lock is gone once map is done",
+    );
   });
 
   test("usage errors exit 2 with one line naming the flag", () => {

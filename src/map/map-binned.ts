@@ -70,7 +70,12 @@ import {
   updateMappedObject,
 } from "./mapped-objects.js";
 import { OutputWriter } from "./output-writer.js";
-import { isEmptyFolder, prepareSummariesFolder, publishSummaries } from "./publish-summaries.js";
+import {
+  isEmptyFolder,
+  prepareSummariesFolder,
+  publishSummaries,
+  SUMMARIES_LOCK,
+} from "./publish-summaries.js";
 import { type Activity, emptyActivity, flatJson, summaryTable, Tally, totalsOf } from "./tally.js";
 import { applyUndoLog, discardUndoLog, MapUndoLog, undoLogBatch, undoLogRoot } from "./undo-log.js";
 
@@ -242,6 +247,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
   const stateFolder = stateFolderOf(mappedFolder);
   fs.mkdirSync(stateFolder, { recursive: true });
   const unlockMapped = acquireRunLock(path.join(mappedFolder, ".map_lock"));
+  let unlockSummaries: (() => void) | null = null;
   let unlockBinned: (() => void) | null = null;
   const errorLog = new ErrorLog("map", undefined, options.keepRawLines);
   try {
@@ -249,6 +255,8 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     // original tool's, a read-only copy) cannot be binned into either.
     const binJournal = readJournal(binnedFolder);
     if (binJournal !== null) unlockBinned = lockIfWritable(path.join(binnedFolder, ".bin_lock"));
+    if (summariesFolder !== null)
+      unlockSummaries = acquireRunLock(path.join(summariesFolder, SUMMARIES_LOCK));
     const committed = recover(mappedFolder, stateFolder);
     const hasher = RequesterHasher.open(stateFolder, (column) => addresses.addressOf(column));
 
@@ -533,6 +541,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
   } finally {
     errorLog.close();
     unlockBinned?.();
+    unlockSummaries?.();
     unlockMapped();
   }
 }

@@ -149,7 +149,13 @@ export function prepareSummariesFolder(
   return resolved;
 }
 
-/** Whether `folder` holds nothing yet, so the first write of each file needs no look for an old one. */
+/**
+ * The lock map holds on the summaries folder while it publishes there, so that two mapped folders
+ * never write one summaries folder at once. A hidden file, there only while map runs.
+ */
+export const SUMMARIES_LOCK = ".summaries_lock";
+
+/** Whether `folder` holds nothing yet (but map's lock), so the first write of each file needs no look for an old one. */
 export function isEmptyFolder(folder: string): boolean {
-  return fs.readdirSync(folder).length === 0;
+  return fs.readdirSync(folder).every((name) => name.startsWith(SUMMARIES_LOCK));
 }
