@@ -21,15 +21,7 @@ describe("reduce from a bucket, beside rekey or another reduce, and killed", () 
   let env: Record<string, string> = {};
   before(async () => {
     for (const object of objects) server.put("logging", object.key, object.body);
-    const endpoint = await server.start();
-    env = {
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_REGION: "us-east-1",
-      AWS_CONFIG_FILE: path.join(days, "no-config"),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(days, "no-credentials"),
-    };
+    env = await server.startForClients(days);
   });
   after(() => server.stop());
 

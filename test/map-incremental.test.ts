@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
@@ -8,7 +9,7 @@ import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
 import { writeCatalog } from "../src/dandi/catalog.ts";
 import { Random } from "../src/generate/random.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
-import { readTree, startCli, tempFolder } from "./helpers.ts";
+import { readTree, startCli, tempFolder, waitUntil } from "./helpers.ts";
 import { type GenerateReducedDaysOptions, generateReducedDays } from "./support/reduced-days.ts";
 
 /** The published part of a mapped folder: what map keeps for itself (dot entries) is left out. */
@@ -223,16 +224,13 @@ describe("incremental map", () => {
       fs.cpSync(base, out, { recursive: true });
       const args = ["map", "--binned_s3_logs_folder_path", binned, "--mapped_s3_logs_folder_path", out];
       const child = startCli("main", [...args, "--catalog", catalogFile, "--quiet"]);
-      let exited = false;
-      const exit = new Promise<void>((resolve) =>
-        child.on("exit", () => {
-          exited = true;
-          resolve();
-        }),
-      );
+      const exit = once(child, "exit");
       // Aim by what the run has written: the undo log grows with every change it makes.
-      while (!exited && (fs.statSync(undoLog(out), { throwIfNoEntry: false })?.size ?? 0) < killAt)
-        await new Promise((resolve) => setTimeout(resolve, 1));
+      await waitUntil(
+        child,
+        () => (fs.statSync(undoLog(out), { throwIfNoEntry: false })?.size ?? 0) >= killAt,
+        `${killAt} bytes of undo log`,
+      );
       child.kill("SIGKILL");
       await exit;
       assert.ok(fs.existsSync(undoLog(out)), `killed at ${killAt} bytes of undo log: the run had finished`);

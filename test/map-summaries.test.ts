@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
@@ -11,7 +12,7 @@ import { RegionResolver } from "../src/geo/region-resolver.ts";
 import { isTempFile } from "../src/io/atomic-file.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { SUMMARIES_LOCK } from "../src/map/publish-summaries.ts";
-import { readTree, startCli, tempFolder } from "./helpers.ts";
+import { readTree, startCli, tempFolder, waitUntil } from "./helpers.ts";
 import { mapTree } from "./support/map-tree.ts";
 import { generateReducedDays } from "./support/reduced-days.ts";
 
@@ -432,16 +433,13 @@ describe("access summaries", () => {
       const out = path.join(runRoot, `killed-${killAt}`);
       fs.cpSync(base, out, { recursive: true });
       const child = startCli("main", args(out));
-      let exited = false;
-      const exit = new Promise<void>((resolve) =>
-        child.on("exit", () => {
-          exited = true;
-          resolve();
-        }),
-      );
+      const exit = once(child, "exit");
       // Aim by what the run has written to the summaries: their undo log grows with every change.
-      while (!exited && (fs.statSync(undoLog(out), { throwIfNoEntry: false })?.size ?? 0) < killAt)
-        await new Promise((resolve) => setTimeout(resolve, 1));
+      await waitUntil(
+        child,
+        () => (fs.statSync(undoLog(out), { throwIfNoEntry: false })?.size ?? 0) >= killAt,
+        `${killAt} bytes of undo log`,
+      );
       child.kill("SIGKILL");
       await exit;
       assert.ok(fs.existsSync(undoLog(out)), `killed at ${killAt} bytes: the run had finished`);

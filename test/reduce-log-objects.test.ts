@@ -59,15 +59,7 @@ describe("reduce log objects as AWS delivers them", () => {
   let env: Record<string, string> = {};
   before(async () => {
     for (const object of partitioned) server.put("logging", object.key, object.body);
-    const endpoint = await server.start();
-    env = {
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_REGION: "us-east-1",
-      AWS_CONFIG_FILE: path.join(reference, "no-config"),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(reference, "no-credentials"),
-    };
+    env = await server.startForClients(reference);
   });
   after(() => server.stop());
 

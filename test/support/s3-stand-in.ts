@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as path from "node:path";
 
 /** What the stand-in does to the next GETs of objects, to test retries and kills. */
 export interface S3Faults {
@@ -39,6 +40,22 @@ export class S3StandIn {
     this.server.listen(0, "127.0.0.1");
     await new Promise((resolve) => this.server?.once("listening", resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Starts the server and returns the environment that points the AWS SDK of a command at it: its
+   * endpoint, test credentials, a region, and no shared AWS files of the user's (`missing` names
+   * files that do not exist).
+   */
+  async startForClients(missing: string): Promise<Record<string, string>> {
+    return {
+      AWS_ENDPOINT_URL_S3: await this.start(),
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: "us-east-1",
+      AWS_CONFIG_FILE: path.join(missing, "no-config"),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(missing, "no-credentials"),
+    };
   }
 
   async stop(): Promise<void> {
