@@ -238,21 +238,7 @@ async function reduceDayFiles(
     return reason === null;
   });
   filesSkipped.sort((a, b) => (a.file < b.file ? -1 : 1));
-  const summary: ReduceSummary = {
-    filesFound: found.length,
-    filesReduced: 0,
-    filesAlreadyReduced: 0,
-    filesGrown: 0,
-    filesStillBeingWritten: [],
-    filesInExcludedYears: 0,
-    filesSkipped,
-    failures: [],
-    bytesRead: 0,
-    counts: emptyLineCounts(),
-    errorLogPath: null,
-    objects: null,
-    seconds: 0,
-  };
+  const summary = emptyReduceSummary(found.length, filesSkipped);
   const records = readDayRecords(reducedFolder);
   const todo: DayFile[] = [];
   const now = Date.now();
@@ -375,6 +361,24 @@ interface Settings {
   years: number[];
 }
 
+function emptyReduceSummary(filesFound: number, filesSkipped: ReduceSummary["filesSkipped"]): ReduceSummary {
+  return {
+    filesFound,
+    filesReduced: 0,
+    filesAlreadyReduced: 0,
+    filesGrown: 0,
+    filesStillBeingWritten: [],
+    filesInExcludedYears: 0,
+    filesSkipped,
+    failures: [],
+    bytesRead: 0,
+    counts: emptyLineCounts(),
+    errorLogPath: null,
+    objects: null,
+    seconds: 0,
+  };
+}
+
 function reducerSettings(options: ReduceAllOptions, errorLog: ErrorLog, settings: Settings) {
   return {
     readBufferBytes: Math.min(
@@ -402,21 +406,7 @@ async function reduceObjects(
   options: ReduceAllOptions,
   settings: Settings & { started: number },
 ): Promise<ReduceSummary> {
-  const summary: ReduceSummary = {
-    filesFound: 0,
-    filesReduced: 0,
-    filesAlreadyReduced: 0,
-    filesGrown: 0,
-    filesStillBeingWritten: [],
-    filesInExcludedYears: 0,
-    filesSkipped: [],
-    failures: [],
-    bytesRead: 0,
-    counts: emptyLineCounts(),
-    errorLogPath: null,
-    objects: null,
-    seconds: 0,
-  };
+  const summary = emptyReduceSummary(0, []);
   claimIpMode(reducedFolder, ipModeOf(options.ipKey ?? null));
   const errorLog = new ErrorLog("reduce", undefined, options.keepRawLines);
   try {
