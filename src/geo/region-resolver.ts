@@ -54,6 +54,6 @@ export class RegionResolver {
     this.asn ??= CloudAsnTable.load();
     const cloud = this.asn.lookup(ip);
     if (cloud !== null) return cloud;
-    return this.city.regionOf(ip, address) ?? UNKNOWN_REGION;
+    return this.city.regionOf(ip) ?? UNKNOWN_REGION;
   }
 }
