@@ -1,4 +1,5 @@
 import { BINNED_HEADER } from "../io/table-headers.js";
+import { AddressColumns, HASH_START, hashStep } from "./address-columns.js";
 import { Tally } from "./tally.js";
 
 /** The header of a binned object file, as the bin step writes it. */
@@ -66,7 +67,7 @@ export function mapBinnedTable(
   onMalformed: MalformedRowHandler = () => {},
 ): MappedTable {
   const rowsStart = checkBinnedHeader(buf);
-  const mapped = mapBinnedRows(buf, rowsStart, 0, regionOf, onMalformed, 2);
+  const mapped = mapBinnedRows(buf, rowsStart, 0, new AddressColumns(regionOf), onMalformed, 2);
   return { ...mapped, table: Buffer.concat([Buffer.from(MAPPED_HEADER), mapped.table]) };
 }
 
@@ -97,19 +98,20 @@ export function mapBinnedRows(
   buf: Buffer,
   start: number,
   firstIndex: number,
-  regionOf: (address: string) => string,
+  columns: AddressColumns,
   onMalformed: MalformedRowHandler = () => {},
   firstLine = 0,
   wholeSize = -1,
   addresses: Set<string> | null = null,
 ): MappedTable {
-  let capacity = 1024;
-  let starts = new Uint32Array(capacity);
-  let keys = new Float64Array(capacity);
-  let sizes = new Float64Array(capacity);
-  let regionIndexes = new Uint32Array(capacity);
+  let { starts, keys, sizes, regionIndexes } = scratch;
+  let capacity = starts.length;
   const regions: string[] = [];
   const regionIndexOf = new Map<string, number>();
+  // This table's region index of each column id, valid where the column's stamp is this table's:
+  // by id, so that a row costs no string and no lookup by string, and no array is cleared per table.
+  const table = ++scratch.table;
+  let { columnStamps, columnRegions } = scratch;
   let rows = 0;
   let lineNumber = firstLine - 1;
   let position = start;
@@ -150,30 +152,44 @@ export function mapBinnedRows(
     }
     const addressStart = i + 1;
     let addressEnd = addressStart;
+    let hash = HASH_START;
     while (addressEnd < length) {
       const c = buf[addressEnd];
       if (c === TAB || c === NEWLINE || c === CR) break;
+      hash = hashStep(hash, c);
       addressEnd++;
     }
     let end = addressEnd;
     while (end < length && buf[end] !== NEWLINE) end++;
     position = end + 1;
     // The one place an address is read: the region and the requester count both take it from here.
-    const address = buf.toString("latin1", addressStart, addressEnd);
-    addresses?.add(address);
-    const region = regionOf(address);
-    let regionIndex = regionIndexOf.get(region);
-    if (regionIndex === undefined) {
-      regionIndex = regions.length;
-      regions.push(region);
-      regionIndexOf.set(region, regionIndex);
+    const column = columns.idOf(buf, addressStart, addressEnd, hash);
+    if (column >= columnStamps.length) {
+      const more = Math.max(column + 1, columnStamps.length * 2);
+      columnStamps = scratch.columnStamps = grow(columnStamps, new Float64Array(more));
+      columnRegions = scratch.columnRegions = grow(columnRegions, new Uint32Array(more));
+    }
+    let regionIndex: number;
+    if (columnStamps[column] === table) regionIndex = columnRegions[column];
+    else {
+      // First row of this column in this table.
+      addresses?.add(columns.text(column));
+      const region = columns.region(column);
+      const known = regionIndexOf.get(region);
+      if (known === undefined) {
+        regionIndex = regions.length;
+        regions.push(region);
+        regionIndexOf.set(region, regionIndex);
+      } else regionIndex = known;
+      columnStamps[column] = table;
+      columnRegions[column] = regionIndex;
     }
     if (rows === capacity) {
       capacity *= 2;
-      starts = grow(starts, new Uint32Array(capacity));
-      keys = grow(keys, new Float64Array(capacity));
-      sizes = grow(sizes, new Float64Array(capacity));
-      regionIndexes = grow(regionIndexes, new Uint32Array(capacity));
+      starts = scratch.starts = grow(starts, new Uint32Array(capacity));
+      keys = scratch.keys = grow(keys, new Float64Array(capacity));
+      sizes = scratch.sizes = grow(sizes, new Float64Array(capacity));
+      regionIndexes = scratch.regionIndexes = grow(regionIndexes, new Uint32Array(capacity));
     }
     starts[rows] = lineStart;
     keys[rows] = key;
@@ -296,6 +312,22 @@ export function tallyMappedRows(buf: Buffer, start: number, end: number, wholeSi
   }
   return { table: Buffer.alloc(0), rows, bytes, downloads, byDay, byRegion };
 }
+
+/**
+ * The per-row and per-column arrays of `mapBinnedRows`, kept from one table to the next (it runs to
+ * its end without yielding): most tables are small, and fresh arrays for each cost more than their
+ * rows. They grow to the largest table mapped and stay that size for the run.
+ */
+const scratch = {
+  starts: new Uint32Array(1024),
+  keys: new Float64Array(1024),
+  sizes: new Float64Array(1024),
+  regionIndexes: new Uint32Array(1024),
+  /** Counts tables, so that a column's entry below is read only by the table that wrote it. */
+  table: 0,
+  columnStamps: new Float64Array(1024),
+  columnRegions: new Uint32Array(1024),
+};
 
 function grow<T extends Uint32Array | Float64Array>(old: T, bigger: T): T {
   bigger.set(old);

@@ -42,6 +42,7 @@ import { checkReadableWith } from "../privacy/ip-mode.js";
 import { AddressReader } from "../privacy/ip-token.js";
 import { RequesterHasher, readRequesterSet, requesterSetBytes, unionOfAll } from "../summaries/requesters.js";
 import { totalsFrom } from "../summaries/summary-files.js";
+import { AddressColumns } from "./address-columns.js";
 import { versionTableNames } from "./asset-file-names.js";
 import { binnedPathOf, listBinnedObjects, type ObjectKey, objectKeyOf } from "./binned-objects.js";
 import { BinnedHeaderError, tallyMappedRows } from "./map-binned-table.js";
@@ -238,7 +239,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
   const addresses = new AddressReader(binnedMode.mode === "keyed" ? options.ipKey! : null, binnedFolder);
   // Range files are read before the catalog, so a bad folder fails in a second, not after the API.
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
-  const regionOfColumn = (column: string) => resolver.regionOf(addresses.addressOf(column));
+  const columns = new AddressColumns((column) => resolver.regionOf(addresses.addressOf(column)));
   const summariesFolder = prepareSummariesFolder(options.summariesFolder, binnedFolder, mappedFolder);
   const privacy: PrivacyRounding = {
     threshold: options.privacyThreshold ?? DEFAULT_PRIVACY.threshold,
@@ -383,7 +384,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
           binnedFolder,
           mappedFolder,
           item,
-          regionOfColumn,
+          columns,
           undo,
           writer,
           errorLog,
@@ -417,7 +418,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
         deltas,
         writer,
         associated,
-        regionOf: regionOfColumn,
+        columns,
         hasher,
         changed: new Map(),
       };
@@ -702,7 +703,7 @@ function mapPending(
   binnedFolder: string,
   mappedFolder: string,
   item: PendingObject,
-  regionOf: (column: string) => string,
+  columns: AddressColumns,
   undo: MapUndoLog,
   writer: OutputWriter,
   errorLog: ErrorLog,
@@ -717,7 +718,7 @@ function mapPending(
       binnedFolder,
       mappedFolder,
       item,
-      regionOf,
+      columns,
       undo,
       (line, reason, text) => {
         summary.malformedRows++;
@@ -865,7 +866,7 @@ interface DandisetContext {
   writer: OutputWriter;
   /** The listed objects' sizes. */
   associated: Map<ObjectKey, number>;
-  regionOf: (address: string) => string;
+  columns: AddressColumns;
   hasher: RequesterHasher;
   /** Filled in: the Dandisets whose numbers this run wrote, for the published summaries. */
   changed: Map<string, Activity>;
@@ -913,7 +914,7 @@ function redoDandiset(plan: DandisetPlan, context: DandisetContext): DandisetRec
     requesters.push(
       delta !== undefined && delta.rowsBefore === 0
         ? delta.requesters
-        : requestersOfBinned(context.binnedFolder, object, context.regionOf, context.hasher),
+        : requestersOfBinned(context.binnedFolder, object, context.columns, context.hasher),
     );
     for (const entry of entries) {
       const table = tablePath(plan.identifier, entry);

@@ -6,6 +6,7 @@ import { MAPPED_HEADER } from "../formats/mapped-folder.js";
 import { errorTextOf } from "../io/error-log.js";
 import { openNoFollow, READ_NO_FOLLOW, UPDATE_NO_FOLLOW } from "../io/no-follow.js";
 import type { RequesterHasher } from "../summaries/requesters.js";
+import type { AddressColumns } from "./address-columns.js";
 import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
 import { checkBinnedHeader, mapBinnedRows, tallyMappedRows } from "./map-binned-table.js";
 import { STATE_FOLDER } from "./map-state.js";
@@ -69,7 +70,7 @@ export function updateMappedObject(
   binnedFolder: string,
   mappedFolder: string,
   pending: PendingObject,
-  regionOf: (address: string) => string,
+  columns: AddressColumns,
   undo: MapUndoLog,
   onMalformed: (line: number, reason: string, text: string) => void,
   folders: RecordedFolders,
@@ -112,7 +113,7 @@ export function updateMappedObject(
       binned,
       start,
       rowsBefore - replaced,
-      regionOf,
+      columns,
       (line, reason, lineStart, lineEnd) =>
         onMalformed(line, reason, errorTextOf(binned, lineStart, lineEnd)),
       firstLine,
@@ -255,11 +256,11 @@ function sameContent(file: string, content: Buffer): boolean {
 export function requestersOfBinned(
   binnedFolder: string,
   object: ObjectKey,
-  regionOf: (address: string) => string,
+  columns: AddressColumns,
   hasher: RequesterHasher,
 ): BigUint64Array {
   const binned = readFrom(path.join(binnedFolder, binnedPathOf(object)), 0);
   const addresses = new Set<string>();
-  mapBinnedRows(binned, checkBinnedHeader(binned), 0, regionOf, () => {}, 2, -1, addresses);
+  mapBinnedRows(binned, checkBinnedHeader(binned), 0, columns, () => {}, 2, -1, addresses);
   return hasher.hashAll(addresses);
 }
