@@ -22,7 +22,10 @@ export class BinnedHeaderError extends Error {
 }
 
 export interface MappedTable {
-  /** The mapped asset file: index, timestamp, bytes sent and region, sorted by time. */
+  /**
+   * The mapped asset file's rows: index, timestamp, bytes sent and region, sorted by time. From
+   * `mapBinnedRows`, a view of a buffer that its next call writes over: write it out, or copy it.
+   */
   table: Buffer;
   rows: number;
   bytes: number;
@@ -110,7 +113,7 @@ export function mapBinnedRows(
   const regionIndexOf = new Map<string, number>();
   // This table's region index of each column id, valid where the column's stamp is this table's:
   // by id, so that a row costs no string and no lookup by string, and no array is cleared per table.
-  const table = ++scratch.table;
+  const table = ++scratch.tablesMapped;
   let { columnStamps, columnRegions } = scratch;
   let rows = 0;
   let lineNumber = firstLine - 1;
@@ -206,7 +209,8 @@ export function mapBinnedRows(
   const byDay = new Tally();
   // Rows are written as bytes into one buffer: the index and size as digits, the timestamp copied
   // from the binned row, the region from its encoded form (strings per row cost as much as the rest).
-  let out = Buffer.allocUnsafe(Math.max(256, rows * 48));
+  let out = scratch.out;
+  if (out.length < rows * 48) out = scratch.out = Buffer.allocUnsafe(Math.max(rows * 48, out.length * 2));
   let at = 0;
   let day = -1;
   let dayBytes = 0;
@@ -222,7 +226,7 @@ export function mapBinnedRows(
     if (at + 64 + region.length > out.length) {
       const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + 64 + region.length));
       out.copy(bigger, 0, 0, at);
-      out = bigger;
+      out = scratch.out = bigger;
     }
     at = writeDigits(out, at, firstIndex + n);
     out[at++] = TAB;
@@ -314,9 +318,10 @@ export function tallyMappedRows(buf: Buffer, start: number, end: number, wholeSi
 }
 
 /**
- * The per-row and per-column arrays of `mapBinnedRows`, kept from one table to the next (it runs to
- * its end without yielding): most tables are small, and fresh arrays for each cost more than their
- * rows. They grow to the largest table mapped and stay that size for the run.
+ * The per-row and per-column arrays and the output buffer of `mapBinnedRows`, kept from one table to
+ * the next (it runs to its end without yielding): most tables are small, and fresh memory for each
+ * costs more than their rows (its first touch, about 4 ms a MB on these machines). They grow to the
+ * largest table mapped and stay that size for the run.
  */
 const scratch = {
   starts: new Uint32Array(1024),
@@ -324,9 +329,11 @@ const scratch = {
   sizes: new Float64Array(1024),
   regionIndexes: new Uint32Array(1024),
   /** Counts tables, so that a column's entry below is read only by the table that wrote it. */
-  table: 0,
+  tablesMapped: 0,
   columnStamps: new Float64Array(1024),
   columnRegions: new Uint32Array(1024),
+  /** The mapped rows, which the caller writes out before the next table. */
+  out: Buffer.allocUnsafe(64 * 1024),
 };
 
 function grow<T extends Uint32Array | Float64Array>(old: T, bigger: T): T {

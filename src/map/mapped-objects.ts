@@ -124,7 +124,7 @@ export function updateMappedObject(
 
     if (fd === null) {
       if (rowsAfter > 0) {
-        const content = Buffer.concat([MAPPED_HEADER_BYTES, mapped.table]);
+        const content = [MAPPED_HEADER_BYTES, mapped.table];
         // A file in a folder this run made needs no record of its own: undoing removes the folder.
         if (!folders.make(path.dirname(relative))) {
           undo.created(relative);
@@ -132,8 +132,7 @@ export function updateMappedObject(
         }
         const same = reuse.find((candidate) => sameContent(candidate, content));
         if (same !== undefined) fs.linkSync(same, file);
-        // Exclusive: fails on anything already there, a symbolic link included.
-        else fs.writeFileSync(file, content, { flag: "wx" });
+        else writeNew(file, content);
       }
     } else {
       undo.extended(relative, size, tailStart, tail);
@@ -161,6 +160,7 @@ export function updateMappedObject(
   }
 }
 
+/** The bytes of a binned file from `from` on, in a buffer shared by every call (see `binnedScratch`). */
 function readFrom(file: string, from: number): Buffer {
   let fd: number;
   try {
@@ -172,11 +172,21 @@ function readFrom(file: string, from: number): Buffer {
     );
   }
   try {
-    return readRange(fd, from, fs.fstatSync(fd).size);
+    const size = Math.max(0, fs.fstatSync(fd).size - from);
+    if (binnedScratch.length < size)
+      binnedScratch = Buffer.allocUnsafe(Math.max(size, binnedScratch.length * 2));
+    return binnedScratch.subarray(0, readAt(fd, binnedScratch, 0, size, from));
   } finally {
     fs.closeSync(fd);
   }
 }
+
+/**
+ * The bytes `readFrom` returns, one buffer for every object of a run: each is read, mapped and let
+ * go before the next is read, and on these machines fresh memory costs more than reading into it
+ * (about 4 ms a MB for the first touch). What `readFrom` returns is valid until its next call.
+ */
+let binnedScratch = Buffer.allocUnsafe(1024 * 1024);
 
 function readRange(fd: number, start: number, end: number): Buffer {
   const buf = Buffer.allocUnsafe(Math.max(0, end - start));
@@ -239,12 +249,34 @@ function startOfLastRows(fd: number, size: number, count: number, file: string):
 
 let tailScratch = Buffer.allocUnsafe(FIRST_TAIL_READ_BYTES);
 
-function sameContent(file: string, content: Buffer): boolean {
+/** Whether `file` holds exactly the parts of `content`, one after the other. */
+function sameContent(file: string, content: readonly Buffer[]): boolean {
   try {
-    const stat = fs.statSync(file);
-    return stat.size === content.length && fs.readFileSync(file).equals(content);
+    const size = content.reduce((sum, part) => sum + part.length, 0);
+    if (fs.statSync(file).size !== size) return false;
+    const data = fs.readFileSync(file);
+    let at = 0;
+    for (const part of content) {
+      if (!data.subarray(at, at + part.length).equals(part)) return false;
+      at += part.length;
+    }
+    return at === data.length;
   } catch {
     return false;
+  }
+}
+
+/** Writes the parts of a new file; exclusive, so it fails on anything already there, a symbolic link included. */
+function writeNew(file: string, content: readonly Buffer[]): void {
+  const fd = fs.openSync(file, "wx");
+  try {
+    let at = 0;
+    for (const part of content) {
+      writeAll(fd, part, 0, part.length, at);
+      at += part.length;
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
