@@ -1,5 +1,6 @@
 import type { LoggerInterface } from "vega";
 import type { TopLevelSpec } from "vega-lite";
+import { ShapeCompiler } from "./compile-shapes.js";
 import { loadRenderer } from "./load-vega.js";
 import { installTextWidth } from "./text-width.js";
 
@@ -7,6 +8,8 @@ import { installTextWidth } from "./text-width.js";
 export type ChartSpec = TopLevelSpec;
 
 const LEVEL_WARN = 2;
+
+let shapes: ShapeCompiler | null = null;
 
 /**
  * Keeps Vega's messages for the caller instead of printing them in the middle of a progress bar. Vega
@@ -48,7 +51,8 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
   installTextWidth(vega);
   const errors: string[] = [];
   const logger = collectingLogger(warnings, errors);
-  const vegaSpec = vegaLite.compile(spec, { logger }).spec;
+  shapes ??= new ShapeCompiler((chart, options) => vegaLite.compile(chart, options));
+  const vegaSpec = shapes.vegaSpecOf(spec, logger);
   const view = new vega.View(vega.parse(vegaSpec), { renderer: "none", logger });
   let svg: string;
   try {
