@@ -49,7 +49,7 @@ function manyCharts(): ChartSpec[] {
 describe("compiling each shape of chart once", () => {
   const specs = manyCharts();
 
-  test("gives, chart by chart, the Vega specification Vega-Lite compiles for the chart itself", async () => {
+  test("gives, chart by chart, the Vega specification and dataflow of the chart compiled and parsed itself", async () => {
     const { vegaLite } = await loadRenderer();
     let compiles = 0;
     const shapes = new ShapeCompiler((spec, options) => {
@@ -60,11 +60,27 @@ describe("compiling each shape of chart once", () => {
       const fresh = JSON.stringify(vegaLite.compile(spec, { logger: QUIET }).spec);
       assert.equal(JSON.stringify(shapes.vegaSpecOf(spec, QUIET)), fresh, `chart ${i}: ${spec.title}`);
     }
+    // Vega's parse of them too: the same dataflow but for the names Vega numbers across the process.
+    const { vega } = await loadRenderer();
+    let parses = 0;
+    const parsing = new ShapeCompiler(
+      (spec, options) => vegaLite.compile(spec, options),
+      (vegaSpec) => {
+        parses++;
+        return vega.parse(vegaSpec);
+      },
+    );
+    const unnumbered = (dataflow: object) => JSON.stringify(dataflow).replace(/_:vega:_\d+/g, "_:vega:_");
+    for (const [i, spec] of specs.entries()) {
+      const fresh = unnumbered(vega.parse(vegaLite.compile(spec, { logger: QUIET }).spec));
+      assert.equal(unnumbered(parsing.dataflowOf(spec, QUIET)), fresh, `chart ${i}: ${spec.title}`);
+    }
     // Else every chart might have been compiled on its own, and the comparison would prove nothing.
     assert.ok(
       specs.length > 80 && compiles < specs.length / 4,
       `${compiles} compiles for ${specs.length} charts`,
     );
+    assert.ok(parses < specs.length / 4, `${parses} parses for ${specs.length} charts`);
   });
 
   test("draws the same SVG as a chart compiled and drawn on its own", async () => {

@@ -2,6 +2,15 @@ import type { LoggerInterface, Spec as VegaSpec } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 
 type Compile = (spec: TopLevelSpec, options: { logger: LoggerInterface }) => { spec: VegaSpec };
+/** `vega.parse`: a Vega specification to the description of its dataflow that a View runs. */
+type Parse = (spec: VegaSpec) => object;
+
+interface Shape {
+  /** The shape compiled, or null when it cannot stand for its charts. */
+  vegaSpec: VegaSpec | null;
+  /** The compiled shape parsed; null when it cannot stand for its charts, undefined until asked for. */
+  dataflow?: object | null;
+}
 
 /**
  * Vega-Lite's compile, once per shape of chart rather than once per chart. A report draws a few shapes
@@ -17,25 +26,48 @@ type Compile = (spec: TopLevelSpec, options: { logger: LoggerInterface }) => { s
  * whether the scale includes zero, so zero and negative ends stay in the shape (stand-ins are positive).
  * A shape is used only if every stand-in comes out whole in its compiled form and the compile said
  * nothing; otherwise its charts are compiled one by one, as before.
+ *
+ * Vega's parse of the compiled specification, another fifth of a chart's time, is kept per shape the
+ * same way: there the stand-ins come out whole too, but for texts, which Vega writes into code as
+ * string literals (`"Bytes sent by region"`), put back as Vega writes them.
  */
 export class ShapeCompiler {
-  private readonly shapes = new Map<string, VegaSpec | null>();
+  private readonly shapes = new Map<string, Shape>();
 
-  constructor(private readonly compile: Compile) {}
+  constructor(
+    private readonly compile: Compile,
+    private readonly parse?: Parse,
+  ) {}
 
   /** The Vega specification of `spec`, as `compile` gives it; `logger` hears what compiling it says. */
   vegaSpecOf(spec: TopLevelSpec, logger: LoggerInterface): VegaSpec {
+    const { shape, holes } = this.shapeOf(spec);
+    if (shape.vegaSpec === null) return this.compile(spec, { logger }).spec;
+    return fillStandIns(shape.vegaSpec, holes) as VegaSpec;
+  }
+
+  /** The dataflow of `spec`, as `parse` gives it for the chart's Vega specification. */
+  dataflowOf(spec: TopLevelSpec, logger: LoggerInterface): object {
+    const parse = this.parse;
+    if (parse === undefined) throw new Error("this ShapeCompiler was made without a parse");
+    const { shape, holes } = this.shapeOf(spec);
+    if (shape.dataflow === undefined)
+      shape.dataflow = shape.vegaSpec === null ? null : parseShape(parse, shape.vegaSpec, holes.length);
+    if (shape.dataflow === null) return parse(this.vegaSpecOf(spec, logger));
+    return fillStandIns(shape.dataflow, holes) as object;
+  }
+
+  private shapeOf(spec: TopLevelSpec): { shape: Shape; holes: unknown[] } {
     const holes: unknown[] = [];
-    const shape = withStandIns(spec, holes);
-    const key = JSON.stringify(shape);
-    let compiled = this.shapes.get(key);
-    if (compiled === undefined) {
-      compiled = compileShape(this.compile, shape as TopLevelSpec, holes.length);
+    const standIns = withStandIns(spec, holes);
+    const key = JSON.stringify(standIns);
+    let shape = this.shapes.get(key);
+    if (shape === undefined) {
+      shape = { vegaSpec: compileShape(this.compile, standIns as TopLevelSpec, holes.length) };
       if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
-      this.shapes.set(key, compiled);
+      this.shapes.set(key, shape);
     }
-    if (compiled === null) return this.compile(spec, { logger }).spec;
-    return fillStandIns(compiled, holes) as VegaSpec;
+    return { shape, holes };
   }
 }
 
@@ -46,6 +78,9 @@ const MAX_SHAPES = 256;
 const TEXT_MARK = "\u0001stand-in ";
 const NUMBER_BASE = 987_654_321.125;
 const DATA_MARK = "\u0001stand-in data";
+/** The start of a text stand-in written as a string literal, and what no other value holds. */
+const QUOTED_MARK = JSON.stringify(TEXT_MARK).slice(0, -1);
+const MARKS = [TEXT_MARK, DATA_MARK, QUOTED_MARK, String(Math.floor(NUMBER_BASE)).slice(0, 6)];
 
 function textStandIn(n: number): string {
   return `${TEXT_MARK}${n}\u0001`;
@@ -78,22 +113,68 @@ function withStandIns(spec: TopLevelSpec, holes: unknown[]): unknown {
   return walk(spec, null, 0);
 }
 
-/** The index of the stand-in `node` is, or -1. */
-function standInOf(node: unknown): number {
+/** A stand-in found: its index, and whether it is a text written as a string literal of code. */
+interface Found {
+  index: number;
+  quoted: boolean;
+}
+
+function textIndexOf(text: string): number {
+  if (!text.startsWith(TEXT_MARK) || !text.endsWith("\u0001")) return -1;
+  const n = Number(text.slice(TEXT_MARK.length, -1));
+  return Number.isInteger(n) && n >= 1 ? n - 1 : -1;
+}
+
+/** The stand-in `node` is, or null. */
+function standInOf(node: unknown): Found | null {
+  let index = -1;
+  let quoted = false;
   if (typeof node === "number") {
     const n = node - NUMBER_BASE;
-    return Number.isInteger(n) && n >= 1 ? n - 1 : -1;
-  }
-  if (typeof node === "string") {
-    if (!node.startsWith(TEXT_MARK) || !node.endsWith("\u0001")) return -1;
-    const n = Number(node.slice(TEXT_MARK.length, -1));
-    return Number.isInteger(n) && n >= 1 ? n - 1 : -1;
-  }
-  if (Array.isArray(node) && node.length === 1 && node[0] !== null && typeof node[0] === "object") {
+    if (Number.isInteger(n) && n >= 1) index = n - 1;
+  } else if (typeof node === "string") {
+    index = textIndexOf(node);
+    if (index < 0 && node.startsWith(QUOTED_MARK)) {
+      try {
+        index = textIndexOf(JSON.parse(node) as string);
+        quoted = index >= 0;
+      } catch {
+        // Not a string literal: no stand-in.
+      }
+    }
+  } else if (Array.isArray(node) && node.length === 1 && node[0] !== null && typeof node[0] === "object") {
     const n = (node[0] as Record<string, unknown>)[DATA_MARK];
-    return typeof n === "number" ? n - 1 : -1;
+    if (typeof n === "number") index = n - 1;
   }
-  return -1;
+  return index < 0 ? null : { index, quoted };
+}
+
+/** How Vega writes a text into code (vega-util's `stringValue`). */
+function stringLiteral(text: string): string {
+  return JSON.stringify(text).replaceAll("\u2028", "\\u2028").replaceAll("\u2029", "\\u2029");
+}
+
+/** True when every stand-in of `holes` is in `node` and none is in it any other way (changed, or inside a text). */
+function holdsStandInsWhole(node: unknown, holes: number): boolean {
+  const found = new Set<number>();
+  let broken = false;
+  const visit = (value: unknown): void => {
+    const standIn = standInOf(value);
+    if (standIn !== null) {
+      found.add(standIn.index);
+      return;
+    }
+    if (typeof value === "string") broken ||= MARKS.some((mark) => value.includes(mark));
+    else if (typeof value === "number") broken ||= Math.abs(value - NUMBER_BASE) < 1e6;
+    else if (Array.isArray(value)) for (const item of value) visit(item);
+    else if (value !== null && typeof value === "object")
+      for (const [name, item] of Object.entries(value)) {
+        broken ||= MARKS.some((mark) => name.includes(mark));
+        visit(item);
+      }
+  };
+  visit(node);
+  return !broken && found.size === holes && [...found].every((index) => index < holes);
 }
 
 /** The compiled shape, or null when it cannot stand for its charts. */
@@ -103,7 +184,7 @@ function compileShape(compile: Compile, shape: TopLevelSpec, holes: number): Veg
     said.push(args.map(String).join(" "));
     return logger;
   };
-  const logger: LoggerInterface = {
+  const logger = {
     level: (value?: number) => (value === undefined ? 2 : logger),
     error: note,
     warn: note,
@@ -116,33 +197,26 @@ function compileShape(compile: Compile, shape: TopLevelSpec, holes: number): Veg
   } catch {
     return null;
   }
-  if (said.length > 0) return null;
-  // Every stand-in must come out whole; one found inside a longer string, or not at all, was changed.
-  const found = new Set<number>();
-  let broken = false;
-  const visit = (node: unknown): void => {
-    const n = standInOf(node);
-    if (n >= 0) {
-      found.add(n);
-      return;
-    }
-    if (typeof node === "string") broken ||= node.includes(TEXT_MARK) || node.includes(DATA_MARK);
-    else if (typeof node === "number") broken ||= Math.abs(node - NUMBER_BASE) < 1e6;
-    else if (Array.isArray(node)) for (const item of node) visit(item);
-    else if (node !== null && typeof node === "object")
-      for (const [name, value] of Object.entries(node)) {
-        broken ||= name.includes(TEXT_MARK) || name.includes(DATA_MARK);
-        visit(value);
-      }
-  };
-  visit(compiled);
-  return broken || found.size !== holes ? null : compiled;
+  return said.length === 0 && holdsStandInsWhole(compiled, holes) ? compiled : null;
+}
+
+/** The parsed shape, or null when it cannot stand for its charts. */
+function parseShape(parse: Parse, vegaSpec: VegaSpec, holes: number): object | null {
+  let dataflow: object;
+  try {
+    // A copy: the stand-ins are filled from the compiled shape again for every chart.
+    dataflow = parse(structuredClone(vegaSpec));
+  } catch {
+    return null;
+  }
+  return holdsStandInsWhole(dataflow, holes) ? dataflow : null;
 }
 
 /** A copy of `node` with each stand-in replaced by its value. */
 function fillStandIns(node: unknown, holes: readonly unknown[]): unknown {
-  const n = standInOf(node);
-  if (n >= 0) return holes[n];
+  const standIn = standInOf(node);
+  if (standIn !== null)
+    return standIn.quoted ? stringLiteral(holes[standIn.index] as string) : holes[standIn.index];
   if (Array.isArray(node)) return node.map((item) => fillStandIns(item, holes));
   if (node !== null && typeof node === "object") {
     const copy: Record<string, unknown> = {};

@@ -1,4 +1,4 @@
-import type { LoggerInterface } from "vega";
+import type { LoggerInterface, Runtime } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { ShapeCompiler } from "./compile-shapes.js";
 import { loadRenderer } from "./load-vega.js";
@@ -51,9 +51,11 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
   installTextWidth(vega);
   const errors: string[] = [];
   const logger = collectingLogger(warnings, errors);
-  shapes ??= new ShapeCompiler((chart, options) => vegaLite.compile(chart, options));
-  const vegaSpec = shapes.vegaSpecOf(spec, logger);
-  const view = new vega.View(vega.parse(vegaSpec), { renderer: "none", logger });
+  shapes ??= new ShapeCompiler(
+    (chart, options) => vegaLite.compile(chart, options),
+    (vegaSpec) => vega.parse(vegaSpec),
+  );
+  const view = new vega.View(shapes.dataflowOf(spec, logger) as Runtime, { renderer: "none", logger });
   let svg: string;
   try {
     svg = await view.toSVG();
