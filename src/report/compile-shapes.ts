@@ -7,9 +7,9 @@ type Parse = (spec: VegaSpec) => object;
 
 interface Shape {
   /** The shape compiled, or null when it cannot stand for its charts. */
-  vegaSpec: VegaSpec | null;
+  vegaSpec: Template | null;
   /** The compiled shape parsed; null when it cannot stand for its charts, undefined until asked for. */
-  dataflow?: object | null;
+  dataflow?: Template | null;
 }
 
 /**
@@ -43,7 +43,7 @@ export class ShapeCompiler {
   vegaSpecOf(spec: TopLevelSpec, logger: LoggerInterface): VegaSpec {
     const { shape, holes } = this.shapeOf(spec);
     if (shape.vegaSpec === null) return this.compile(spec, { logger }).spec;
-    return fillStandIns(shape.vegaSpec, holes) as VegaSpec;
+    return shape.vegaSpec.fill(holes) as VegaSpec;
   }
 
   /** The dataflow of `spec`, as `parse` gives it for the chart's Vega specification. */
@@ -54,7 +54,7 @@ export class ShapeCompiler {
     if (shape.dataflow === undefined)
       shape.dataflow = shape.vegaSpec === null ? null : parseShape(parse, shape.vegaSpec, holes.length);
     if (shape.dataflow === null) return parse(this.vegaSpecOf(spec, logger));
-    return fillStandIns(shape.dataflow, holes) as object;
+    return shape.dataflow.fill(holes) as object;
   }
 
   private shapeOf(spec: TopLevelSpec): { shape: Shape; holes: unknown[] } {
@@ -154,31 +154,95 @@ function stringLiteral(text: string): string {
   return JSON.stringify(text).replaceAll("\u2028", "\\u2028").replaceAll("\u2029", "\\u2029");
 }
 
-/** True when every stand-in of `holes` is in `node` and none is in it any other way (changed, or inside a text). */
-function holdsStandInsWhole(node: unknown, holes: number): boolean {
-  const found = new Set<number>();
-  let broken = false;
-  const visit = (value: unknown): void => {
-    const standIn = standInOf(value);
-    if (standIn !== null) {
-      found.add(standIn.index);
-      return;
-    }
-    if (typeof value === "string") broken ||= MARKS.some((mark) => value.includes(mark));
-    else if (typeof value === "number") broken ||= Math.abs(value - NUMBER_BASE) < 1e6;
-    else if (Array.isArray(value)) for (const item of value) visit(item);
-    else if (value !== null && typeof value === "object")
-      for (const [name, item] of Object.entries(value)) {
-        broken ||= MARKS.some((mark) => name.includes(mark));
-        visit(item);
+/** Where a stand-in is in a template: the keys down to it. */
+interface Site {
+  path: (string | number)[];
+  index: number;
+  quoted: boolean;
+}
+
+/**
+ * A compiled or parsed shape and the places of its stand-ins. A parsed shape is kept as JSON text, which
+ * Vega's dataflow description is made to be (vega-runtime reads it from JSON; its keys set to undefined
+ * and its classes of operators are as good as absent and plain): parsing the text again and putting the
+ * values in their places copies it several times faster than walking it. Vega-Lite's output, whose keys
+ * set to undefined may override defaults where Vega merges configs, is copied key by key.
+ */
+class Template {
+  private constructor(
+    private readonly tree: unknown,
+    private readonly json: string | null,
+    private readonly sites: readonly Site[],
+  ) {}
+
+  /**
+   * The template of `node`, or null unless every one of `holes` stand-ins is in it and none is in it any
+   * other way (changed, or inside a longer text).
+   */
+  static of(node: unknown, holes: number, asJson: boolean): Template | null {
+    const sites: Site[] = [];
+    const found = new Set<number>();
+    let broken = false;
+    let jsonSafe = asJson;
+    const visit = (value: unknown, path: (string | number)[]): void => {
+      const standIn = standInOf(value);
+      if (standIn !== null) {
+        found.add(standIn.index);
+        sites.push({ path, ...standIn });
+        return;
       }
-  };
-  visit(node);
-  return !broken && found.size === holes && [...found].every((index) => index < holes);
+      if (typeof value === "string") broken ||= MARKS.some((mark) => value.includes(mark));
+      else if (typeof value === "number") {
+        broken ||= Math.abs(value - NUMBER_BASE) < 1e6;
+        jsonSafe &&= Number.isFinite(value) && !Object.is(value, -0);
+      } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...path, i]));
+      else if (value !== null && typeof value === "object") {
+        for (const [name, item] of Object.entries(value)) {
+          broken ||= MARKS.some((mark) => name.includes(mark));
+          visit(item, [...path, name]);
+        }
+      } else jsonSafe &&= value === undefined || value === null || typeof value === "boolean";
+    };
+    visit(node, []);
+    if (broken || found.size !== holes || [...found].some((index) => index >= holes)) return null;
+    if (sites.some((site) => site.path.length === 0)) return null;
+    return new Template(node, jsonSafe ? JSON.stringify(node) : null, sites);
+  }
+
+  /** A copy with the stand-ins in place. */
+  standIns(): unknown {
+    return structuredClone(this.tree);
+  }
+
+  /** A copy with each stand-in replaced by its value. */
+  fill(holes: readonly unknown[]): unknown {
+    if (this.json === null) return fillStandIns(this.tree, holes);
+    const copy = JSON.parse(this.json) as Record<string | number, unknown>;
+    for (const { path, index, quoted } of this.sites) {
+      let parent = copy;
+      for (let i = 0; i < path.length - 1; i++) parent = parent[path[i]] as Record<string | number, unknown>;
+      parent[path[path.length - 1]] = quoted ? stringLiteral(holes[index] as string) : holes[index];
+    }
+    return copy;
+  }
+}
+
+/** A copy of `node`, every key kept, with each stand-in replaced by its value. */
+function fillStandIns(node: unknown, holes: readonly unknown[]): unknown {
+  const standIn = standInOf(node);
+  if (standIn !== null)
+    return standIn.quoted ? stringLiteral(holes[standIn.index] as string) : holes[standIn.index];
+  if (Array.isArray(node)) return node.map((item) => fillStandIns(item, holes));
+  if (node !== null && typeof node === "object") {
+    const copy: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(node)) copy[name] = fillStandIns(value, holes);
+    return copy;
+  }
+  return node;
 }
 
 /** The compiled shape, or null when it cannot stand for its charts. */
-function compileShape(compile: Compile, shape: TopLevelSpec, holes: number): VegaSpec | null {
+function compileShape(compile: Compile, shape: TopLevelSpec, holes: number): Template | null {
   const said: string[] = [];
   const note = (...args: unknown[]) => {
     said.push(args.map(String).join(" "));
@@ -197,31 +261,16 @@ function compileShape(compile: Compile, shape: TopLevelSpec, holes: number): Veg
   } catch {
     return null;
   }
-  return said.length === 0 && holdsStandInsWhole(compiled, holes) ? compiled : null;
+  return said.length === 0 ? Template.of(compiled, holes, false) : null;
 }
 
 /** The parsed shape, or null when it cannot stand for its charts. */
-function parseShape(parse: Parse, vegaSpec: VegaSpec, holes: number): object | null {
+function parseShape(parse: Parse, vegaSpec: Template, holes: number): Template | null {
   let dataflow: object;
   try {
-    // A copy: the stand-ins are filled from the compiled shape again for every chart.
-    dataflow = parse(structuredClone(vegaSpec));
+    dataflow = parse(vegaSpec.standIns() as VegaSpec);
   } catch {
     return null;
   }
-  return holdsStandInsWhole(dataflow, holes) ? dataflow : null;
-}
-
-/** A copy of `node` with each stand-in replaced by its value. */
-function fillStandIns(node: unknown, holes: readonly unknown[]): unknown {
-  const standIn = standInOf(node);
-  if (standIn !== null)
-    return standIn.quoted ? stringLiteral(holes[standIn.index] as string) : holes[standIn.index];
-  if (Array.isArray(node)) return node.map((item) => fillStandIns(item, holes));
-  if (node !== null && typeof node === "object") {
-    const copy: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(node)) copy[name] = fillStandIns(value, holes);
-    return copy;
-  }
-  return node;
+  return Template.of(dataflow, holes, true);
 }
