@@ -195,8 +195,11 @@ class Template {
       else if (typeof value === "number") {
         broken ||= Math.abs(value - NUMBER_BASE) < 1e6;
         jsonSafe &&= Number.isFinite(value) && !Object.is(value, -0);
-      } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...path, i]));
-      else if (value !== null && typeof value === "object") {
+      } else if (Array.isArray(value)) {
+        // JSON writes an undefined item as null, where an undefined key is left out as it reads.
+        jsonSafe &&= !value.includes(undefined);
+        for (const [i, item] of value.entries()) visit(item, [...path, i]);
+      } else if (value !== null && typeof value === "object") {
         for (const [name, item] of Object.entries(value)) {
           broken ||= MARKS.some((mark) => name.includes(mark));
           visit(item, [...path, name]);
