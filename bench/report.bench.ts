@@ -22,7 +22,8 @@ import {
  * The report's drawing: whole `report` commands with two threads against one, alternately, best of 3,
  * on the same mapped folders: a quiet day alone (a few hundred downloads touching some 60 of 100
  * Dandisets, the daily run's case) and 31 days of history (every Dandiset with a page). Beside them,
- * Vega-Lite's compile of every chart of those pages, chart by chart against once per shape.
+ * Vega-Lite's compile and Vega's parse of every chart of those pages, chart by chart against once per
+ * shape.
  */
 const RUNS = 3;
 const SCENARIOS: { name: string; generate: string[] }[] = [
@@ -133,31 +134,37 @@ const QUIET: LoggerInterface = {
   debug: () => QUIET,
 } as unknown as LoggerInterface;
 
-/** Vega-Lite's compile of the pages' charts, each on its own against once per shape, best of 3 in turns. */
+/**
+ * Vega-Lite's compile and Vega's parse of the pages' charts, each on its own against once per shape,
+ * best of 3 in turns.
+ */
 async function compareCompiles(mapped: string): Promise<void> {
-  const { vegaLite } = await loadRenderer();
+  const { vega, vegaLite } = await loadRenderer();
   const specs = chartSpecsOf(mapped);
   const compileEach = async (): Promise<Timing> => {
     const started = performance.now();
-    for (const spec of specs) vegaLite.compile(spec, { logger: QUIET });
+    for (const spec of specs) vega.parse(vegaLite.compile(spec, { logger: QUIET }).spec);
     return { seconds: (performance.now() - started) / 1000, peakBytes: null };
   };
   let shapesUsed = 0;
   const compileShapes = async (): Promise<Timing> => {
     let compiles = 0;
-    const shapes = new ShapeCompiler((spec, options) => {
-      compiles++;
-      return vegaLite.compile(spec, options);
-    });
+    const shapes = new ShapeCompiler(
+      (spec, options) => {
+        compiles++;
+        return vegaLite.compile(spec, options);
+      },
+      (vegaSpec) => vega.parse(vegaSpec),
+    );
     const started = performance.now();
-    for (const spec of specs) shapes.vegaSpecOf(spec, QUIET);
+    for (const spec of specs) shapes.dataflowOf(spec, QUIET);
     shapesUsed = compiles;
     return { seconds: (performance.now() - started) / 1000, peakBytes: null };
   };
   await compileEach(); // warm
   const [each, byShape] = await alternate(RUNS, compileEach, compileShapes);
   console.log(
-    `  Vega-Lite compile of ${specs.length} charts: ${(each.seconds * 1000).toFixed(0)} ms one by one, ` +
+    `  Vega-Lite's compile and Vega's parse of ${specs.length} charts: ${(each.seconds * 1000).toFixed(0)} ms one by one, ` +
       `${(byShape.seconds * 1000).toFixed(0)} ms by shape (${shapesUsed} shapes): ${ratio(each.seconds / byShape.seconds)} faster`,
   );
 }
