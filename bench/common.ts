@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Generated inputs are cached here between runs (same seed, same bytes); outputs go to a fresh temp folder. */
@@ -76,4 +77,55 @@ export function ratio(x: number): string {
 /** The built CLI, as a user runs it. */
 export function cli(script: string): string {
   return path.join(ROOT, "dist", "cli", `${script}.cjs`);
+}
+
+/**
+ * How much faster a CPU-bound loop runs split over two threads than on one, right now: the most
+ * two workers can gain. On a 2-core machine shared with other busy users it drops from about 2x
+ * towards 1x, and a ratio of two workers to one says little unless it is read against this one.
+ */
+export async function parallelismNow(): Promise<number> {
+  const loop = "let x = 0; for (let i = 0; i < n; i++) x += i % 7;";
+  const spin = new Function("n", `${loop} return x;`) as (n: number) => number;
+  const n = 3e8;
+  let started = performance.now();
+  spin(n);
+  const one = performance.now() - started;
+  started = performance.now();
+  const worker = new Worker(
+    `const { parentPort, workerData: n } = require("node:worker_threads"); ${loop} parentPort.postMessage(x);`,
+    { eval: true, workerData: n / 2 },
+  );
+  const done = new Promise((resolve) => worker.once("message", resolve));
+  spin(n / 2);
+  await done;
+  const two = performance.now() - started;
+  await worker.terminate();
+  return one / two;
+}
+
+/**
+ * The best of `runs` of each command, run in turns (a, b, a, b, ...): a burst of load from others
+ * on the shared machine then slows both alike rather than one of them.
+ */
+export async function alternate(
+  runs: number,
+  a: () => Promise<Timing>,
+  b: () => Promise<Timing>,
+): Promise<[Timing, Timing]> {
+  const [bestA, bestB] = [
+    { seconds: Infinity, peakBytes: null as number | null },
+    { seconds: Infinity, peakBytes: null as number | null },
+  ];
+  for (let i = 0; i < runs; i++) {
+    for (const [run, into] of [
+      [a, bestA],
+      [b, bestB],
+    ] as const) {
+      const timing = await run();
+      into.seconds = Math.min(into.seconds, timing.seconds);
+      if (timing.peakBytes !== null) into.peakBytes = Math.max(into.peakBytes ?? 0, timing.peakBytes);
+    }
+  }
+  return [bestA, bestB];
 }

@@ -1,8 +1,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
 import { generateRawLogs } from "../src/generate/raw-logs.ts";
-import { best, CACHE, cli, mb, ratio, type Timing, tempFolder, timeCommand } from "./common.ts";
+import {
+  alternate,
+  best,
+  CACHE,
+  cli,
+  mb,
+  parallelismNow,
+  ratio,
+  type Timing,
+  tempFolder,
+  timeCommand,
+} from "./common.ts";
 
 /**
  * Reduce against the plain mawk one-liner a user would otherwise reach for, on the same files, both
@@ -70,57 +80,6 @@ function reduceOnce(rawFolder: string, workers: number): Promise<Timing> {
 
 function reduce(rawFolder: string, workers: number): Promise<Timing> {
   return best(RUNS, () => reduceOnce(rawFolder, workers));
-}
-
-/**
- * The best of `runs` of each command, run in turns (a, b, a, b, ...): a burst of load from others
- * on the shared machine then slows both alike rather than one of them.
- */
-async function alternate(
-  runs: number,
-  a: () => Promise<Timing>,
-  b: () => Promise<Timing>,
-): Promise<[Timing, Timing]> {
-  const [bestA, bestB] = [
-    { seconds: Infinity, peakBytes: null as number | null },
-    { seconds: Infinity, peakBytes: null as number | null },
-  ];
-  for (let i = 0; i < runs; i++) {
-    for (const [run, into] of [
-      [a, bestA],
-      [b, bestB],
-    ] as const) {
-      const timing = await run();
-      into.seconds = Math.min(into.seconds, timing.seconds);
-      if (timing.peakBytes !== null) into.peakBytes = Math.max(into.peakBytes ?? 0, timing.peakBytes);
-    }
-  }
-  return [bestA, bestB];
-}
-
-/**
- * How much faster a CPU-bound loop runs split over two threads than on one, right now: the most
- * two workers can gain. On a 2-core machine shared with other busy users it drops from about 2x
- * towards 1x, and a ratio of two workers to one says little unless it is read against this one.
- */
-async function parallelismNow(): Promise<number> {
-  const loop = "let x = 0; for (let i = 0; i < n; i++) x += i % 7;";
-  const spin = new Function("n", `${loop} return x;`) as (n: number) => number;
-  const n = 3e8;
-  let started = performance.now();
-  spin(n);
-  const one = performance.now() - started;
-  started = performance.now();
-  const worker = new Worker(
-    `const { parentPort, workerData: n } = require("node:worker_threads"); ${loop} parentPort.postMessage(x);`,
-    { eval: true, workerData: n / 2 },
-  );
-  const done = new Promise((resolve) => worker.once("message", resolve));
-  spin(n / 2);
-  await done;
-  const two = performance.now() - started;
-  await worker.terminate();
-  return one / two;
 }
 
 function row(label: string, bytes: number, timing: Timing, versus?: Timing, versusLabel = "mawk"): string {

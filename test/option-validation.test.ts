@@ -356,6 +356,10 @@ const REPORT: Record<keyof BuildReportOptions | "options", Case[]> = ((base: Bui
     ],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
     onProgress: [bad("onProgress", 0, "ERR_INVALID_ON_PROGRESS")],
+    workers: [
+      bad("workers", 0, "ERR_INVALID_WORKERS", "0"),
+      bad("workers", 2.5, "ERR_INVALID_WORKERS", "2.5"),
+    ],
     generatedAt: [
       bad("generatedAt", "2024-01-01", "ERR_INVALID_GENERATED_AT", "a string"),
       bad("generatedAt", new Date(Number.NaN), "ERR_INVALID_GENERATED_AT", "an invalid Date"),

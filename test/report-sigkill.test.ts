@@ -11,8 +11,17 @@ import { writeMappedFolder } from "./report-helpers/mapped-folder.ts";
 const ENV = { SOURCE_DATE_EPOCH: "1714979289" };
 const OPTIONS = { dandisets: 12, seed: 21 };
 
-function reportArgs(mapped: string, output: string): string[] {
-  return ["report", "--mapped_s3_logs_folder_path", mapped, "--output_folder", output, "--quiet"];
+function reportArgs(mapped: string, output: string, workers = 1): string[] {
+  return [
+    "report",
+    "--mapped_s3_logs_folder_path",
+    mapped,
+    "--output_folder",
+    output,
+    "--maximum_number_of_workers",
+    String(workers),
+    "--quiet",
+  ];
 }
 
 function report(mapped: string, output: string): Map<string, string> {
@@ -29,8 +38,8 @@ function names(folder: string): string[] {
 }
 
 /** Starts `report`, waits until `reached` says the run got that far (or it ended), and kills it. */
-async function killWhen(mapped: string, output: string, reached: () => boolean): Promise<void> {
-  const child = startCli("main", reportArgs(mapped, output), ENV);
+async function killWhen(mapped: string, output: string, reached: () => boolean, workers = 1): Promise<void> {
+  const child = startCli("main", reportArgs(mapped, output, workers), ENV);
   const closed = once(child, "close");
   while (!reached() && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 1));
   child.kill("SIGKILL");
@@ -111,6 +120,28 @@ describe("report survives SIGKILL at any moment", () => {
       assert.deepEqual(fs.readdirSync(parent), ["report"], `killed ${moment}: a side folder is left`);
     }
     assert.ok(interrupted >= 3, `only ${interrupted} of the kills landed mid-run`);
+  });
+
+  test("drawn by two threads: killed at three moments, then run again, equals an uninterrupted run", async (t) => {
+    const pagesIn = (parent: string) => names(parent).filter((name) => name.endsWith(".html")).length;
+    const moments: [string, (parent: string) => boolean][] = [
+      ["at start-up", () => true],
+      ["after the first pages", (parent) => pagesIn(parent) >= 3],
+      ["half-way", (parent) => pagesIn(parent) >= after.size / 2],
+    ];
+    for (const [moment, reached] of moments) {
+      const parent = tempFolder("report-kill-threads");
+      const output = path.join(parent, "report");
+      await killWhen(mappedAfter, output, () => reached(parent), 2);
+      const left = readTree(output);
+      assert.ok(
+        left.size === 0 || [...left.keys()].every((file) => left.get(file) === after.get(file)),
+        moment,
+      );
+      t.diagnostic(`killed ${moment}: ${left.size === 0 ? "mid-run" : "after the end"}`);
+      assert.deepEqual(report(mappedAfter, output), after, `killed ${moment}`);
+      assert.deepEqual(fs.readdirSync(parent), ["report"], `killed ${moment}: a side folder is left`);
+    }
   });
 
   test("bringing a report up to date: killed at five moments, then run again, equals an uninterrupted run", async (t) => {

@@ -56,6 +56,7 @@ export const REPORT_FLAGS: OptionFlags = {
   mappedFolder: "--mapped_s3_logs_folder_path",
   summariesFolder: "--summaries_folder_path",
   outputFolder: "--output_folder",
+  workers: "--maximum_number_of_workers",
 };
 
 export const RUN_FLAGS: OptionFlags = {

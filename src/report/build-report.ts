@@ -6,6 +6,7 @@ import {
   checkOptionsObject,
   checkPath,
   checkSignal,
+  checkWholeNumber,
   invalidOption,
 } from "../check-options.js";
 import { AbortedError, UsageError } from "../errors.js";
@@ -13,13 +14,15 @@ import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { isInside, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { VERSION } from "../version.js";
-import { type DandisetPublished, dandisetPagePath, renderDandisetPage } from "./dandiset-page.js";
-import { type DandisetSummary, renderIndexPage, summarizeDandiset } from "./index-page.js";
+import { type DandisetPublished, dandisetPagePath } from "./dandiset-page.js";
+import type { PageTask } from "./draw-page.js";
+import { type DandisetSummary, renderIndexPage } from "./index-page.js";
 import { ArchiveAccumulator, hasArchiveTables } from "./load-archive.js";
-import { listDandisets, loadDandiset } from "./load-dandiset.js";
+import { listDandisets } from "./load-dandiset.js";
 import { loadPublishedSummaries, type PublishedSummaries, readPublishedTable } from "./load-summaries.js";
 import { fingerprintDandiset } from "./page-fingerprint.js";
 import type { PageContext } from "./page-parts.js";
+import { drawPages } from "./page-pool.js";
 import { AsideWriter, listPages, removeStrayEntries, stagingWriter } from "./page-writer.js";
 import {
   emptyState,
@@ -56,6 +59,11 @@ export interface BuildReportOptions {
   onProgress?: (progress: { done: number; total: number }) => void;
   /** The time the index says the report was generated (now, unless a test fixes it). */
   generatedAt?: Date;
+  /**
+   * Threads that draw pages at once: the main thread and `workers - 1` worker threads, each loading the
+   * renderer once. The pages are the same whichever thread draws them. Default 1.
+   */
+  workers?: number;
 }
 
 export interface ReportSummary {
@@ -148,7 +156,8 @@ async function updateReport(
   const fingerprints = new Map(
     ids.map((id) => [
       id,
-      fingerprintDandiset(path.join(mappedFolder, id)) + publishedFingerprint(published, id),
+      fingerprintDandiset(path.join(mappedFolder, id)) +
+        publishedFingerprint(dandisetPublished(published, id)),
     ]),
   );
   const existing = new Set(previousPages);
@@ -168,26 +177,25 @@ async function updateReport(
   try {
     fs.mkdirSync(path.join(staging ?? outputFolder, "dandisets"), { recursive: true });
     const drawn = new Map<string, PageRecord>();
-    for (const id of toDraw) {
-      // Drawing awaits nothing that waits: let Ctrl-C and SIGTERM handlers run between pages.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
-      const dandiset = loadDandiset(mappedFolder, id);
-      const warnings: string[] = [];
-      writer.write(
-        dandisetPagePath(id),
-        await renderDandisetPage(dandiset, context, warnings, dandisetPublished(published, id)),
-      );
-      const downloads = published?.totals.get(id)?.downloads;
-      drawn.set(id, {
-        fingerprint: fingerprints.get(id)!,
-        summary: { ...summarizeDandiset(dandiset), ...(downloads === undefined ? {} : { downloads }) },
-        requestSource: dandiset.requestSource,
-        chartWarnings: warnings,
-        share: archiveTables ? null : { byDay: dandiset.byDay, byRegion: dandiset.byRegion },
-      });
-      options.onProgress?.({ done: drawn.size, total });
-    }
+    // Made as each page is handed out: the published rows of every Dandiset at once could be many.
+    const taskFor = (id: string): PageTask => ({
+      mappedFolder,
+      id,
+      context,
+      published: dandisetPublished(published, id),
+      keepShare: !archiveTables,
+    });
+    await drawPages(
+      toDraw,
+      taskFor,
+      options.workers ?? 1,
+      (task, page) => {
+        writer.write(dandisetPagePath(task.id), page.html);
+        drawn.set(task.id, { fingerprint: fingerprints.get(task.id)!, ...page.record });
+        options.onProgress?.({ done: drawn.size, total });
+      },
+      signal,
+    );
 
     // Every Dandiset in id order, as a run from scratch would take them.
     const archive = new ArchiveAccumulator();
@@ -249,9 +257,8 @@ function dandisetPublished(published: PublishedSummaries | null, id: string): Da
 }
 
 /** A digest of what a page shows of the published summaries, so that a change there redraws it. */
-function publishedFingerprint(published: PublishedSummaries | null, id: string): string {
-  if (published === null) return "";
-  const shown = dandisetPublished(published, id)!;
+function publishedFingerprint(shown: DandisetPublished | null): string {
+  if (shown === null) return "";
   return `:${createHash("sha256")
     .update(JSON.stringify([shown.totals, [...shown.assetDownloads]]))
     .digest("hex")
@@ -265,6 +272,7 @@ function checkOptions(options: BuildReportOptions): void {
   checkPath(options.summariesFolder, "summariesFolder", false);
   checkSignal(options.signal);
   checkFunction(options.onProgress, "onProgress");
+  checkWholeNumber(options.workers, "workers", 1);
   const at = options.generatedAt;
   if (at !== undefined && !(at instanceof Date && Number.isFinite(at.getTime())))
     throw invalidOption("generatedAt", "must be a valid Date");

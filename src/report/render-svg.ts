@@ -1,5 +1,6 @@
-import type { LoggerInterface } from "vega";
+import type { LoggerInterface, Runtime } from "vega";
 import type { TopLevelSpec } from "vega-lite";
+import { ShapeCompiler } from "./compile-shapes.js";
 import { loadRenderer } from "./load-vega.js";
 import { installTextWidth } from "./text-width.js";
 
@@ -7,6 +8,8 @@ import { installTextWidth } from "./text-width.js";
 export type ChartSpec = TopLevelSpec;
 
 const LEVEL_WARN = 2;
+
+let shapes: ShapeCompiler | null = null;
 
 /**
  * Keeps Vega's messages for the caller instead of printing them in the middle of a progress bar. Vega
@@ -48,8 +51,11 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
   installTextWidth(vega);
   const errors: string[] = [];
   const logger = collectingLogger(warnings, errors);
-  const vegaSpec = vegaLite.compile(spec, { logger }).spec;
-  const view = new vega.View(vega.parse(vegaSpec), { renderer: "none", logger });
+  shapes ??= new ShapeCompiler(
+    (chart, options) => vegaLite.compile(chart, options),
+    (vegaSpec) => vega.parse(vegaSpec),
+  );
+  const view = new vega.View(shapes.dataflowOf(spec, logger) as Runtime, { renderer: "none", logger });
   let svg: string;
   try {
     svg = await view.toSVG();

@@ -17,7 +17,7 @@ interface CountryShape {
   d: string;
 }
 
-interface WorldShapes {
+export interface WorldShapes {
   width: number;
   height: number;
   shapes: CountryShape[];
@@ -39,11 +39,17 @@ const OUTLINES_FORMAT = 1;
  * The countries of Natural Earth (the `world-atlas` package, 1:110 m), drawn by Vega-Lite's
  * `geoshape` mark in an Equal Earth projection once, then kept in the settings folder's cache: a
  * report run (a daily one draws a few pages) reads 80 kB instead of drawing them again (0.1-0.7 s).
- * Each page then only colours these paths, which is string work.
+ * Each page then only colours these paths, which is string work. Worker threads that draw pages are
+ * handed them (`adoptWorldShapes`), so that with a cold cache only one thread draws them.
  */
-function worldShapes(): Promise<WorldShapes> {
+export function worldShapes(): Promise<WorldShapes> {
   drawing ??= cachedShapes();
   return drawing;
+}
+
+/** Makes this thread colour `shapes`, as drawn by another thread, instead of drawing its own. */
+export function adoptWorldShapes(shapes: WorldShapes): void {
+  drawing = Promise.resolve(shapes);
 }
 
 async function cachedShapes(): Promise<WorldShapes> {

@@ -32,6 +32,7 @@ export interface RunAllOptions {
   catalog?: string;
   api?: DandiApiClientOptions;
   ipRangesFolder?: string;
+  /** Threads for reduce (`workers` of reduce) and for drawing the report's pages (of `buildReport`). */
   workers?: number;
   bufferBytes?: number;
   excludedYears?: readonly string[];
@@ -175,6 +176,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
         summariesFolder: folders.summaries,
         outputFolder: folders.report,
         generatedAt: options.generatedAt,
+        workers: options.workers,
         signal,
         onProgress: (p) => onProgress?.("report", p.done, p.total),
       });

@@ -3,6 +3,7 @@ import { UsageError } from "../../errors.js";
 import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { REPORT_FLAGS } from "../option-flags.js";
+import { positiveInteger } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 
@@ -10,6 +11,7 @@ interface ReportFlags {
   mapped_s3_logs_folder_path: string;
   output_folder: string;
   summaries_folder_path?: string;
+  maximum_number_of_workers: number;
   quiet?: boolean;
 }
 
@@ -35,6 +37,12 @@ export function configureReportCommand(command: Command): Command {
       "the access summaries map published (--summaries_folder_path of map): adds downloads, requesters and " +
         "the traffic on objects of no Dandiset",
     )
+    .option(
+      "--maximum_number_of_workers <n>",
+      "threads drawing pages at once (the main thread and n-1 workers)",
+      positiveInteger,
+      1,
+    )
     .option("--quiet", "no progress display")
     .action((flags: ReportFlags) =>
       runCommand(REPORT_FLAGS, async (signal) => {
@@ -46,6 +54,7 @@ export function configureReportCommand(command: Command): Command {
             outputFolder: flags.output_folder,
             summariesFolder: flags.summaries_folder_path,
             generatedAt: generatedAtFromEnvironment(),
+            workers: flags.maximum_number_of_workers,
             signal,
             onProgress: (p) => update(p.done, p.total),
           }),

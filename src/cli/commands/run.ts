@@ -67,7 +67,7 @@ export function configureRunCommand(command: Command): Command {
     )
     .option(
       "--maximum_number_of_workers <n>",
-      "threads reducing at once; a big day is split among them",
+      "threads reducing at once, a big day split among them, and drawing the report's pages",
       positiveInteger,
       1,
     )

@@ -1,0 +1,170 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { LoggerInterface } from "vega";
+import { ShapeCompiler } from "../src/report/compile-shapes.ts";
+import { listDandisets } from "../src/report/load-dandiset.ts";
+import { loadRenderer } from "../src/report/load-vega.ts";
+import { chartSpecsOf } from "../test/report-helpers/chart-timing.ts";
+import {
+  alternate,
+  CACHE,
+  cli,
+  mb,
+  parallelismNow,
+  ratio,
+  type Timing,
+  tempFolder,
+  timeCommand,
+} from "./common.ts";
+
+/**
+ * The report's drawing: whole `report` commands with two threads against one, alternately, best of 3,
+ * on the same mapped folders: a quiet day alone (a few hundred downloads touching some 60 of 100
+ * Dandisets, the daily run's case) and 31 days of history (every Dandiset with a page). Beside them,
+ * Vega-Lite's compile and Vega's parse of every chart of those pages, chart by chart against once per
+ * shape.
+ */
+const RUNS = 3;
+const SCENARIOS: { name: string; generate: string[] }[] = [
+  {
+    name: "quiet-day",
+    generate: ["--days", "1", "--start_date", "2024-01-31", "--bytes_per_day", "450000"],
+  },
+  { name: "history-31-days", generate: ["--days", "31", "--bytes_per_day", "3000000"] },
+];
+const POOL = ["--blobs", "3000", "--zarrs", "100", "--dandisets", "100", "--seed", "31"];
+
+/** The mapped folder and summaries of a scenario, made once and kept under bench-output/. */
+function mappedFolderOf(scenario: (typeof SCENARIOS)[number]): string {
+  const folder = path.join(CACHE, "report", scenario.name);
+  const stamp = path.join(folder, "made-with.json");
+  const wanted = JSON.stringify([scenario.generate, POOL]);
+  if (!fs.existsSync(stamp) || fs.readFileSync(stamp, "utf8") !== wanted) {
+    fs.rmSync(folder, { recursive: true, force: true });
+    console.log(`generating ${scenario.name} under ${folder} (once)…`);
+    const main = cli("main");
+    const catalog = path.join(folder, "catalog.json");
+    const raw = path.join(folder, "raw");
+    execFileSync(process.execPath, [
+      main,
+      "generate",
+      "--output_folder",
+      raw,
+      "--catalog_output",
+      catalog,
+      ...scenario.generate,
+      ...POOL,
+    ]);
+    execFileSync(
+      process.execPath,
+      [
+        main,
+        "run",
+        "--raw_s3_logs_folder_path",
+        raw,
+        "--work_folder",
+        path.join(folder, "work"),
+        "--catalog",
+        catalog,
+        "--no-report",
+        "--no-ip_key_warning",
+        "--quiet",
+      ],
+      { env: { ...process.env, DANDI_S3_LOG_PARSER_HOME: path.join(folder, "home") } },
+    );
+    fs.writeFileSync(stamp, wanted);
+  }
+  return path.join(folder, "work");
+}
+
+export async function run(): Promise<void> {
+  const root = tempFolder("report");
+  // One settings folder for every run, so the world's outlines are drawn once, as on a machine in use.
+  const env = { DANDI_S3_LOG_PARSER_HOME: path.join(root, "home") };
+  try {
+    for (const scenario of SCENARIOS) {
+      const work = mappedFolderOf(scenario);
+      let runs = 0;
+      const report = (workers: number) => (): Promise<Timing> => {
+        const output = path.join(root, `report-${runs++}`);
+        return timeCommand(
+          process.execPath,
+          [
+            cli("main"),
+            "report",
+            "--mapped_s3_logs_folder_path",
+            path.join(work, "mapped"),
+            "--summaries_folder_path",
+            path.join(work, "summaries"),
+            "--output_folder",
+            output,
+            "--maximum_number_of_workers",
+            String(workers),
+            "--quiet",
+          ],
+          { env },
+        ).finally(() => fs.rmSync(output, { recursive: true, force: true }));
+      };
+      await report(1)(); // draws the outlines into the settings folder's cache
+      const pages = listDandisets(path.join(work, "mapped")).length;
+      const parallelBefore = await parallelismNow();
+      const [one, two] = await alternate(RUNS, report(1), report(2));
+      const parallelAfter = await parallelismNow();
+      const show = (timing: Timing) =>
+        `${timing.seconds.toFixed(2).padStart(6)} s${timing.peakBytes === null ? "" : `, peak ${mb(timing.peakBytes)}`}`;
+      console.log(`${scenario.name}: ${pages} Dandiset pages and the index, best of ${RUNS} in turns`);
+      console.log(`  report, 1 thread   ${show(one)}`);
+      console.log(`  report, 2 threads  ${show(two)}   ${ratio(one.seconds / two.seconds)} faster`);
+      console.log(
+        `  (a CPU-bound loop on two threads ran ${ratio(parallelBefore)} and ${ratio(parallelAfter)} faster than on one, before and after)`,
+      );
+      await compareCompiles(path.join(work, "mapped"));
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const QUIET: LoggerInterface = {
+  level: () => QUIET,
+  error: () => QUIET,
+  warn: () => QUIET,
+  info: () => QUIET,
+  debug: () => QUIET,
+} as unknown as LoggerInterface;
+
+/**
+ * Vega-Lite's compile and Vega's parse of the pages' charts, each on its own against once per shape,
+ * best of 3 in turns.
+ */
+async function compareCompiles(mapped: string): Promise<void> {
+  const { vega, vegaLite } = await loadRenderer();
+  const specs = chartSpecsOf(mapped);
+  const compileEach = async (): Promise<Timing> => {
+    const started = performance.now();
+    for (const spec of specs) vega.parse(vegaLite.compile(spec, { logger: QUIET }).spec);
+    return { seconds: (performance.now() - started) / 1000, peakBytes: null };
+  };
+  let shapesUsed = 0;
+  const compileShapes = async (): Promise<Timing> => {
+    let compiles = 0;
+    const shapes = new ShapeCompiler(
+      (spec, options) => {
+        compiles++;
+        return vegaLite.compile(spec, options);
+      },
+      (vegaSpec) => vega.parse(vegaSpec),
+    );
+    const started = performance.now();
+    for (const spec of specs) shapes.dataflowOf(spec, QUIET);
+    shapesUsed = compiles;
+    return { seconds: (performance.now() - started) / 1000, peakBytes: null };
+  };
+  await compileEach(); // warm
+  const [each, byShape] = await alternate(RUNS, compileEach, compileShapes);
+  console.log(
+    `  Vega-Lite's compile and Vega's parse of ${specs.length} charts: ${(each.seconds * 1000).toFixed(0)} ms one by one, ` +
+      `${(byShape.seconds * 1000).toFixed(0)} ms by shape (${shapesUsed} shapes): ${ratio(each.seconds / byShape.seconds)} faster`,
+  );
+}
