@@ -106,18 +106,21 @@ export async function parallelismNow(): Promise<number> {
 
 /**
  * The best of `runs` of each command, run in turns (a, b, a, b, ...): a burst of load from others
- * on the shared machine then slows both alike rather than one of them.
+ * on the shared machine then slows both alike rather than one of them. `beforePair` runs before
+ * each pair (the reduce bench reads `parallelismNow` there).
  */
 export async function alternate(
   runs: number,
   a: () => Promise<Timing>,
   b: () => Promise<Timing>,
+  beforePair: () => Promise<void> = async () => {},
 ): Promise<[Timing, Timing]> {
   const [bestA, bestB] = [
     { seconds: Infinity, peakBytes: null as number | null },
     { seconds: Infinity, peakBytes: null as number | null },
   ];
   for (let i = 0; i < runs; i++) {
+    await beforePair();
     for (const [run, into] of [
       [a, bestA],
       [b, bestB],
