@@ -1,11 +1,10 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LoggerInterface } from "vega";
 import { ShapeCompiler } from "../src/report/compile-shapes.ts";
 import { listDandisets } from "../src/report/load-dandiset.ts";
 import { loadRenderer } from "../src/report/load-vega.ts";
-import { chartSpecsOf } from "../test/report-helpers/chart-timing.ts";
+import { chartSpecsOf, QUIET_LOGGER } from "../test/report-helpers/chart-timing.ts";
 import {
   alternate,
   CACHE,
@@ -126,14 +125,6 @@ export async function run(): Promise<void> {
   }
 }
 
-const QUIET: LoggerInterface = {
-  level: () => QUIET,
-  error: () => QUIET,
-  warn: () => QUIET,
-  info: () => QUIET,
-  debug: () => QUIET,
-} as unknown as LoggerInterface;
-
 /**
  * Vega-Lite's compile and Vega's parse of the pages' charts, each on its own against once per shape,
  * best of 3 in turns.
@@ -143,7 +134,7 @@ async function compareCompiles(mapped: string): Promise<void> {
   const specs = chartSpecsOf(mapped);
   const compileEach = async (): Promise<Timing> => {
     const started = performance.now();
-    for (const spec of specs) vega.parse(vegaLite.compile(spec, { logger: QUIET }).spec);
+    for (const spec of specs) vega.parse(vegaLite.compile(spec, { logger: QUIET_LOGGER }).spec);
     return { seconds: (performance.now() - started) / 1000, peakBytes: null };
   };
   let shapesUsed = 0;
@@ -157,7 +148,7 @@ async function compareCompiles(mapped: string): Promise<void> {
       (vegaSpec) => vega.parse(vegaSpec),
     );
     const started = performance.now();
-    for (const spec of specs) shapes.dataflowOf(spec, QUIET);
+    for (const spec of specs) shapes.dataflowOf(spec, QUIET_LOGGER);
     shapesUsed = compiles;
     return { seconds: (performance.now() - started) / 1000, peakBytes: null };
   };

@@ -9,16 +9,8 @@ import { type ChartSpec, renderSvg } from "../src/report/render-svg.ts";
 import { installTextWidth } from "../src/report/text-width.ts";
 import { bucketByTime } from "../src/report/time-buckets.ts";
 import { tempFolder } from "./helpers.ts";
-import { chartSpecsOf } from "./report-helpers/chart-timing.ts";
+import { chartSpecsOf, QUIET_LOGGER } from "./report-helpers/chart-timing.ts";
 import { writeMappedFolder } from "./report-helpers/mapped-folder.ts";
-
-const QUIET: LoggerInterface = {
-  level: () => QUIET,
-  error: () => QUIET,
-  warn: () => QUIET,
-  info: () => QUIET,
-  debug: () => QUIET,
-} as unknown as LoggerInterface;
 
 /** The charts of generated Dandisets (days, weeks and months of bars), and the odd ones a page can hold. */
 function manyCharts(): ChartSpec[] {
@@ -57,8 +49,8 @@ describe("compiling each shape of chart once", () => {
       return vegaLite.compile(spec, options);
     });
     for (const [i, spec] of specs.entries()) {
-      const fresh = JSON.stringify(vegaLite.compile(spec, { logger: QUIET }).spec);
-      assert.equal(JSON.stringify(shapes.vegaSpecOf(spec, QUIET)), fresh, `chart ${i}: ${spec.title}`);
+      const fresh = JSON.stringify(vegaLite.compile(spec, { logger: QUIET_LOGGER }).spec);
+      assert.equal(JSON.stringify(shapes.vegaSpecOf(spec, QUIET_LOGGER)), fresh, `chart ${i}: ${spec.title}`);
     }
     // Vega's parse of them too: the same dataflow but for the names Vega numbers across the process.
     const { vega } = await loadRenderer();
@@ -72,8 +64,8 @@ describe("compiling each shape of chart once", () => {
     );
     const unnumbered = (dataflow: object) => JSON.stringify(dataflow).replace(/_:vega:_\d+/g, "_:vega:_");
     for (const [i, spec] of specs.entries()) {
-      const fresh = unnumbered(vega.parse(vegaLite.compile(spec, { logger: QUIET }).spec));
-      assert.equal(unnumbered(parsing.dataflowOf(spec, QUIET)), fresh, `chart ${i}: ${spec.title}`);
+      const fresh = unnumbered(vega.parse(vegaLite.compile(spec, { logger: QUIET_LOGGER }).spec));
+      assert.equal(unnumbered(parsing.dataflowOf(spec, QUIET_LOGGER)), fresh, `chart ${i}: ${spec.title}`);
     }
     // Else every chart might have been compiled on its own, and the comparison would prove nothing.
     assert.ok(
@@ -103,11 +95,11 @@ describe("compiling each shape of chart once", () => {
     const spec = barChart("Bytes sent by region", [{ label: "DE", bytes: 10 }]);
     // Compilers that compute with the width, or write the title into a longer text: the stand-ins would lie.
     const computing = new ShapeCompiler((chart) => ({ spec: { width: widthOf(chart) * 2 } as never }));
-    assert.deepEqual(computing.vegaSpecOf(spec, QUIET), { width: widthOf(spec) * 2 });
+    assert.deepEqual(computing.vegaSpecOf(spec, QUIET_LOGGER), { width: widthOf(spec) * 2 });
     const embedding = new ShapeCompiler((chart) => ({
       spec: { width: widthOf(chart), title: `Chart: ${String(chart.title)}` } as never,
     }));
-    assert.deepEqual(embedding.vegaSpecOf(spec, QUIET), {
+    assert.deepEqual(embedding.vegaSpecOf(spec, QUIET_LOGGER), {
       width: widthOf(spec),
       title: "Chart: Bytes sent by region",
     });
@@ -115,7 +107,10 @@ describe("compiling each shape of chart once", () => {
 
   test("a shape the compiler warns about is compiled chart by chart, so that each warning names its chart", () => {
     const heard: string[] = [];
-    const logger = { ...QUIET, warn: (message: string) => heard.push(message) } as unknown as LoggerInterface;
+    const logger = {
+      ...QUIET_LOGGER,
+      warn: (message: string) => heard.push(message),
+    } as unknown as LoggerInterface;
     const warning = new ShapeCompiler((spec, options) => {
       options.logger.warn(`odd chart ${String(spec.title)}`);
       return { spec: { title: spec.title } as never };

@@ -11,11 +11,21 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LoggerInterface } from "vega";
 import { barChart, timeChart } from "../../src/report/chart-specs.ts";
 import { listDandisets, loadDandiset } from "../../src/report/load-dandiset.ts";
 import { type ChartSpec, renderSvg } from "../../src/report/render-svg.ts";
 import { bucketByTime } from "../../src/report/time-buckets.ts";
 import { writeMappedFolder } from "./mapped-folder.ts";
+
+/** A Vega logger that drops every message, for timing and comparing compiles. */
+export const QUIET_LOGGER: LoggerInterface = {
+  level: () => QUIET_LOGGER,
+  error: () => QUIET_LOGGER,
+  warn: () => QUIET_LOGGER,
+  info: () => QUIET_LOGGER,
+  debug: () => QUIET_LOGGER,
+} as unknown as LoggerInterface;
 
 /** The charts of Dandiset pages (bytes over time, top regions, top assets), without the pages. */
 export function chartSpecsOf(mappedFolder: string): ChartSpec[] {
