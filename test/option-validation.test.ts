@@ -315,11 +315,23 @@ const MAP: Record<keyof MapOptions | "options", Case[]> = ((base: MapOptions) =>
         "inside the binned folder",
       ),
     ],
-    privacyThreshold: [
-      bad("privacyThreshold", -1, "ERR_INVALID_PRIVACY_THRESHOLD", "negative"),
-      bad("privacyThreshold", 2.5, "ERR_INVALID_PRIVACY_THRESHOLD", "a fraction"),
+    regionDisclosureThreshold: [
+      bad("regionDisclosureThreshold", -1, "ERR_INVALID_REGION_DISCLOSURE_THRESHOLD", "negative"),
+      bad("regionDisclosureThreshold", 2.5, "ERR_INVALID_REGION_DISCLOSURE_THRESHOLD", "a fraction"),
+      // The rounding DANDI's page cannot read is gone; a caller that still passes it hears why.
+      expectBad<MapOptions>(
+        "regionDisclosureThreshold",
+        "ERR_RETIRED_OPTION",
+        () => mapWith({ privacyThreshold: 50 } as never),
+        "privacyThreshold, retired",
+      ),
+      expectBad<MapOptions>(
+        "regionDisclosureThreshold",
+        "ERR_RETIRED_OPTION",
+        () => mapWith({ privacyRounding: 20 } as never),
+        "privacyRounding, retired",
+      ),
     ],
-    privacyRounding: [bad("privacyRounding", 0, "ERR_INVALID_PRIVACY_ROUNDING", "zero")],
     ipKey: [bad("ipKey", new Uint8Array(32), "ERR_INVALID_IP_KEY")],
     keepRawLines: [bad("keepRawLines", "no", "ERR_INVALID_KEEP_RAW_LINES")],
     ipRangesFolder: [
@@ -391,6 +403,9 @@ const RUN: Record<keyof RunAllOptions | "options", Case[]> = ((base: RunAllOptio
     settleHours: [bad("settleHours", "3", "ERR_INVALID_SETTLE_HOURS")],
     inventory: [bad("inventory", "", "ERR_INVALID_INVENTORY")],
     skipReport: [bad("skipReport", "yes", "ERR_INVALID_SKIP_REPORT")],
+    regionDisclosureThreshold: [
+      bad("regionDisclosureThreshold", "5", "ERR_INVALID_REGION_DISCLOSURE_THRESHOLD", "a string"),
+    ],
     ipKey: [bad("ipKey", {}, "ERR_INVALID_IP_KEY")],
     keepRawLines: [bad("keepRawLines", 0, "ERR_INVALID_KEEP_RAW_LINES")],
     generatedAt: [bad("generatedAt", new Date(Number.NaN), "ERR_INVALID_GENERATED_AT")],

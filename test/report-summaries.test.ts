@@ -62,8 +62,7 @@ test("the report shows downloads and requesters, the unassociated traffic and a 
     mappedFolder: mapped,
     catalog: catalogOf(reduced),
     summariesFolder: summaries,
-    privacyThreshold: 0,
-    privacyRounding: 1,
+    regionDisclosureThreshold: 0,
   });
   const totals = JSON.parse(fs.readFileSync(path.join(summaries, "totals.json"), "utf8"));
   const archiveTotals = JSON.parse(fs.readFileSync(path.join(summaries, "archive_totals.json"), "utf8"));

@@ -43,6 +43,9 @@ describe("run, day after day", () => {
       work,
       "--catalog",
       catalog,
+      // Every change published, so that the summaries too are those of one run (see region-disclosure.ts).
+      "--region_disclosure_threshold",
+      "0",
       "--quiet",
     ]);
 
@@ -103,6 +106,8 @@ describe("run, day after day", () => {
         work,
         "--catalog",
         catalog,
+        "--region_disclosure_threshold",
+        "0",
         "--quiet",
       ]);
       const closed = once(child, "close");

@@ -79,6 +79,14 @@ describe("the run lock", () => {
     release();
   });
 
+  test("an empty owner record left by a run killed between making and writing it is removed by the next taker", async () => {
+    const lock = path.join(tempFolder("lock"), ".map_lock");
+    const dead = await deadPid();
+    fs.writeFileSync(`${lock}.${dead}`, "");
+    acquireRunLock(lock)();
+    assert.deepEqual(fs.readdirSync(path.dirname(lock)), []);
+  });
+
   // The issue's strace recipe, without strace: one taker is held up at each step of a takeover while
   // another takes the lock; renaming the stale lock aside let both hold it.
   for (const slow of [

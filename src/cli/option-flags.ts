@@ -42,6 +42,7 @@ export const MAP_FLAGS: OptionFlags = {
   objectType: "--object_type",
   rebuild: "--rebuild",
   summariesFolder: "--summaries_folder_path",
+  regionDisclosureThreshold: "--region_disclosure_threshold",
   privacyThreshold: "--privacy_threshold",
   privacyRounding: "--privacy_rounding",
   ipKey: "--ip_key_file",
@@ -72,6 +73,7 @@ export const RUN_FLAGS: OptionFlags = {
   inventory: "--inventory",
   ipKey: "--ip_key_file",
   keepRawLines: "--keep_raw_lines",
+  regionDisclosureThreshold: "--region_disclosure_threshold",
   ...API,
 };
 

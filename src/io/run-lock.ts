@@ -164,5 +164,12 @@ function removeLeftovers(lockPath: string, host: string): void {
     const holder = readHolder(file);
     if (holder !== null && holder.owner?.pid !== process.pid && isStale(holder, host))
       fs.rmSync(file, { force: true });
+    else if (holder?.owner == null && /^\d+$/.test(rest)) {
+      // An owner record is named after its run: one killed between making its record and writing
+      // it leaves an empty file, told by that name once no such process lives. (A run on another
+      // machine is between the two for microseconds; its lock would fail, not be shared.)
+      const pid = Number(rest);
+      if (pid !== process.pid && !isProcessAlive(pid)) fs.rmSync(file, { force: true });
+    }
   }
 }

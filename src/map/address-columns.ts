@@ -1,3 +1,5 @@
+import { isCloudRegion } from "../geo/cloud-networks.js";
+
 /**
  * The distinct address columns of the binned rows a map run reads, each turned into text and into
  * its region once. A popular object's file holds millions of rows from a few thousand addresses:
@@ -16,8 +18,20 @@ export class AddressColumns {
   private bytesUsed = 0;
   private readonly texts: string[] = [];
   private readonly regions: string[] = [];
+  private readonly clouds: boolean[] = [];
+  private readonly requesterIds: number[] = [];
+  private readonly requesterIdOf = new Map<string, number>();
 
-  constructor(private readonly regionOfColumn: (column: string) => string) {}
+  /**
+   * `regionOfColumn` turns a column into its region; `requesterOfColumn` into the requester it
+   * stands for (the address in its standard form, whatever the column's spelling or token), so
+   * that two columns of one address are one requester and one view session. Without it, each
+   * distinct column is its own requester.
+   */
+  constructor(
+    private readonly regionOfColumn: (column: string) => string,
+    private readonly requesterOfColumn: (column: string) => string = (column) => column,
+  ) {}
 
   /** Distinct columns seen. */
   get count(): number {
@@ -31,6 +45,16 @@ export class AddressColumns {
 
   region(id: number): string {
     return this.regions[id];
+  }
+
+  /** Whether the column's address is a cloud's or a CI service's: not counted as a requester. */
+  isCloud(id: number): boolean {
+    return this.clouds[id];
+  }
+
+  /** A number per requester (see the constructor), the same for every column of one address. */
+  requester(id: number): number {
+    return this.requesterIds[id];
   }
 
   /** The id of the column `buf[start, end)`, whose `hashBytes` is `hash`; new columns are resolved here. */
@@ -57,6 +81,7 @@ export class AddressColumns {
     const text = buf.toString("latin1", start, end);
     // Resolved before anything is stored: a column the resolver refuses leaves no half entry.
     const region = this.regionOfColumn(text);
+    const requester = this.requesterOfColumn(text);
     if (id === this.hashes.length) {
       this.hashes = grown(this.hashes, new Int32Array(id * 2));
       this.starts = grown(this.starts, new Uint32Array(id * 2));
@@ -74,6 +99,13 @@ export class AddressColumns {
     this.bytesUsed += length;
     this.texts.push(text);
     this.regions.push(region);
+    this.clouds.push(isCloudRegion(region));
+    let requesterId = this.requesterIdOf.get(requester);
+    if (requesterId === undefined) {
+      requesterId = this.requesterIdOf.size;
+      this.requesterIdOf.set(requester, requesterId);
+    }
+    this.requesterIds.push(requesterId);
     this.slots[slot] = id;
     // At most half full, so that probes stay short.
     if (this.texts.length * 2 > this.slots.length) this.rehash();

@@ -7,7 +7,6 @@ import {
   requesterSetBytes,
   unionOfAll,
 } from "../summaries/requesters.js";
-import { totalsFrom } from "../summaries/summary-files.js";
 import type { AddressColumns } from "./address-columns.js";
 import type { ObjectKey } from "./binned-objects.js";
 import { type AssetEntry, cellOf, type DandisetPlan, displayPathOf } from "./dandiset-plans.js";
@@ -18,11 +17,11 @@ import {
   type DandisetRecord,
   readAggregates,
 } from "./map-state.js";
-import { mappedObjectPath, type ObjectDelta, requestersOfBinned } from "./mapped-objects.js";
+import { mappedObjectPath, type ObjectDelta, requestersOfBinned, rowKindsPath } from "./mapped-objects.js";
 import { writeSummaries } from "./mapped-summaries.js";
 import type { OutputWriter } from "./output-writer.js";
 import { aggregatesPath, requestersPath, storedPlanPath } from "./state-paths.js";
-import { type Activity, emptyActivity, flatJson, totalsOf } from "./tally.js";
+import { type Activity, addWeeks, emptyActivity, flatJson, totalsOf } from "./tally.js";
 
 /**
  * A Dandiset's numbers and folder: brought up to date with the objects that changed, or made again
@@ -35,8 +34,6 @@ export interface DandisetContext {
   binnedFolder: string;
   deltas: Map<ObjectKey, ObjectDelta>;
   writer: OutputWriter;
-  /** The listed objects' sizes. */
-  associated: Map<ObjectKey, number>;
   columns: AddressColumns;
   hasher: RequesterHasher;
   /** Filled in: the Dandisets whose numbers this run wrote, for the published summaries. */
@@ -77,7 +74,7 @@ export function redoDandiset(plan: DandisetPlan, context: DandisetContext): Dand
   const requesters: BigUint64Array[] = [];
   let tables = 0;
   for (const [object, entries] of [...plan.entriesOf].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const full = fullActivityOf(mappedFolder, object, deltas, context.associated.get(object) ?? -1);
+    const full = fullActivityOf(mappedFolder, object, deltas);
     if (full === null) continue;
     addObject(aggregates, entries, full);
     // An object mapped whole in this run brought all its requesters; any other's are read again.
@@ -104,7 +101,6 @@ export function fullActivityOf(
   mappedFolder: string,
   object: ObjectKey,
   deltas: Map<ObjectKey, ObjectDelta>,
-  wholeSize: number,
 ): ObjectDelta | null {
   const delta = deltas.get(object);
   if (delta !== undefined && delta.rowsBefore === 0) return delta.rowsAfter > 0 ? delta : null;
@@ -113,7 +109,12 @@ export function fullActivityOf(
   if (fs.statSync(file, { throwIfNoEntry: false }) === undefined) return null;
   const buf = fs.readFileSync(file);
   const start = buf.indexOf(0x0a) + 1;
-  const tally = tallyMappedRows(buf, start, buf.length, wholeSize);
+  const tally = tallyMappedRows(
+    buf,
+    start,
+    buf.length,
+    fs.readFileSync(path.join(mappedFolder, rowKindsPath(object))),
+  );
   if (tally.rows === 0) return null;
   return {
     rows: tally.rows,
@@ -132,10 +133,14 @@ export function fullActivityOf(
  * path it has in the newest version, and once per asset to each version that lists it.
  */
 export function addObject(aggregates: DandisetAggregates, entries: AssetEntry[], delta: ObjectDelta): void {
-  aggregates.dandiset.byDay.addAll(delta.byDay);
-  aggregates.dandiset.byRegion.addAll(delta.byRegion);
+  const dandiset = aggregates.dandiset;
+  dandiset.byDay.addAll(delta.byDay);
+  dandiset.byRegion.addAll(delta.byRegion);
   const downloads = delta.byDay.totalDownloads();
-  aggregates.dandiset.byAsset.add(cellOf(displayPathOf(entries)), delta.bytes, delta.rows, downloads);
+  const views = delta.byDay.totalViews();
+  const display = cellOf(displayPathOf(entries));
+  dandiset.byAsset.add(display, delta.bytes, delta.rows, downloads, views);
+  addWeeks(dandiset.byWeek, delta.byDay, display);
   for (const entry of entries) {
     let activity = aggregates.versions.get(entry.version);
     if (activity === undefined) {
@@ -144,7 +149,7 @@ export function addObject(aggregates: DandisetAggregates, entries: AssetEntry[],
     }
     activity.byDay.addAll(delta.byDay);
     activity.byRegion.addAll(delta.byRegion);
-    activity.byAsset.add(cellOf(entry.path), delta.bytes, delta.rows, downloads);
+    activity.byAsset.add(cellOf(entry.path), delta.bytes, delta.rows, downloads, views);
   }
 }
 
@@ -199,6 +204,8 @@ export function writeDandiset(
     fingerprint: plan.fingerprint,
     versions,
     tables: active ? tables : 0,
-    totals: active ? totalsFrom(aggregates.dandiset, requesters.length) : null,
+    published: active,
+    requesters: active ? requesters.length : 0,
+    totals: null,
   };
 }

@@ -18,8 +18,6 @@ export interface AssetEntry {
   path: string;
   fileName: string;
   object: ObjectKey;
-  /** The object's size in the catalog, for telling downloads; -1 for a Zarr (a request is one file of it). */
-  size: number;
 }
 
 /** A Dandiset as the mapped folder holds it: its assets, from this run's catalog or a stored one. */
@@ -59,14 +57,14 @@ export function planDandiset(dandiset: CatalogDandiset, objectType?: ObjectType)
   for (const version of dandiset.versions) {
     // The same asset listed twice is one asset; two assets under one path are two tables.
     const seen = new Set<string>();
-    const assets: { path: string; object: ObjectKey; type: ObjectType; size: number }[] = [];
+    const assets: { path: string; object: ObjectKey; type: ObjectType }[] = [];
     for (const asset of version.assets) {
       const { type, id } = objectOf(asset);
       const object = objectKeyOf(type, id);
       const key = `${asset.path}\n${object}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      assets.push({ path: asset.path, object, type, size: asset.size });
+      assets.push({ path: asset.path, object, type });
     }
     // Names are handed out over every asset of the version, whatever the object type mapped.
     const fileNames = versionTableNames(assets);
@@ -78,7 +76,6 @@ export function planDandiset(dandiset: CatalogDandiset, objectType?: ObjectType)
         path: asset.path,
         fileName: fileNames[i],
         object: asset.object,
-        size: asset.type === "blobs" ? asset.size : -1,
       });
     });
     versions.push({ version: version.version, entries });

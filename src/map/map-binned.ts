@@ -3,13 +3,19 @@ import * as path from "node:path";
 import { lastBatchOf, readJournal } from "../bin/journal.js";
 import { type Catalog, loadCatalog, toCatalog } from "../dandi/catalog.js";
 import { fetchCatalog } from "../dandi/fetch-catalog.js";
-import { DEFAULT_PRIVACY, type PrivacyRounding } from "../formats/summaries-folder.js";
+import { DEFAULT_REGION_DISCLOSURE_THRESHOLD } from "../formats/summaries-folder.js";
 import { RegionResolver } from "../geo/region-resolver.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { checkReadableWith } from "../privacy/ip-mode.js";
 import { AddressReader } from "../privacy/ip-token.js";
+import {
+  isEmptyFolder,
+  prepareSummariesFolder,
+  publishSummaries,
+  SUMMARIES_LOCK,
+} from "../summaries/publish.js";
 import { RequesterHasher, readRequesterSet, requesterSetBytes, unionOfAll } from "../summaries/requesters.js";
 import { AddressColumns } from "./address-columns.js";
 import { type DandisetsMapped, mapDandisets } from "./map-dandisets.js";
@@ -28,13 +34,8 @@ import {
 } from "./map-state.js";
 import { writeArchive } from "./mapped-summaries.js";
 import { OutputWriter } from "./output-writer.js";
-import {
-  isEmptyFolder,
-  prepareSummariesFolder,
-  publishSummaries,
-  SUMMARIES_LOCK,
-} from "./publish-summaries.js";
 import { ASSOCIATED_LIST, ASSOCIATED_NUMBERS, requestersPath, SUMMARIES_UNDO } from "./state-paths.js";
+import { updateUndeterminedRequesters } from "./undetermined-requesters.js";
 import { discardUndoLog, MapUndoLog } from "./undo-log.js";
 
 export type { MapOptions, MapProgress, MapSummary } from "./map-options.js";
@@ -45,7 +46,8 @@ interface MapSetup {
   mappedFolder: string;
   stateFolder: string;
   summariesFolder: string | null;
-  privacy: PrivacyRounding;
+  /** `by_region.tsv`'s disclosure threshold. */
+  threshold: number;
   addresses: AddressReader;
   resolver: RegionResolver;
   columns: AddressColumns;
@@ -135,10 +137,7 @@ function openMapRun(options: MapOptions): MapSetup {
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
   const columns = new AddressColumns((column) => resolver.regionOf(addresses.addressOf(column)));
   const summariesFolder = prepareSummariesFolder(options.summariesFolder, binnedFolder, mappedFolder);
-  const privacy: PrivacyRounding = {
-    threshold: options.privacyThreshold ?? DEFAULT_PRIVACY.threshold,
-    rounding: options.privacyRounding ?? DEFAULT_PRIVACY.rounding,
-  };
+  const threshold = options.regionDisclosureThreshold ?? DEFAULT_REGION_DISCLOSURE_THRESHOLD;
   const stateFolder = stateFolderOf(mappedFolder);
   fs.mkdirSync(stateFolder, { recursive: true });
   const unlock = [acquireRunLock(path.join(mappedFolder, ".map_lock"))];
@@ -148,7 +147,7 @@ function openMapRun(options: MapOptions): MapSetup {
     mappedFolder,
     stateFolder,
     summariesFolder,
-    privacy,
+    threshold,
     addresses,
     resolver,
     columns,
@@ -228,11 +227,11 @@ function publish(
     (committed?.batch ?? 0) + 1,
   );
   const writer = new OutputWriter(summariesFolder, undo, isEmptyFolder(summariesFolder));
-  publishSummaries({
+  const totals = publishSummaries({
     writer,
     mainWriter: run.writer,
     stateFolder,
-    privacy: setup.privacy,
+    threshold: setup.threshold,
     records: dandisets.records,
     changed: dandisets.changed,
     full:
@@ -241,13 +240,18 @@ function publish(
     archive: objects.archive,
     listed: objects.listed,
     archiveRequesters: archiveRequesters.length,
+    undeterminedRequesters: updateUndeterminedRequesters(run, plan, objects, objects.listedBefore),
   });
+  for (const [id, record] of Object.entries(dandisets.records))
+    dandisets.records[id] = { ...record, totals: totals.get(id) ?? null };
   undo.close();
   return writer;
 }
 
 function summariesRecordOf(setup: MapSetup): SummariesRecord | null {
-  return setup.summariesFolder === null ? null : { folder: setup.summariesFolder, ...setup.privacy };
+  return setup.summariesFolder === null
+    ? null
+    : { folder: setup.summariesFolder, threshold: setup.threshold };
 }
 
 /** Step 5: the commit, by replacing the journal; then the undo logs go. */

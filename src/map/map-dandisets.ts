@@ -29,7 +29,6 @@ export async function mapDandisets(
     binnedFolder: run.binnedFolder,
     deltas: objects.deltas,
     writer: run.writer,
-    associated: plan.associated,
     columns: run.columns,
     hasher: run.hasher,
     changed: new Map(),

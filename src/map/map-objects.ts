@@ -12,7 +12,7 @@ import { readArchiveActivity, readAssociatedList } from "./map-state.js";
 import { type ObjectDelta, type PendingObject, updateMappedObject } from "./mapped-objects.js";
 import type { OutputWriter } from "./output-writer.js";
 import { ASSOCIATED_LIST, ASSOCIATED_NUMBERS, archivePath } from "./state-paths.js";
-import { type Activity, emptyActivity } from "./tally.js";
+import { type Activity, addWeeks, emptyActivity } from "./tally.js";
 import type { MapUndoLog } from "./undo-log.js";
 
 /** What every step of one map run works with. */
@@ -41,12 +41,14 @@ export interface ObjectsMapped {
   listed: Activity;
   /** The keyed hashes of the addresses of the rows read, per object. */
   newRequesters: BigUint64Array[];
+  /** The objects listed after the last run, with their asset types; null when the listing did not change. */
+  listedBefore: Map<string, string> | null;
 }
 
 /**
  * Step 1, the mapped objects: each binned object's table brought up to its binned file, and the
  * archive's numbers (and those of the listed objects) with it. An object listed anew, no longer
- * listed or of another size is taken off the listed numbers with its rows as they stand before this
+ * listed or of another asset type is taken off the listed numbers with its rows as they stand before this
  * run, and added back after it.
  */
 export async function mapObjects(run: MapRun, plan: MapPlan): Promise<ObjectsMapped> {
@@ -56,7 +58,7 @@ export async function mapObjects(run: MapRun, plan: MapPlan): Promise<ObjectsMap
   const archive = journal === null ? emptyActivity() : readArchiveActivity(archivePath(stateFolder));
   const listed =
     journal === null ? emptyActivity() : readArchiveActivity(path.join(stateFolder, ASSOCIATED_NUMBERS));
-  const moved = takeOffMoved(run, plan, listed);
+  const { moved, before } = takeOffMoved(run, plan, listed);
   const newRequesters: BigUint64Array[] = [];
   for (const item of plan.pending) {
     await checkpoint(run.options.signal);
@@ -66,42 +68,47 @@ export async function mapObjects(run: MapRun, plan: MapPlan): Promise<ObjectsMap
             entries.map((e) => path.join(mappedFolder, identifier, e.version, e.fileName)),
           )
         : [];
-    const delta = mapPending(run, item, associated.get(item.object) ?? -1, reuse);
+    const delta = mapPending(run, item, reuse);
     if (delta !== null) {
       deltas.set(item.object, delta);
-      addDelta(archive, delta);
+      addActivity(archive, delta, 1, null);
       newRequesters.push(delta.requesters);
-      if (associated.has(item.object) && !moved.has(item.object)) addActivity(listed, delta, 1);
+      const type = associated.get(item.object);
+      if (type !== undefined && !moved.has(item.object)) addActivity(listed, delta, 1, type);
       if (!objectsOf.has(item.object)) summary.objectsNotInCatalog++;
     }
     run.options.onProgress?.({ phase: "map", done: ++run.progress.done, total: run.progress.total });
   }
   for (const object of [...moved].sort()) {
-    const size = associated.get(object);
+    const type = associated.get(object);
     // A rebuild maps every binned object: one it did not map has no rows.
-    if (size === undefined || (plan.decision.rebuild && !deltas.has(object))) continue;
-    const full = fullActivityOf(mappedFolder, object, deltas, size);
-    if (full !== null) addActivity(listed, full, 1);
+    if (type === undefined || (plan.decision.rebuild && !deltas.has(object))) continue;
+    const full = fullActivityOf(mappedFolder, object, deltas);
+    if (full !== null) addActivity(listed, full, 1, type);
   }
-  return { deltas, archive, listed, newRequesters };
+  return { deltas, archive, listed, newRequesters, listedBefore: before };
 }
 
 /** The objects whose listing changed since the last run, their old numbers taken off `listed`. */
-function takeOffMoved(run: MapRun, plan: MapPlan, listed: Activity): Set<ObjectKey> {
+function takeOffMoved(
+  run: MapRun,
+  plan: MapPlan,
+  listed: Activity,
+): { moved: Set<ObjectKey>; before: Map<string, string> | null } {
   const moved = new Set<ObjectKey>();
-  if (plan.journal?.associated === plan.associatedPrint) return moved;
+  if (plan.journal?.associated === plan.associatedPrint) return { moved, before: null };
   const before =
     plan.journal === null
-      ? new Map<string, number>()
+      ? new Map<string, string>()
       : readAssociatedList(path.join(run.stateFolder, ASSOCIATED_LIST));
-  for (const [object, size] of before) {
-    if (plan.associated.get(object) === size) continue;
+  for (const [object, type] of before) {
+    if (plan.associated.get(object) === type) continue;
     moved.add(object);
-    const full = fullActivityOf(run.mappedFolder, object, new Map(), size);
-    if (full !== null) addActivity(listed, full, -1);
+    const full = fullActivityOf(run.mappedFolder, object, new Map());
+    if (full !== null) addActivity(listed, full, -1, type);
   }
-  for (const [object, size] of plan.associated) if (before.get(object) !== size) moved.add(object);
-  return moved;
+  for (const [object, type] of plan.associated) if (before.get(object) !== type) moved.add(object);
+  return { moved, before };
 }
 
 export async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
@@ -111,12 +118,7 @@ export async function checkpoint(signal: AbortSignal | undefined): Promise<void>
     throw new AbortedError("map was interrupted; the folder is as the last complete run left it");
 }
 
-function mapPending(
-  run: MapRun,
-  item: PendingObject,
-  wholeSize: number,
-  reuse: string[],
-): ObjectDelta | null {
+function mapPending(run: MapRun, item: PendingObject, reuse: string[]): ObjectDelta | null {
   const { summary } = run;
   const relative = binnedPathOf(item.object);
   try {
@@ -131,7 +133,6 @@ function mapPending(
         run.errorLog.record({ file: relative, line, reason, text });
       },
       run.writer.folders,
-      wholeSize,
       run.hasher,
       reuse,
     );
@@ -147,20 +148,12 @@ function mapPending(
 }
 
 /**
- * Adds an object's change to the archive's bytes and requests. Its downloads are left out: whether
- * a request is one depends on the catalog, and the archive's downloads are those of the listed objects.
+ * Adds (or with -1 takes off) an object's activity by day and region to `activity`, and its bytes by
+ * week under its asset type when it has one (the listed objects' numbers, by which the archive's
+ * bytes by type are told).
  */
-function addDelta(activity: Activity, delta: ObjectDelta): void {
-  for (const [into, from] of [
-    [activity.byDay, delta.byDay],
-    [activity.byRegion, delta.byRegion],
-  ] as const) {
-    for (const [key, bytes] of from.bytes) into.add(key, bytes, from.requests.get(key) ?? 0, 0);
-  }
-}
-
-/** Adds (or with -1 takes off) an object's activity by day and region, downloads included. */
-export function addActivity(activity: Activity, delta: ObjectDelta, sign: 1 | -1): void {
+export function addActivity(activity: Activity, delta: ObjectDelta, sign: 1 | -1, type: string | null): void {
   activity.byDay.addAll(delta.byDay, sign);
   activity.byRegion.addAll(delta.byRegion, sign);
+  if (type !== null) addWeeks(activity.byWeek, delta.byDay, type, sign);
 }

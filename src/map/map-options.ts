@@ -37,10 +37,12 @@ export interface MapOptions extends DandisetSelection {
    * folder: `summaries/<id>/by_{day,asset,region}.tsv`, `totals.json`, …); none when absent.
    */
   summariesFolder?: string;
-  /** Request, download and requester counts below this are published as `<50` (default 50; 0 for none). */
-  privacyThreshold?: number;
-  /** Other counts are published rounded to the nearest multiple of this (default 20; 1 for exact counts). */
-  privacyRounding?: number;
+  /**
+   * A Dandiset's (or the archive's) `by_region.tsv` is published once it names more than this many
+   * resolved regions, and replaced only when more than this many change (default 5; 0 publishes
+   * every change). See summaries/region-disclosure.ts.
+   */
+  regionDisclosureThreshold?: number;
   /** The key of a binned folder of encrypted addresses (see privacy/ip-token.ts); unused for one in clear. */
   ipKey?: IpKey | null;
   /** Error-log lines as read rather than with addresses masked (for debugging). */
@@ -116,8 +118,15 @@ export function validateMapOptions(options: MapOptions): void {
   checkPath(options.ipRangesFolder, "ipRangesFolder", false);
   checkBoolean(options.rebuild, "rebuild");
   checkPath(options.summariesFolder, "summariesFolder", false);
-  checkWholeNumber(options.privacyThreshold, "privacyThreshold", 0);
-  checkWholeNumber(options.privacyRounding, "privacyRounding", 1);
+  for (const retired of ["privacyThreshold", "privacyRounding"])
+    if ((options as unknown as Record<string, unknown>)[retired] !== undefined)
+      throw invalidOption(
+        retired,
+        "is gone: DANDI publishes exact counts now, and hides a Dandiset's regions until more than " +
+          "regionDisclosureThreshold (default 5) of them can be shown; leave it out",
+        "ERR_RETIRED_OPTION",
+      );
+  checkWholeNumber(options.regionDisclosureThreshold, "regionDisclosureThreshold", 0);
   checkIpKey(options.ipKey);
   checkBoolean(options.keepRawLines, "keepRawLines");
   checkFunction(options.onProgress, "onProgress");

@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import { invalidOption } from "../check-options.js";
 import type { Catalog } from "../dandi/catalog.js";
+import { type AssetType, assetTypeOf } from "../summaries/asset-types.js";
 import type { ObjectKey } from "./binned-objects.js";
 import {
   type AssetEntry,
   byIdentifier,
   type DandisetPlan,
+  displayPathOf,
   freshPlans,
   isSelectedBy,
   readStoredPlan,
@@ -28,8 +30,11 @@ export interface MapPlan {
   gone: string[];
   /** Each listed object's Dandisets and their entries, Dandisets in identifier order. */
   objectsOf: Map<ObjectKey, { identifier: string; entries: AssetEntry[] }[]>;
-  /** Every object some Dandiset lists, with its size: the rest is the unassociated traffic. */
-  associated: Map<ObjectKey, number>;
+  /**
+   * Every object some Dandiset lists, with its asset type (from its path in the first Dandiset
+   * listing it): the rest is the undetermined traffic.
+   */
+  associated: Map<ObjectKey, AssetType>;
   associatedPrint: string;
   /** The binned objects to map, in key order. */
   pending: PendingObject[];
@@ -88,8 +93,8 @@ export function planMapRun(input: PlanInput): MapPlan {
   const journal = decision.rebuild ? null : committed;
   const { plans, gone } = heldDandisets(fresh, journal, selecting, options, input.stateFolder);
   const objectsOf = objectsOfPlans(plans);
-  const associated = new Map<ObjectKey, number>();
-  for (const [object, list] of objectsOf) associated.set(object, list[0].entries[0].size);
+  const associated = new Map<ObjectKey, AssetType>();
+  for (const [object, list] of objectsOf) associated.set(object, assetTypeOf(displayPathOf(list[0].entries)));
   const associatedPrint = createHash("sha256")
     .update(associatedListText(associated))
     .digest("hex")

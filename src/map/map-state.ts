@@ -4,7 +4,7 @@ import type { ObjectType } from "../dandi/catalog.js";
 import { RunError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-file.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
-import type { SummaryTotals } from "../summaries/summary-files.js";
+import type { SummaryTotals } from "../summaries/totals.js";
 import { type Activity, emptyActivity, Tally } from "./tally.js";
 
 /**
@@ -19,7 +19,7 @@ import { type Activity, emptyActivity, Tally } from "./tally.js";
  *    part of the catalog;
  *  - `archive.json`: the archive's summaries as numbers;
  *  - `associated.json`, `associated.tsv`: the numbers of the objects some Dandiset lists (the rest
- *    of the archive is the unassociated traffic), and those objects with their sizes;
+ *    of the archive is the undetermined traffic), and those objects with their asset types;
  *  - `requesters/<id>.bin`, `requesters/archive.bin`: the keyed hashes of the requesters' addresses
  *    (`requester_key`, made once, mode 0600, is the key), so that requesters are counted exactly
  *    and incrementally without an address on disk;
@@ -28,8 +28,13 @@ import { type Activity, emptyActivity, Tally } from "./tally.js";
  */
 export const STATE_FOLDER = ".map_state";
 const JOURNAL_NAME = "journal.json";
-/** 2: summaries count downloads, and the requester sets and associated objects are kept. */
-const FORMAT = 2;
+/**
+ * 2: summaries count downloads, and the requester sets and associated objects are kept.
+ * 3: downloads are 200 answers and views sessions of 206 answers: each mapped object has its rows'
+ * kinds beside it (`.kinds`), the numbers count views and bytes by week, and the listed objects are
+ * kept with their asset type rather than their size.
+ */
+const FORMAT = 3;
 
 export interface MapJournal {
   format: number;
@@ -46,21 +51,25 @@ export interface MapJournal {
   dandisets: Record<string, DandisetRecord>;
   /** The fingerprint of the objects the Dandisets list, with their sizes. */
   associated: string;
-  /** Where the published summaries were written, and how their counts were rounded; null when not written. */
+  /** Where the published summaries were written, and under which disclosure threshold; null when not written. */
   summaries: SummariesRecord | null;
 }
 
 export interface SummariesRecord {
   folder: string;
+  /** `by_region.tsv`'s disclosure threshold. */
   threshold: number;
-  rounding: number;
 }
 
 export interface DandisetRecord {
   fingerprint: string;
   versions: number;
   tables: number;
-  /** The exact figures of its entry in the published `totals.json`; null without requests. */
+  /** Whether it has a folder of published summaries: it has requests (and is not embargoed). */
+  published: boolean;
+  /** Its distinct requesters, not counting clouds. */
+  requesters: number;
+  /** Its entry in the published `totals.json` as last written; null when none is. */
   totals: SummaryTotals | null;
 }
 
@@ -98,11 +107,12 @@ export interface DandisetAggregates {
   dandiset: Activity;
 }
 
-type TallyJson = [string, string, number, number][];
+type TallyJson = [string, string, number, number, number][];
 interface ActivityJson {
   day: TallyJson;
   region: TallyJson;
   asset: TallyJson;
+  week: TallyJson;
 }
 
 function tallyToJson(tally: Tally): TallyJson {
@@ -111,14 +121,15 @@ function tallyToJson(tally: Tally): TallyJson {
     const requests = tally.requests.get(key) ?? 0;
     // A key can fall to nothing when rows are replaced; a run from scratch would not list it.
     if (requests !== 0 || bytes !== 0n)
-      rows.push([key, bytes.toString(), requests, tally.downloads.get(key) ?? 0]);
+      rows.push([key, bytes.toString(), requests, tally.downloads.get(key) ?? 0, tally.views.get(key) ?? 0]);
   }
   return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 function tallyFromJson(rows: TallyJson): Tally {
   const tally = new Tally();
-  for (const [key, bytes, requests, downloads] of rows) tally.add(key, BigInt(bytes), requests, downloads);
+  for (const [key, bytes, requests, downloads, views] of rows)
+    tally.add(key, BigInt(bytes), requests, downloads, views);
   return tally;
 }
 
@@ -127,6 +138,7 @@ export function activityToJson(activity: Activity): ActivityJson {
     day: tallyToJson(activity.byDay),
     region: tallyToJson(activity.byRegion),
     asset: tallyToJson(activity.byAsset),
+    week: tallyToJson(activity.byWeek),
   };
 }
 
@@ -135,6 +147,7 @@ export function activityFromJson(json: ActivityJson): Activity {
     byDay: tallyFromJson(json.day),
     byRegion: tallyFromJson(json.region),
     byAsset: tallyFromJson(json.asset),
+    byWeek: tallyFromJson(json.week),
   };
 }
 
@@ -174,19 +187,19 @@ export function clearState(stateFolder: string): void {
     fs.rmSync(path.join(stateFolder, name), { recursive: true, force: true });
 }
 
-/** The objects some Dandiset lists, with their sizes (-1 when a download cannot be told: Zarrs). */
-export function associatedListText(associated: Map<string, number>): string {
+/** The objects some Dandiset lists, with their asset types. */
+export function associatedListText(associated: Map<string, string>): string {
   let text = "";
   for (const [object, size] of [...associated].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
     text += `${object}\t${size}\n`;
   return text;
 }
 
-export function readAssociatedList(file: string): Map<string, number> {
-  const list = new Map<string, number>();
+export function readAssociatedList(file: string): Map<string, string> {
+  const list = new Map<string, string>();
   for (const line of (readTextIfExists(file) ?? "").split("\n")) {
     const tab = line.indexOf("\t");
-    if (tab > 0) list.set(line.slice(0, tab), Number(line.slice(tab + 1)));
+    if (tab > 0) list.set(line.slice(0, tab), line.slice(tab + 1));
   }
   return list;
 }

@@ -8,7 +8,15 @@ import { openNoFollow, READ_NO_FOLLOW, UPDATE_NO_FOLLOW } from "../io/no-follow.
 import type { RequesterHasher } from "../summaries/requesters.js";
 import type { AddressColumns } from "./address-columns.js";
 import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
-import { checkBinnedHeader, mapBinnedRows, tallyMappedRows } from "./map-binned-table.js";
+import {
+  checkBinnedHeader,
+  type MappedTable,
+  mapBinnedRows,
+  secondsOfTimeKey,
+  tallyMappedRows,
+  timeKeyAt,
+  VIEW_GAP_SECONDS,
+} from "./map-binned-table.js";
 import { STATE_FOLDER } from "./map-state.js";
 import type { Tally } from "./tally.js";
 import type { MapUndoLog, RecordedFolders } from "./undo-log.js";
@@ -57,14 +65,19 @@ export function mappedObjectPath(object: ObjectKey): string {
   return `${STATE_FOLDER}/objects/${object.slice(0, colon)}/${id.slice(0, 2)}/${id}.tsv`;
 }
 
+/** Where the kinds of an object's mapped rows are kept (see `ROW_KIND`), beside its mapped table. */
+export function rowKindsPath(object: ObjectKey): string {
+  return `${mappedObjectPath(object).slice(0, -4)}.kinds`;
+}
+
 /**
  * Brings an object's mapped table (`.map_state/objects/…`, which the published asset tables link
- * to) up to its binned file: reads the binned bytes from `from` on, replaces the table's rows that
- * came from there (the last `rows past from - rows added` rows) by those bytes mapped, and returns
- * the difference in activity. The table is changed in place, after its undo record; `reuse` names
- * published tables whose content may already be the result (a rebuild of an older folder): one that
- * matches becomes the mapped object as it is, so its file stays untouched. A row whose bytes equal
- * `wholeSize` (the object's size in the catalog, -1 when unknown) counts as a download.
+ * to) and its rows' kinds up to its binned file: reads the binned bytes from `from` on, replaces the
+ * table's rows that came from there (the last `rows past from - rows added` rows) by those bytes
+ * mapped, and returns the difference in activity. The rows of the 8 hours before `from` are read
+ * too, for the views they leave open. The table is changed in place, after its undo record;
+ * `reuse` names published tables whose content may already be the result (a rebuild of an older
+ * folder): one that matches becomes the mapped object as it is, so its file stays untouched.
  */
 export function updateMappedObject(
   binnedFolder: string,
@@ -74,15 +87,13 @@ export function updateMappedObject(
   undo: MapUndoLog,
   onMalformed: (line: number, reason: string, text: string) => void,
   folders: RecordedFolders,
-  wholeSize: number,
   hasher: RequesterHasher,
   reuse: readonly string[] = [],
 ): ObjectDelta {
-  const binnedFile = path.join(binnedFolder, binnedPathOf(pending.object));
-  const binned = readFrom(binnedFile, pending.created ? 0 : pending.from);
-  const start = pending.created ? checkBinnedHeader(binned) : 0;
+  const binned = readBinned(path.join(binnedFolder, binnedPathOf(pending.object)), pending);
   const relative = mappedObjectPath(pending.object);
   const file = path.join(mappedFolder, relative);
+  const kindsRelative = rowKindsPath(pending.object);
 
   let fd: number | null = null;
   try {
@@ -90,55 +101,55 @@ export function updateMappedObject(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
+  let kindsFd: number | null = null;
   try {
     const size = fd === null ? 0 : fs.fstatSync(fd).size;
     const rowsBefore = fd === null ? 0 : lastIndexOf(fd, size, file) + 1;
     // Every row of a file made anew is new; otherwise the rows past `from` are the new ones and
     // the old ones they were merged with, which the table holds as its last rows.
     // Counted only when needed: every row of a created object is new whatever their number.
-    const replaced = pending.created ? rowsBefore : countRows(binned, start) - pending.rowsAdded;
+    const replaced = pending.created
+      ? rowsBefore
+      : countRows(binned.buf, binned.countFrom) - pending.rowsAdded;
     if (replaced < 0 || replaced > rowsBefore) {
       throw new RunError(
         `${relative} holds ${rowsBefore} rows, which does not fit the ${pending.rowsAdded} rows bin added to ` +
           `${binnedPathOf(pending.object)}; the mapped folder is out of step with the binned folder: map it again from scratch (the rebuild option, --rebuild)`,
       );
     }
+    const kept = rowsBefore - replaced;
+    if (fd !== null) kindsFd = openKinds(mappedFolder, kindsRelative, rowsBefore);
     const tailStart = fd === null ? MAPPED_HEADER_BYTES.length : startOfLastRows(fd, size, replaced, file);
     const tail = fd === null ? Buffer.alloc(0) : readRange(fd, tailStart, size);
-    const old = tallyMappedRows(tail, 0, tail.length, wholeSize);
+    const kindsTail = kindsFd === null ? Buffer.alloc(0) : readRange(kindsFd, kept, rowsBefore);
+    const old = tallyMappedRows(tail, 0, tail.length, kindsTail);
     const addresses = new Set<string>();
     // Line numbers past `from` are counted from the rows before it (exact unless rows were malformed).
-    const firstLine = pending.created ? 2 : rowsBefore - replaced + 2;
+    const firstLine = pending.created ? 2 : kept + 2;
     const mapped = mapBinnedRows(
-      binned,
-      start,
-      rowsBefore - replaced,
+      binned.buf,
+      binned.start,
+      kept,
       columns,
       (line, reason, lineStart, lineEnd) =>
-        onMalformed(line, reason, errorTextOf(binned, lineStart, lineEnd)),
+        onMalformed(line, reason, errorTextOf(binned.buf, lineStart, lineEnd)),
       firstLine,
-      wholeSize,
       addresses,
+      binned.countFrom,
     );
-    const rowsAfter = rowsBefore - replaced + mapped.rows;
+    const rowsAfter = kept + mapped.rows;
 
     if (fd === null) {
-      if (rowsAfter > 0) {
-        const content = [MAPPED_HEADER_BYTES, mapped.table];
-        // A file in a folder this run made needs no record of its own: undoing removes the folder.
-        if (!folders.make(path.dirname(relative))) {
-          undo.created(relative);
-          undo.flush();
-        }
-        const same = reuse.find((candidate) => sameContent(candidate, content));
-        if (same !== undefined) fs.linkSync(same, file);
-        else writeNew(file, content);
-      }
+      if (rowsAfter > 0)
+        createMappedObject(file, relative, kindsRelative, mappedFolder, mapped, undo, folders, reuse);
     } else {
       undo.extended(relative, size, tailStart, tail);
+      undo.extended(kindsRelative, rowsBefore, kept, kindsTail);
       undo.flush();
       writeAll(fd, mapped.table, 0, mapped.table.length, tailStart);
       fs.ftruncateSync(fd, tailStart + mapped.table.length);
+      writeAll(kindsFd!, mapped.kinds, 0, mapped.kinds.length, kept);
+      fs.ftruncateSync(kindsFd!, rowsAfter);
     }
 
     const byDay = mapped.byDay;
@@ -157,11 +168,67 @@ export function updateMappedObject(
     };
   } finally {
     if (fd !== null) fs.closeSync(fd);
+    if (kindsFd !== null) fs.closeSync(kindsFd);
   }
 }
 
-/** The bytes of a binned file from `from` on, in a buffer shared by every call (see `binnedScratch`). */
-function readFrom(file: string, from: number): Buffer {
+/** A new mapped object: its table (or a published table that already holds it) and its rows' kinds. */
+function createMappedObject(
+  file: string,
+  relative: string,
+  kindsRelative: string,
+  mappedFolder: string,
+  mapped: MappedTable,
+  undo: MapUndoLog,
+  folders: RecordedFolders,
+  reuse: readonly string[],
+): void {
+  const content = [MAPPED_HEADER_BYTES, mapped.table];
+  // A file in a folder this run made needs no record of its own: undoing removes the folder.
+  if (!folders.make(path.dirname(relative))) {
+    undo.created(relative);
+    undo.created(kindsRelative);
+    undo.flush();
+  }
+  const same = reuse.find((candidate) => sameContent(candidate, content));
+  if (same !== undefined) fs.linkSync(same, file);
+  else writeNew(file, content);
+  writeNew(path.join(mappedFolder, kindsRelative), [mapped.kinds]);
+}
+
+/** Opens the kinds of a mapped object's rows, which must be one byte for each of its `rows` rows. */
+function openKinds(mappedFolder: string, kindsRelative: string, rows: number): number {
+  const file = path.join(mappedFolder, kindsRelative);
+  let fd: number;
+  try {
+    fd = openNoFollow(file, UPDATE_NO_FOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    throw new RunError(`${file} is missing; map again from scratch (the rebuild option, --rebuild)`);
+  }
+  const size = fs.fstatSync(fd).size;
+  if (size !== rows) {
+    fs.closeSync(fd);
+    throw new RunError(
+      `${file} holds ${size} rows' kinds for a table of ${rows} rows; map again from scratch (the rebuild option, --rebuild)`,
+    );
+  }
+  return fd;
+}
+
+/** The binned bytes a run maps: `buf[start, countFrom)` only for the views they leave open, then the rows to map. */
+interface BinnedBytes {
+  buf: Buffer;
+  start: number;
+  countFrom: number;
+}
+
+/**
+ * Reads an object's binned file from `from` on (all of it for an object made since the last run),
+ * and before `from` the rows of the 8 hours before the first row there: a 206 request among them
+ * may begin the view that a request past `from` goes on with.
+ */
+function readBinned(file: string, pending: PendingObject): BinnedBytes {
   let fd: number;
   try {
     fd = openNoFollow(file, READ_NO_FOLLOW);
@@ -172,19 +239,57 @@ function readFrom(file: string, from: number): Buffer {
     );
   }
   try {
-    const size = Math.max(0, fs.fstatSync(fd).size - from);
-    if (binnedScratch.length < size)
-      binnedScratch = Buffer.allocUnsafe(Math.max(size, binnedScratch.length * 2));
-    return binnedScratch.subarray(0, readAt(fd, binnedScratch, 0, size, from));
+    const size = fs.fstatSync(fd).size;
+    if (pending.created) {
+      const buf = readInto(fd, 0, size);
+      const start = checkBinnedHeader(buf);
+      return { buf, start, countFrom: start };
+    }
+    const windowStart = pending.from < size ? viewWindowStart(fd, pending.from) : pending.from;
+    return { buf: readInto(fd, windowStart, size), start: 0, countFrom: pending.from - windowStart };
   } finally {
     fs.closeSync(fd);
   }
 }
 
 /**
- * The bytes `readFrom` returns, one buffer for every object of a run: each is read, mapped and let
+ * Where the rows of the 8 hours before the row at `from` start, or a little earlier: read backwards
+ * in growing steps until a row older than that is found, so that an object asked for rarely costs
+ * one small read, and a popular one a read of its last 8 hours.
+ */
+function viewWindowStart(fd: number, from: number): number {
+  const probe = Buffer.allocUnsafe(64);
+  const headerEnd = probe.subarray(0, readAt(fd, probe, 0, 64, 0)).indexOf(NEWLINE) + 1;
+  readAt(fd, probe, 0, TIMESTAMP_BYTES, from);
+  const firstKey = timeKeyAt(probe, 0);
+  if (headerEnd <= 0 || firstKey < 0 || from <= headerEnd) return Math.max(headerEnd, 0);
+  const target = secondsOfTimeKey(firstKey) - VIEW_GAP_SECONDS;
+  for (let step = 4096; ; step *= 4) {
+    const low = Math.max(headerEnd, from - step);
+    if (low === headerEnd) return headerEnd;
+    const chunk = Buffer.allocUnsafe(from - low);
+    readAt(fd, chunk, 0, chunk.length, low);
+    const lineStart = chunk.indexOf(NEWLINE) + 1;
+    if (lineStart === 0 || lineStart + TIMESTAMP_BYTES > chunk.length) continue;
+    const key = timeKeyAt(chunk, lineStart);
+    if (key >= 0 && secondsOfTimeKey(key) < target) return low + lineStart;
+  }
+}
+
+const TIMESTAMP_BYTES = 19;
+
+/** `size - from` bytes of `fd` from `from`, in a buffer shared by every call (see `binnedScratch`). */
+function readInto(fd: number, from: number, size: number): Buffer {
+  const length = Math.max(0, size - from);
+  if (binnedScratch.length < length)
+    binnedScratch = Buffer.allocUnsafe(Math.max(length, binnedScratch.length * 2));
+  return binnedScratch.subarray(0, readAt(fd, binnedScratch, 0, length, from));
+}
+
+/**
+ * The bytes `readInto` returns, one buffer for every object of a run: each is read, mapped and let
  * go before the next is read, and on these machines fresh memory costs more than reading into it
- * (about 4 ms a MB for the first touch). What `readFrom` returns is valid until its next call.
+ * (about 4 ms a MB for the first touch). What `readInto` returns is valid until its next call.
  */
 let binnedScratch = Buffer.allocUnsafe(1024 * 1024);
 
@@ -291,8 +396,13 @@ export function requestersOfBinned(
   columns: AddressColumns,
   hasher: RequesterHasher,
 ): BigUint64Array {
-  const binned = readFrom(path.join(binnedFolder, binnedPathOf(object)), 0);
+  const binned = readBinned(path.join(binnedFolder, binnedPathOf(object)), {
+    object,
+    from: 0,
+    rowsAdded: 0,
+    created: true,
+  });
   const addresses = new Set<string>();
-  mapBinnedRows(binned, checkBinnedHeader(binned), 0, columns, () => {}, 2, -1, addresses);
+  mapBinnedRows(binned.buf, binned.start, 0, columns, () => {}, 2, addresses);
   return hasher.hashAll(addresses);
 }

@@ -49,6 +49,7 @@ export function writeArchive(writer: OutputWriter, archive: Activity, dandisets:
     byDay: withoutEmptyKeys(archive.byDay),
     byRegion: withoutEmptyKeys(archive.byRegion),
     byAsset: archive.byAsset,
+    byWeek: archive.byWeek,
   });
   writer.write(
     TOTALS_FILE,

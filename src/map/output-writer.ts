@@ -57,6 +57,12 @@ export class OutputWriter {
     this.written++;
   }
 
+  /** The current bytes of `relativePath`, or null when there is no such file (read without following links). */
+  read(relativePath: string): Buffer | null {
+    this.refuseLinkedFolders(path.dirname(relativePath));
+    return this.fresh ? null : readIfExists(path.join(this.root, relativePath));
+  }
+
   /** Makes `relativePath` a hard link to `target` (a mapped object), unless it is one already. */
   link(relativePath: string, target: string): void {
     const file = path.join(this.root, relativePath);

@@ -1,19 +1,21 @@
 import { countryOf } from "../formats/mapped-folder.js";
 
 /**
- * Bytes, requests and downloads (requests that sent the whole object) per key (a date, a region or
- * an asset path). Bytes add up as `bigint`: one object's bytes fit a double exactly, but an
- * archive's bytes over years can pass 2^53 (9 PB).
+ * Bytes, requests, downloads (requests answered 200) and views (sessions of 206 answers, counted
+ * where they began) per key (a date, a region, an asset path, a week). Bytes add up as `bigint`:
+ * one object's bytes fit a double exactly, but an archive's bytes over years can pass 2^53 (9 PB).
  */
 export class Tally {
   readonly bytes = new Map<string, bigint>();
   readonly requests = new Map<string, number>();
   readonly downloads = new Map<string, number>();
+  readonly views = new Map<string, number>();
 
-  add(key: string, bytes: bigint, requests: number, downloads = 0): void {
+  add(key: string, bytes: bigint, requests: number, downloads = 0, views = 0): void {
     this.bytes.set(key, (this.bytes.get(key) ?? 0n) + bytes);
     this.requests.set(key, (this.requests.get(key) ?? 0) + requests);
     this.downloads.set(key, (this.downloads.get(key) ?? 0) + downloads);
+    this.views.set(key, (this.views.get(key) ?? 0) + views);
   }
 
   addAll(other: Tally, sign: 1 | -1 = 1): void {
@@ -23,6 +25,7 @@ export class Tally {
         sign === 1 ? bytes : -bytes,
         sign * (other.requests.get(key) ?? 0),
         sign * (other.downloads.get(key) ?? 0),
+        sign * (other.views.get(key) ?? 0),
       );
   }
 
@@ -47,17 +50,27 @@ export class Tally {
     for (const downloads of this.downloads.values()) total += downloads;
     return total;
   }
+
+  totalViews(): number {
+    let total = 0;
+    for (const views of this.views.values()) total += views;
+    return total;
+  }
 }
 
-/** The activity of a set of objects, by day, region and asset path. */
+/**
+ * The activity of a set of objects, by day, region and asset path, and bytes by week: keyed
+ * `<monday>\t<asset path>` for a Dandiset, `<monday>\t<asset type>` for the listed objects.
+ */
 export interface Activity {
   byDay: Tally;
   byRegion: Tally;
   byAsset: Tally;
+  byWeek: Tally;
 }
 
 export function emptyActivity(): Activity {
-  return { byDay: new Tally(), byRegion: new Tally(), byAsset: new Tally() };
+  return { byDay: new Tally(), byRegion: new Tally(), byAsset: new Tally(), byWeek: new Tally() };
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -124,4 +137,24 @@ export function flatJson(values: Record<string, string | number | bigint | null>
       `  ${JSON.stringify(key)}: ${typeof value === "bigint" ? value.toString() : JSON.stringify(value)}`,
   );
   return `{\n${lines.join(",\n")}\n}\n`;
+}
+
+/** Adds the bytes and requests of `byDay` to `byWeek` under `<monday>\t<name>`: an asset's path, or a type. */
+export function addWeeks(byWeek: Tally, byDay: Tally, name: string, sign: 1 | -1 = 1): void {
+  for (const [day, bytes] of byDay.bytes)
+    byWeek.add(`${weekOf(day)}\t${name}`, sign === 1 ? bytes : -bytes, sign * (byDay.requests.get(day) ?? 0));
+}
+
+const weekOfDay = new Map<string, string>();
+
+/** The Monday of a date's week (`2024-01-04` -> `2024-01-01`), as DANDI's weekly tables start them. */
+export function weekOf(day: string): string {
+  let week = weekOfDay.get(day);
+  if (week === undefined) {
+    const time = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
+    const sinceMonday = (new Date(time).getUTCDay() + 6) % 7;
+    week = new Date(time - sinceMonday * 86_400_000).toISOString().slice(0, 10);
+    weekOfDay.set(day, week);
+  }
+  return week;
 }

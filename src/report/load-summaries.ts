@@ -6,7 +6,7 @@ import {
   SUMMARY_KEY_COLUMN,
   summaryTableName,
   TOTALS_JSON,
-  UNASSOCIATED_FOLDER,
+  UNDETERMINED_FOLDER,
 } from "../formats/summaries-folder.js";
 import { readJsonObject } from "./read-table.js";
 
@@ -17,6 +17,7 @@ export type PublishedCount = number | string;
 export interface PublishedTotals {
   requests: PublishedCount;
   downloads: PublishedCount;
+  views: PublishedCount;
   requesters: PublishedCount;
 }
 
@@ -25,6 +26,7 @@ export interface PublishedRow {
   bytes: number;
   requests: PublishedCount;
   downloads: PublishedCount;
+  views: PublishedCount;
 }
 
 /** What the report reads of the summaries folder map publishes. */
@@ -44,10 +46,10 @@ export function loadPublishedSummaries(folder: string): PublishedSummaries | nul
   const totals = new Map<string, PublishedTotals>();
   for (const [id, entry] of Object.entries(totalsJson)) {
     const totalsOf = publishedTotals(entry);
-    if (totalsOf !== null && id !== UNASSOCIATED_FOLDER) totals.set(id, totalsOf);
+    if (totalsOf !== null && id !== UNDETERMINED_FOLDER) totals.set(id, totalsOf);
   }
-  const unassociatedEntry = totalsJson[UNASSOCIATED_FOLDER] as Record<string, unknown> | undefined;
-  const byRegion = readPublishedTable(folder, UNASSOCIATED_FOLDER, "region");
+  const unassociatedEntry = totalsJson[UNDETERMINED_FOLDER] as Record<string, unknown> | undefined;
+  const byRegion = readPublishedTable(folder, UNDETERMINED_FOLDER, "region");
   return {
     folder,
     totals,
@@ -73,6 +75,7 @@ function publishedTotals(entry: unknown): PublishedTotals | null {
   return {
     requests: count("total_number_of_requests"),
     downloads: count("total_number_of_downloads"),
+    views: count("total_number_of_views"),
     requesters: count("number_of_requesters"),
   };
 }
@@ -95,12 +98,13 @@ export function readPublishedTable(
   const rows: PublishedRow[] = [];
   for (const line of lines.slice(1)) {
     if (line === "") continue;
-    const [name, bytes, requests, downloads] = line.split("\t");
+    const [name, bytes, requests, downloads, views] = line.split("\t");
     rows.push({
       key: name,
       bytes: Number(bytes),
       requests: countOf(requests),
       downloads: countOf(downloads),
+      views: countOf(views),
     });
   }
   return rows;

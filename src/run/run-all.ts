@@ -45,6 +45,8 @@ export interface RunAllOptions {
   ipKey?: IpKey | null;
   /** Error-log lines as read, addresses included (for debugging). */
   keepRawLines?: boolean;
+  /** The summaries' `by_region.tsv` disclosure threshold (map's `regionDisclosureThreshold`). */
+  regionDisclosureThreshold?: number;
   /** Leave the report out (tables only). */
   skipReport?: boolean;
   /** The time the report's index says it was generated (now, unless a test fixes it). */
@@ -97,6 +99,7 @@ function validate(options: RunAllOptions): void {
   checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
   checkPath(options.inventory, "inventory", false);
   checkBoolean(options.skipReport, "skipReport");
+  checkWholeNumber(options.regionDisclosureThreshold, "regionDisclosureThreshold", 0);
   checkIpKey(options.ipKey);
   checkBoolean(options.keepRawLines, "keepRawLines");
   if (
@@ -157,6 +160,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       binnedFolder: folders.binned,
       mappedFolder: folders.mapped,
       summariesFolder: folders.summaries,
+      regionDisclosureThreshold: options.regionDisclosureThreshold,
       catalog: options.catalog,
       api: options.api,
       ipRangesFolder: options.ipRangesFolder,

@@ -6,9 +6,10 @@ import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } 
 import { MAP_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
+import { addRetiredPrivacyFlags, type RetiredFlags, refuseRetiredPrivacyFlags } from "../retired-flags.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface MapFlags extends IpKeyFlags {
+interface MapFlags extends IpKeyFlags, RetiredFlags {
   binned_s3_logs_folder_path: string;
   mapped_s3_logs_folder_path?: string;
   dandiset_logs_folder_path?: string;
@@ -21,8 +22,7 @@ interface MapFlags extends IpKeyFlags {
   ip_ranges_folder?: string;
   rebuild?: boolean;
   summaries_folder_path?: string;
-  privacy_threshold?: number;
-  privacy_rounding?: number;
+  region_disclosure_threshold?: number;
   quiet?: boolean;
 }
 
@@ -82,20 +82,18 @@ export function configureMapCommand(command: Command): Command {
         "region_codes_to_coordinates.yaml), as DANDI's usage page reads them",
     )
     .option(
-      "--privacy_threshold <n>",
-      "in the summaries, request, download and requester counts below this are written <n (default 50; 0 for none)",
+      "--region_disclosure_threshold <n>",
+      "in the summaries, a by_region.tsv is published once it names more than n resolved regions, and " +
+        "replaced only when more than n change (default 5; 0 publishes every change)",
       wholeNumber,
-    )
-    .option(
-      "--privacy_rounding <n>",
-      "in the summaries, other counts are rounded to the nearest multiple of this (default 20; 1 for exact)",
-      positiveInteger,
     );
+  addRetiredPrivacyFlags(command);
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addKeepRawLinesOption(command);
   return command.option("--quiet", "no progress display").action((flags: MapFlags) =>
     runCommand(MAP_FLAGS, async (signal) => {
+      refuseRetiredPrivacyFlags(flags);
       const { mapBinnedS3LogsToDandisets } = await import("../../map/map-binned.js");
       const mappedFolder = mappedFolderOf(flags);
       const progress = phasedProgress(flags.quiet);
@@ -113,8 +111,7 @@ export function configureMapCommand(command: Command): Command {
           ipRangesFolder: flags.ip_ranges_folder,
           rebuild: flags.rebuild,
           summariesFolder: flags.summaries_folder_path,
-          privacyThreshold: flags.privacy_threshold,
-          privacyRounding: flags.privacy_rounding,
+          regionDisclosureThreshold: flags.region_disclosure_threshold,
           ipKey: await ipKeyOfFlags(flags),
           keepRawLines: flags.keep_raw_lines,
           signal,

@@ -5,7 +5,7 @@ import { formatSeconds } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
 import { addLogObjectOptions, type LogObjectFlags } from "../log-object-options.js";
 import { RUN_FLAGS } from "../option-flags.js";
-import { commaList, positiveInteger, positiveNumber } from "../options.js";
+import { commaList, positiveInteger, positiveNumber, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 import { describeBinSummary } from "./bin.js";
@@ -27,6 +27,7 @@ interface RunFlags extends IpKeyFlags, LogObjectFlags {
   report?: boolean;
   quiet?: boolean;
   ip_key_warning?: boolean;
+  region_disclosure_threshold?: number;
 }
 
 const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
@@ -74,7 +75,13 @@ export function configureRunCommand(command: Command): Command {
     .option("--maximum_buffer_size_in_mb <mb>", "approximate memory for buffers", positiveNumber, 1000)
     .option("--excluded_years <years>", "comma-separated years to leave out", commaList, [])
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
-    .option("--no-report", "stop after the tables, without the report");
+    .option("--no-report", "stop after the tables, without the report")
+    .option(
+      "--region_disclosure_threshold <n>",
+      "a summaries folder's by_region.tsv is published once it names more than n resolved regions, and " +
+        "replaced only when more than n change (default 5; 0 publishes every change)",
+      wholeNumber,
+    );
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addLogObjectOptions(command);
@@ -102,6 +109,7 @@ export function configureRunCommand(command: Command): Command {
             skipReport: flags.report === false,
             ipKey,
             keepRawLines: flags.keep_raw_lines,
+            regionDisclosureThreshold: flags.region_disclosure_threshold,
             signal,
           },
           flags.quiet,
