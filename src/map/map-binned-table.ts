@@ -408,7 +408,8 @@ function writeMappedRows(
   }
   if (dayTotals.requests > 0) addTotals(byDay, dayText(day), dayTotals);
   const byRegion = new Tally();
-  regions.forEach((region, index) => addTotals(byRegion, region, regionTotals[index]));
+  for (let index = 0; index < regions.length; index++)
+    addTotals(byRegion, regions[index], regionTotals[index]);
   return {
     table: out.subarray(0, at),
     kinds: kinds.subarray(0, rows),
