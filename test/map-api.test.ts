@@ -1,7 +1,10 @@
 import "./helpers.ts";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
+import { loadCatalog, writeCatalog } from "../src/dandi/catalog.ts";
+import { fetchCatalog } from "../src/dandi/fetch-catalog.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { tempFolder } from "./helpers.ts";
 import { type ApiStandIn, startApiStandIn } from "./support/api-stand-in.ts";
@@ -58,6 +61,51 @@ describe("mapping with the catalog from the API", () => {
     assert.deepEqual(summary.dandisetsEmbargoed, ["000002", "000005"]);
     assert.ok(![...tree.keys()].some((file) => file.startsWith("000002/") || file.startsWith("000005/")));
     assert.ok([...tree.keys()].some((file) => file.startsWith("000003/")));
+  });
+
+  test("with a key that opens embargoed Dandisets, they are still not published unless asked; their traffic is not undetermined", async () => {
+    const server = await startApiStandIn({ catalog, embargoed: ["000002"], token: "opens" });
+    servers.push(server);
+    const run = async (label: string, publishEmbargoed: boolean) => {
+      const root = tempFolder(label);
+      const summary = await mapBinnedS3LogsToDandisets({
+        binnedFolder,
+        mappedFolder: path.join(root, "mapped"),
+        summariesFolder: path.join(root, "summaries"),
+        api: { apiUrl: server.url, apiKey: "opens", retry: FAST },
+        publishEmbargoed,
+      });
+      const totals = JSON.parse(fs.readFileSync(path.join(root, "summaries", "totals.json"), "utf8"));
+      return { root, summary, totals, tree: mapTree(path.join(root, "mapped")) };
+    };
+    const hidden = await run("api-embargo-key", false);
+    assert.deepEqual(hidden.summary.dandisetsEmbargoed, ["000002"]);
+    assert.ok(![...hidden.tree.keys()].some((file) => file.startsWith("000002/")), "no mapped folder");
+    assert.ok(!fs.existsSync(path.join(hidden.root, "summaries", "summaries", "000002")), "no summaries");
+    assert.equal(hidden.totals["000002"], undefined);
+    const shown = await run("api-embargo-published", true);
+    assert.ok(shown.totals["000002"].total_number_of_requests > 0);
+    assert.ok([...shown.tree.keys()].some((file) => file.startsWith("000002/")));
+    // Hidden or shown, its objects are listed ones: the undetermined traffic is the same.
+    assert.deepEqual(hidden.totals.undetermined, shown.totals.undetermined);
+    const archive = (root: string) =>
+      fs.readFileSync(path.join(root, "summaries", "archive_totals.json"), "utf8");
+    assert.equal(archive(hidden.root), archive(shown.root));
+  });
+
+  test("the catalog snapshot records each Dandiset's name and embargo status", async () => {
+    const named = {
+      dandisets: catalog.dandisets.map((d) => ({ ...d, name: `The title of ${d.identifier}` })),
+    };
+    const server = await startApiStandIn({ catalog: named, embargoed: ["000002"], token: "opens" });
+    servers.push(server);
+    const fetched = await fetchCatalog({ apiUrl: server.url, apiKey: "opens", retry: FAST });
+    const file = path.join(tempFolder("snapshot"), "catalog.json");
+    writeCatalog(file, fetched.catalog);
+    const again = loadCatalog(file);
+    assert.equal(again.dandisets.find((d) => d.identifier === "000002")?.embargo_status, "EMBARGOED");
+    assert.equal(again.dandisets.find((d) => d.identifier === "000003")?.embargo_status, "OPEN");
+    assert.equal(again.dandisets[0].name, `The title of ${again.dandisets[0].identifier}`);
   });
 
   test("no IP address appears in any output byte", async () => {

@@ -306,6 +306,7 @@ const MAP: Record<keyof MapOptions | "options", Case[]> = ((base: MapOptions) =>
     api: [bad("api", "public", "ERR_INVALID_API"), ...Object.values(api).flat()],
     objectType: [bad("objectType", "trees", "ERR_INVALID_OBJECT_TYPE")],
     rebuild: [bad("rebuild", "yes", "ERR_INVALID_REBUILD")],
+    publishEmbargoed: [bad("publishEmbargoed", 1, "ERR_INVALID_PUBLISH_EMBARGOED")],
     summariesFolder: [
       bad("summariesFolder", 7, "ERR_INVALID_SUMMARIES_FOLDER", "a number"),
       bad(
@@ -406,6 +407,7 @@ const RUN: Record<keyof RunAllOptions | "options", Case[]> = ((base: RunAllOptio
     regionDisclosureThreshold: [
       bad("regionDisclosureThreshold", "5", "ERR_INVALID_REGION_DISCLOSURE_THRESHOLD", "a string"),
     ],
+    publishEmbargoed: [bad("publishEmbargoed", "yes", "ERR_INVALID_PUBLISH_EMBARGOED")],
     ipKey: [bad("ipKey", {}, "ERR_INVALID_IP_KEY")],
     keepRawLines: [bad("keepRawLines", 0, "ERR_INVALID_KEEP_RAW_LINES")],
     generatedAt: [bad("generatedAt", new Date(Number.NaN), "ERR_INVALID_GENERATED_AT")],

@@ -43,6 +43,7 @@ export const MAP_FLAGS: OptionFlags = {
   rebuild: "--rebuild",
   summariesFolder: "--summaries_folder_path",
   regionDisclosureThreshold: "--region_disclosure_threshold",
+  publishEmbargoed: "--publish_embargoed",
   privacyThreshold: "--privacy_threshold",
   privacyRounding: "--privacy_rounding",
   ipKey: "--ip_key_file",
@@ -74,6 +75,7 @@ export const RUN_FLAGS: OptionFlags = {
   ipKey: "--ip_key_file",
   keepRawLines: "--keep_raw_lines",
   regionDisclosureThreshold: "--region_disclosure_threshold",
+  publishEmbargoed: "--publish_embargoed",
   ...API,
 };
 

@@ -41,6 +41,18 @@ export interface DandiApiClientOptions {
 /** Pages of one listing at most when the API gives no count: a thousand times the archive's largest. */
 const MAX_PAGES = 100_000;
 
+/** A Dandiset as `/dandisets/` lists it. */
+export interface ListedDandiset {
+  identifier: string;
+  name?: string;
+  embargo_status?: string;
+}
+
+function nameOf(version: unknown): string | null {
+  const name = (version as { name?: unknown } | null | undefined)?.name;
+  return typeof name === "string" ? name : null;
+}
+
 export class ApiStatusError extends RunError {
   override name = "ApiStatusError";
   constructor(
@@ -140,14 +152,25 @@ export class DandiApiClient {
   }
 
   async listDandisetIdentifiers(): Promise<string[]> {
-    const identifiers: string[] = [];
+    return (await this.listDandisets()).map((dandiset) => dandiset.identifier);
+  }
+
+  /** Every Dandiset the API lists, with its name (its draft's) and embargo status when it gives them. */
+  async listDandisets(): Promise<ListedDandiset[]> {
+    const dandisets: ListedDandiset[] = [];
     for await (const results of this.pages(`${this.apiUrl}/dandisets/?page_size=${PAGE_SIZE}`)) {
       for (const item of results) {
-        const identifier = (item as { identifier?: unknown })?.identifier;
-        if (typeof identifier === "string") identifiers.push(identifier);
+        const { identifier, embargo_status, draft_version, most_recent_published_version } = (item ??
+          {}) as Record<string, unknown>;
+        if (typeof identifier !== "string") continue;
+        const listed: ListedDandiset = { identifier };
+        const name = nameOf(draft_version) ?? nameOf(most_recent_published_version);
+        if (name !== null) listed.name = name;
+        if (typeof embargo_status === "string") listed.embargo_status = embargo_status;
+        dandisets.push(listed);
       }
     }
-    return identifiers;
+    return dandisets;
   }
 
   async listVersions(identifier: string): Promise<string[]> {

@@ -24,7 +24,22 @@ export interface CatalogVersion {
 
 export interface CatalogDandiset {
   identifier: string;
+  /** The Dandiset's title (its draft's name), shown beside its identifier; absent in older snapshots. */
+  name?: string;
+  /**
+   * `OPEN`, `EMBARGOED` or `UNEMBARGOING`, as the API says; absent in older snapshots, which held
+   * only what the API showed without a key (open Dandisets). A Dandiset that is not open is never
+   * published unless asked for: its assets' names would show.
+   */
+  embargo_status?: string;
   versions: CatalogVersion[];
+}
+
+export const EMBARGO_STATUSES = ["OPEN", "EMBARGOED", "UNEMBARGOING"] as const;
+
+/** Whether a Dandiset of the catalog is open to all (as any Dandiset of a snapshot without the status is). */
+export function isOpen(dandiset: CatalogDandiset): boolean {
+  return (dandiset.embargo_status ?? "OPEN") === "OPEN";
 }
 
 export interface Catalog {
@@ -126,6 +141,7 @@ export function toCatalog(value: unknown, source: string): Catalog {
     if (seen.has(identifier)) throw new CatalogError(`${where}: Dandiset ${identifier} is listed twice`);
     seen.add(identifier);
     if (!Array.isArray(raw.versions)) throw new CatalogError(`${where}.versions must be a list`);
+    const extra = checkDandisetFields(raw, where);
     const versionNames = new Set<string>();
     const versions = raw.versions.map((rawVersion: unknown, v: number) => {
       const whereVersion = `${where}.versions[${v}]`;
@@ -141,9 +157,29 @@ export function toCatalog(value: unknown, source: string): Catalog {
       );
       return { version: name, assets };
     });
-    return { identifier, versions };
+    return { identifier, ...extra, versions };
   });
   return { dandisets };
+}
+
+/** A Dandiset's name and embargo status, when given, checked. */
+function checkDandisetFields(
+  raw: Record<string, unknown>,
+  where: string,
+): Pick<CatalogDandiset, "name" | "embargo_status"> {
+  const fields: Pick<CatalogDandiset, "name" | "embargo_status"> = {};
+  if (raw.name !== undefined && raw.name !== null) {
+    if (typeof raw.name !== "string") throw new CatalogError(`${where}.name must be a string`);
+    fields.name = raw.name;
+  }
+  if (raw.embargo_status !== undefined) {
+    if (!EMBARGO_STATUSES.includes(raw.embargo_status as never))
+      throw new CatalogError(
+        `${where}.embargo_status must be one of ${EMBARGO_STATUSES.join(", ")}, not ${JSON.stringify(raw.embargo_status)}`,
+      );
+    fields.embargo_status = raw.embargo_status as string;
+  }
+  return fields;
 }
 
 export function loadCatalog(file: string): Catalog {
@@ -174,9 +210,10 @@ export function writeCatalog(file: string, catalog: Catalog): void {
   toCatalog(catalog, "catalog");
   const parts: string[] = ['{"dandisets": ['];
   catalog.dandisets.forEach((dandiset, d) => {
-    parts.push(
-      `${d === 0 ? "" : ","}\n  {"identifier": ${JSON.stringify(dandiset.identifier)}, "versions": [`,
-    );
+    const head: Record<string, string> = { identifier: dandiset.identifier };
+    if (dandiset.name !== undefined) head.name = dandiset.name;
+    if (dandiset.embargo_status !== undefined) head.embargo_status = dandiset.embargo_status;
+    parts.push(`${d === 0 ? "" : ","}\n  ${JSON.stringify(head).slice(0, -1)}, "versions": [`);
     dandiset.versions.forEach((version, v) => {
       parts.push(`${v === 0 ? "" : ","}\n    {"version": ${JSON.stringify(version.version)}, "assets": [`);
       version.assets.forEach((asset, a) => {

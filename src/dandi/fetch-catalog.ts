@@ -7,7 +7,7 @@ import {
   type DandiApiClientOptions,
 } from "./api-client.js";
 import type { Catalog, CatalogDandiset } from "./catalog.js";
-import { CatalogError, checkDandisetIdentifier, checkVersionName } from "./catalog.js";
+import { CatalogError, checkDandisetIdentifier, checkVersionName, EMBARGO_STATUSES } from "./catalog.js";
 import { forEachLimited } from "./limiter.js";
 import { checkSelection, type DandisetSelection, selectDandisets } from "./selection.js";
 
@@ -40,9 +40,9 @@ export async function fetchCatalog(options: FetchCatalogOptions = {}): Promise<F
   checkFunction(options.onProgress, "onProgress");
   checkFunction(options.onWarning, "onWarning");
   const client = new DandiApiClient(options);
-  const listed = await client.listDandisetIdentifiers();
+  const listed = new Map((await client.listDandisets()).map((dandiset) => [dandiset.identifier, dandiset]));
   const identifiers = selectDandisets(
-    listed.filter((identifier) => /^\d{6}$/.test(identifier)),
+    [...listed.keys()].filter((identifier) => /^\d{6}$/.test(identifier)),
     options,
   );
   const found = new Map<string, CatalogDandiset>();
@@ -64,7 +64,14 @@ export async function fetchCatalog(options: FetchCatalogOptions = {}): Promise<F
           return { version, assets: await client.listAssets(identifier, version) };
         }),
       );
-      found.set(checkDandisetIdentifier(identifier, "the API's Dandiset list"), { identifier, versions });
+      const { name, embargo_status } = listed.get(identifier)!;
+      const known = EMBARGO_STATUSES.includes(embargo_status as never) ? { embargo_status } : {};
+      found.set(checkDandisetIdentifier(identifier, "the API's Dandiset list"), {
+        identifier,
+        ...(name === undefined ? {} : { name }),
+        ...known,
+        versions,
+      });
     } catch (error) {
       if (!(error instanceof ApiStatusError) || !(error.isEmbargoed || error.status === 404)) throw error;
       if (error.isEmbargoed) {

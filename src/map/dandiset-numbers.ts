@@ -9,7 +9,13 @@ import {
 } from "../summaries/requesters.js";
 import type { AddressColumns } from "./address-columns.js";
 import type { ObjectKey } from "./binned-objects.js";
-import { type AssetEntry, cellOf, type DandisetPlan, displayPathOf } from "./dandiset-plans.js";
+import {
+  type AssetEntry,
+  cellOf,
+  type DandisetPlan,
+  displayPathOf,
+  storedPlanText,
+} from "./dandiset-plans.js";
 import { tallyMappedRows } from "./map-binned-table.js";
 import {
   aggregatesToJson,
@@ -92,7 +98,7 @@ export function redoDandiset(plan: DandisetPlan, context: DandisetContext): Dand
     }
   }
   const record = writeDandiset(plan, aggregates, tables, unionOfAll(requesters), context, keep);
-  writer.write(storedPlanPath(plan.identifier), `${JSON.stringify(plan.versions)}\n`);
+  writer.write(storedPlanPath(plan.identifier), storedPlanText(plan));
   return record;
 }
 
@@ -183,6 +189,7 @@ export function writeDandiset(
       `${id}/${TOTALS_FILE}`,
       flatJson({
         dandiset_id: id,
+        name: plan.name,
         bytes_sent: totals.bytes_sent,
         requests: totals.requests,
         unique_regions: totals.unique_regions,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { type Catalog, type CatalogDandiset, type ObjectType, objectOf } from "../dandi/catalog.js";
+import { type Catalog, type CatalogDandiset, isOpen, type ObjectType, objectOf } from "../dandi/catalog.js";
 import { selectDandisets } from "../dandi/selection.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { versionTableNames } from "./asset-file-names.js";
@@ -27,6 +27,10 @@ export interface DandisetPlan {
   /** Versions in catalog order, with every asset (accessed or not) of the mapped object types. */
   versions: { version: string; entries: AssetEntry[] }[];
   entriesOf: Map<ObjectKey, AssetEntry[]>;
+  /** Its title, when the catalog gives one. */
+  name: string | null;
+  /** Open to all (not embargoed): only open Dandisets are published, unless asked otherwise. */
+  open: boolean;
 }
 
 export function freshPlans(catalog: Catalog, options: MapOptions): Map<string, DandisetPlan> {
@@ -80,10 +84,15 @@ export function planDandiset(dandiset: CatalogDandiset, objectType?: ObjectType)
     });
     versions.push({ version: version.version, entries });
   }
-  return planOf(dandiset.identifier, versions);
+  return planOf(dandiset.identifier, versions, dandiset.name ?? null, isOpen(dandiset));
 }
 
-export function planOf(identifier: string, versions: DandisetPlan["versions"]): DandisetPlan {
+export function planOf(
+  identifier: string,
+  versions: DandisetPlan["versions"],
+  name: string | null = null,
+  open = true,
+): DandisetPlan {
   const entriesOf = new Map<ObjectKey, AssetEntry[]>();
   for (const { entries } of versions) {
     for (const entry of entries) {
@@ -92,8 +101,12 @@ export function planOf(identifier: string, versions: DandisetPlan["versions"]): 
       else list.push(entry);
     }
   }
-  const fingerprint = createHash("sha256").update(JSON.stringify(versions)).digest("hex").slice(0, 32);
-  return { identifier, fingerprint, versions, entriesOf };
+  // The name too: it is written in the Dandiset's totals, which a run from scratch would write anew.
+  const fingerprint = createHash("sha256")
+    .update(JSON.stringify({ name, versions }))
+    .digest("hex")
+    .slice(0, 32);
+  return { identifier, fingerprint, versions, entriesOf, name, open };
 }
 
 export const byIdentifier = (a: { identifier: string }, b: { identifier: string }) =>
@@ -102,7 +115,20 @@ export const byIdentifier = (a: { identifier: string }, b: { identifier: string 
 export function readStoredPlan(stateFolder: string, identifier: string): DandisetPlan | null {
   const text = readTextIfExists(path.join(stateFolder, "catalog", `${identifier}.json`));
   if (text === null) return null;
-  return planOf(identifier, JSON.parse(text) as DandisetPlan["versions"]);
+  const stored = JSON.parse(text) as StoredPlan;
+  return planOf(identifier, stored.versions, stored.name, stored.open);
+}
+
+/** A Dandiset's plan as kept for runs over part of the catalog. */
+interface StoredPlan {
+  name: string | null;
+  open: boolean;
+  versions: DandisetPlan["versions"];
+}
+
+export function storedPlanText(plan: DandisetPlan): string {
+  const stored: StoredPlan = { name: plan.name, open: plan.open, versions: plan.versions };
+  return `${JSON.stringify(stored)}\n`;
 }
 
 /**

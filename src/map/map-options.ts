@@ -43,6 +43,12 @@ export interface MapOptions extends DandisetSelection {
    * every change). See summaries/region-disclosure.ts.
    */
   regionDisclosureThreshold?: number;
+  /**
+   * Publish Dandisets that are not open to all (embargoed, or being unembargoed) like the others.
+   * By default they get no folder, in the mapped tables or the summaries: their assets' paths
+   * would show. Their traffic still counts in the archive's figures.
+   */
+  publishEmbargoed?: boolean;
   /** The key of a binned folder of encrypted addresses (see privacy/ip-token.ts); unused for one in clear. */
   ipKey?: IpKey | null;
   /** Error-log lines as read rather than with addresses masked (for debugging). */
@@ -117,6 +123,7 @@ export function validateMapOptions(options: MapOptions): void {
   }
   checkPath(options.ipRangesFolder, "ipRangesFolder", false);
   checkBoolean(options.rebuild, "rebuild");
+  checkBoolean(options.publishEmbargoed, "publishEmbargoed");
   checkPath(options.summariesFolder, "summariesFolder", false);
   for (const retired of ["privacyThreshold", "privacyRounding"])
     if ((options as unknown as Record<string, unknown>)[retired] !== undefined)

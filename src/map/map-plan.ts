@@ -91,10 +91,18 @@ export function planMapRun(input: PlanInput): MapPlan {
   summary.rebuildReason = decision.reason;
   if (decision.rebuild) clearState(input.stateFolder);
   const journal = decision.rebuild ? null : committed;
+  // Dandisets not open to all are not published (their assets' paths would show), unless asked
+  // for: their objects count as listed, so their traffic is the archive's, not undetermined.
+  const hidden = [...fresh.values()].filter((plan) => !plan.open && !options.publishEmbargoed);
+  for (const plan of hidden) fresh.delete(plan.identifier);
+  summary.dandisetsEmbargoed.push(...hidden.map((plan) => plan.identifier));
   const { plans, gone } = heldDandisets(fresh, journal, selecting, options, input.stateFolder);
   const objectsOf = objectsOfPlans(plans);
   const associated = new Map<ObjectKey, AssetType>();
-  for (const [object, list] of objectsOf) associated.set(object, assetTypeOf(displayPathOf(list[0].entries)));
+  for (const [object, list] of objectsOfPlans(
+    new Map([...plans, ...hidden.map((p) => [p.identifier, p] as const)]),
+  ))
+    associated.set(object, assetTypeOf(displayPathOf(list[0].entries)));
   const associatedPrint = createHash("sha256")
     .update(associatedListText(associated))
     .digest("hex")

@@ -47,6 +47,8 @@ export interface RunAllOptions {
   keepRawLines?: boolean;
   /** The summaries' `by_region.tsv` disclosure threshold (map's `regionDisclosureThreshold`). */
   regionDisclosureThreshold?: number;
+  /** Publish Dandisets that are not open to all (map's `publishEmbargoed`). */
+  publishEmbargoed?: boolean;
   /** Leave the report out (tables only). */
   skipReport?: boolean;
   /** The time the report's index says it was generated (now, unless a test fixes it). */
@@ -100,6 +102,7 @@ function validate(options: RunAllOptions): void {
   checkPath(options.inventory, "inventory", false);
   checkBoolean(options.skipReport, "skipReport");
   checkWholeNumber(options.regionDisclosureThreshold, "regionDisclosureThreshold", 0);
+  checkBoolean(options.publishEmbargoed, "publishEmbargoed");
   checkIpKey(options.ipKey);
   checkBoolean(options.keepRawLines, "keepRawLines");
   if (
@@ -161,6 +164,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       mappedFolder: folders.mapped,
       summariesFolder: folders.summaries,
       regionDisclosureThreshold: options.regionDisclosureThreshold,
+      publishEmbargoed: options.publishEmbargoed,
       catalog: options.catalog,
       api: options.api,
       ipRangesFolder: options.ipRangesFolder,

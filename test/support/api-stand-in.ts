@@ -76,6 +76,7 @@ export async function startApiStandIn(options: ApiStandInOptions): Promise<ApiSt
       const listed = identifiers.map((identifier) => ({
         identifier,
         embargo_status: embargoed.has(identifier) ? "EMBARGOED" : "OPEN",
+        draft_version: { version: "draft", name: byId.get(identifier)!.name },
       }));
       return { status: 200, body: page(url, listed, true) };
     }

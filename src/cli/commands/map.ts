@@ -23,6 +23,7 @@ interface MapFlags extends IpKeyFlags, RetiredFlags {
   rebuild?: boolean;
   summaries_folder_path?: string;
   region_disclosure_threshold?: number;
+  publish_embargoed?: boolean;
   quiet?: boolean;
 }
 
@@ -82,6 +83,11 @@ export function configureMapCommand(command: Command): Command {
         "region_codes_to_coordinates.yaml), as DANDI's usage page reads them",
     )
     .option(
+      "--publish_embargoed",
+      "also publish Dandisets that are not open to all (embargoed; visible with DANDI_API_KEY): by default " +
+        "they get no folder, since their assets' paths would show, and count in the archive's figures only",
+    )
+    .option(
       "--region_disclosure_threshold <n>",
       "in the summaries, a by_region.tsv is published once it names more than n resolved regions, and " +
         "replaced only when more than n change (default 5; 0 publishes every change)",
@@ -112,6 +118,7 @@ export function configureMapCommand(command: Command): Command {
           rebuild: flags.rebuild,
           summariesFolder: flags.summaries_folder_path,
           regionDisclosureThreshold: flags.region_disclosure_threshold,
+          publishEmbargoed: flags.publish_embargoed,
           ipKey: await ipKeyOfFlags(flags),
           keepRawLines: flags.keep_raw_lines,
           signal,

@@ -28,6 +28,7 @@ interface RunFlags extends IpKeyFlags, LogObjectFlags {
   quiet?: boolean;
   ip_key_warning?: boolean;
   region_disclosure_threshold?: number;
+  publish_embargoed?: boolean;
 }
 
 const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
@@ -77,6 +78,10 @@ export function configureRunCommand(command: Command): Command {
     .option("--excluded_ips <ips>", "comma-separated IP addresses whose requests are left out", commaList, [])
     .option("--no-report", "stop after the tables, without the report")
     .option(
+      "--publish_embargoed",
+      "also publish Dandisets that are not open to all (by default they count in the archive's figures only)",
+    )
+    .option(
       "--region_disclosure_threshold <n>",
       "a summaries folder's by_region.tsv is published once it names more than n resolved regions, and " +
         "replaced only when more than n change (default 5; 0 publishes every change)",
@@ -110,6 +115,7 @@ export function configureRunCommand(command: Command): Command {
             ipKey,
             keepRawLines: flags.keep_raw_lines,
             regionDisclosureThreshold: flags.region_disclosure_threshold,
+            publishEmbargoed: flags.publish_embargoed,
             signal,
           },
           flags.quiet,
