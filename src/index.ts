@@ -42,7 +42,12 @@ export {
   generateRawLogs,
   generateRawLogsAsync,
 } from "./generate/raw-logs.js";
-export { RegionResolver, type RegionResolverOptions, UNKNOWN_REGION } from "./geo/region-resolver.js";
+export {
+  BOGON_REGION,
+  RegionResolver,
+  type RegionResolverOptions,
+  UNKNOWN_REGION,
+} from "./geo/region-resolver.js";
 export { LockedError } from "./io/run-lock.js";
 export { assetFileNames } from "./map/asset-file-names.js";
 export {

@@ -91,7 +91,7 @@ describe("IP addresses", () => {
 });
 
 describe("regions", () => {
-  test("addresses that locate nowhere, and text that is no address, are unknown", () => {
+  test("addresses that are not globally routable are bogon; text that is no address is unknown", () => {
     const resolver = new RegionResolver();
     for (const address of [
       "192.0.2.0",
@@ -112,11 +112,10 @@ describe("regions", () => {
       "fd00::1",
       "2001:db8::1",
       "ff02::1",
-      "-",
-      "",
-      "not-an-ip",
-      "256.1.1.1",
     ]) {
+      assert.equal(resolver.regionOf(address), "bogon", address);
+    }
+    for (const address of ["-", "", "not-an-ip", "256.1.1.1"]) {
       assert.equal(resolver.regionOf(address), "unknown", address);
     }
   });
@@ -195,7 +194,7 @@ describe("regions", () => {
     assert.equal(resolver.regionOf("18.221.0.1"), "AWS");
     assert.equal(resolver.regionOf("34.102.1.1"), "GCP");
     assert.equal(resolver.regionOf("128.112.1.1"), "US/New Jersey");
-    assert.equal(resolver.regionOf("192.0.2.0"), "unknown");
+    assert.equal(resolver.regionOf("192.0.2.0"), "bogon");
   });
 
   test("a ranges folder with a file of unknown shape, or none at all, is a usage error", () => {

@@ -5,7 +5,10 @@ import { parseIp } from "./ip-address.js";
 import { ProviderRanges } from "./provider-ranges.js";
 import { specialAddresses } from "./special-addresses.js";
 
+/** Addresses nothing knows, and text that is no address. */
 export const UNKNOWN_REGION = "unknown";
+/** Addresses that are not globally routable (private, loopback, documentation, …), as DANDI names them. */
+export const BOGON_REGION = "bogon";
 
 export interface RegionResolverOptions {
   /**
@@ -16,8 +19,8 @@ export interface RegionResolverOptions {
 }
 
 /**
- * Turns IP addresses into coarse regions, offline, in this order: addresses that locate nowhere
- * (private, documentation, …) are `unknown`; the providers' range files name a cloud and its
+ * Turns IP addresses into coarse regions, offline, in this order: addresses that are not globally
+ * routable (private, documentation, …) are `bogon`; the providers' range files name a cloud and its
  * region (`AWS/us-east-1`); the ASN table names a cloud without region; the DB-IP city database
  * gives `CC/State`; anything else is `unknown`. Each distinct address is resolved once per resolver.
  * The cache holds addresses in memory only and is never written anywhere.
@@ -56,7 +59,8 @@ export class RegionResolver {
   /** The lookup behind the cache, once per distinct address (a test counts its calls). */
   protected resolve(address: string): string {
     const ip = parseIp(address);
-    if (ip === null || specialAddresses.lookup(ip) !== undefined) return UNKNOWN_REGION;
+    if (ip === null) return UNKNOWN_REGION;
+    if (specialAddresses.lookup(ip) !== undefined) return BOGON_REGION;
     // Read on first need: a run that resolves nothing (nothing new to map) never pays for it.
     if (this.ranges === undefined) this.ranges = loadDefaultRanges();
     const fromRanges = this.ranges?.regionOf(ip);
