@@ -83,6 +83,13 @@ export const REKEY_FLAGS: OptionFlags = {
 
 export const DEMO_FLAGS: OptionFlags = { workFolder: "--work_folder" };
 
+export const UPDATE_IP_RANGES_FLAGS: OptionFlags = {
+  awsUrl: "--aws_url",
+  gcpUrl: "--gcp_url",
+  githubUrl: "--github_url",
+  timeoutMs: "--timeout_seconds",
+};
+
 export const GENERATE_FLAGS: OptionFlags = {
   folder: "--output_folder",
   seed: "--seed",

@@ -3,7 +3,6 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunError } from "../errors.js";
 import { settingsFolder } from "../io/settings.js";
-import type { Provider } from "./provider-ranges.js";
 
 /**
  * Where the providers' range files come from when no `--ip_ranges_folder` is given: a dated snapshot
@@ -154,13 +153,4 @@ export function dateInText(provider: "AWS" | "GCP", text: string): number | null
   // JavaScript dates keep milliseconds; GCP writes microseconds.
   const time = Date.parse(`${m[1].replace(/(\.\d{3})\d+$/, "$1")}${m[2] ?? "Z"}`);
   return Number.isNaN(time) ? null : time;
-}
-
-/** `2026-08-22 15:17:05 UTC`, for messages. */
-export function formatRangeDate(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
-}
-
-export function isDownloadedProvider(provider: Provider): provider is DownloadedProvider {
-  return (DOWNLOADED_PROVIDERS as readonly string[]).includes(provider);
 }
