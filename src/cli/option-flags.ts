@@ -84,9 +84,9 @@ export const REKEY_FLAGS: OptionFlags = {
 export const DEMO_FLAGS: OptionFlags = { workFolder: "--work_folder" };
 
 export const UPDATE_IP_RANGES_FLAGS: OptionFlags = {
-  awsUrl: "--aws_url",
-  gcpUrl: "--gcp_url",
-  githubUrl: "--github_url",
+  "urls.AWS": "--aws_url",
+  "urls.GCP": "--gcp_url",
+  "urls.GitHub": "--github_url",
   timeoutMs: "--timeout_seconds",
 };
 

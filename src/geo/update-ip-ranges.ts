@@ -57,10 +57,10 @@ export interface UpdateIpRangesSummary {
   failed: FailedRangeFile[];
 }
 
-const URL_OPTIONS: Readonly<Record<DownloadedProvider, string>> = {
-  AWS: "awsUrl",
-  GCP: "gcpUrl",
-  GitHub: "githubUrl",
+const URL_CODES: Readonly<Record<DownloadedProvider, string>> = {
+  AWS: "ERR_INVALID_AWS_URL",
+  GCP: "ERR_INVALID_GCP_URL",
+  GitHub: "ERR_INVALID_GITHUB_URL",
 };
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** AWS's file, the largest, is under 3 MB; anything this large is not a range file. */
@@ -80,7 +80,7 @@ export async function updateIpRanges(options: UpdateIpRangesOptions = {}): Promi
   const urls = Object.fromEntries(
     DOWNLOADED_PROVIDERS.map((provider) => [
       provider,
-      checkedUrl(options.urls?.[provider] ?? DEFAULT_RANGE_URLS[provider], URL_OPTIONS[provider]),
+      checkedUrl(options.urls?.[provider] ?? DEFAULT_RANGE_URLS[provider], provider),
     ]),
   ) as Record<DownloadedProvider, string>;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -124,7 +124,7 @@ export async function updateIpRanges(options: UpdateIpRangesOptions = {}): Promi
   return summary;
 }
 
-function checkedUrl(value: unknown, option: string): string {
+function checkedUrl(value: unknown, provider: DownloadedProvider): string {
   if (typeof value === "string") {
     try {
       const url = new URL(value);
@@ -133,7 +133,11 @@ function checkedUrl(value: unknown, option: string): string {
       // Said below.
     }
   }
-  throw invalidOption(option, `must be an http or https URL, not ${JSON.stringify(value)}`);
+  throw invalidOption(
+    `urls.${provider}`,
+    `must be an http or https URL, not ${JSON.stringify(value)}`,
+    URL_CODES[provider],
+  );
 }
 
 type Downloaded = {
