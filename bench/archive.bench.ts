@@ -183,8 +183,31 @@ export async function run(): Promise<void> {
         { env },
       ),
     );
+    const fullMapWithSummaries = await best(2, () =>
+      timeCommand(
+        process.execPath,
+        [
+          main,
+          "map",
+          "--binned_s3_logs_folder_path",
+          path.join(root, "bin-0"),
+          "--mapped_s3_logs_folder_path",
+          path.join(root, `map-${m++}`),
+          "--summaries_folder_path",
+          path.join(root, `summaries-${m}`),
+          "--catalog",
+          catalog,
+          "--quiet",
+        ],
+        { env },
+      ),
+    );
     console.log(line("full bin of the 31 days into an empty folder", fullBin));
     console.log(line("full map of the same rows into an empty folder", fullMap));
+    console.log(line("the same full map, publishing the summaries too", fullMapWithSummaries));
+    console.log(
+      `  with summaries / without: ${ratio(fullMapWithSummaries.seconds / fullMap.seconds)} (target at most 1.25x: ${fullMapWithSummaries.seconds <= 1.25 * fullMap.seconds ? "met" : "MISSED"})`,
+    );
     console.log(
       `  full map / full bin: ${ratio(fullMap.seconds / fullBin.seconds)} (target at most 2x: ${fullMap.seconds <= 2 * fullBin.seconds ? "met" : "MISSED"}); ` +
         `map's peak memory ${fullMap.peakBytes === null ? "unknown" : mb(fullMap.peakBytes)} (target under 500 MB)`,

@@ -42,7 +42,26 @@ export {
   generateRawLogs,
   generateRawLogsAsync,
 } from "./generate/raw-logs.js";
-export { RegionResolver, type RegionResolverOptions, UNKNOWN_REGION } from "./geo/region-resolver.js";
+export {
+  countryOfPublished,
+  isCloudRegion,
+  isResolvedRegion,
+  publishedRegionOf,
+  regionCoordinates,
+} from "./geo/published-regions.js";
+export {
+  BOGON_REGION,
+  RegionResolver,
+  type RegionResolverOptions,
+  UNKNOWN_REGION,
+} from "./geo/region-resolver.js";
+export {
+  type FailedRangeFile,
+  type UpdatedRangeFile,
+  type UpdateIpRangesOptions,
+  type UpdateIpRangesSummary,
+  updateIpRanges,
+} from "./geo/update-ip-ranges.js";
 export { LockedError } from "./io/run-lock.js";
 export { assetFileNames } from "./map/asset-file-names.js";
 export {

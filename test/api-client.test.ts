@@ -178,9 +178,11 @@ describe("reading the catalog from the API", () => {
     );
     assert.match(warnings[0], /000013 skipped: HTTP 401/);
     assert.ok(server.requests.some((r) => r.answer === 401));
+    // Each Dandiset as the API lists it, with its embargo status.
     const expected = catalogWithManyAssets()
       .dandisets.filter((d) => d.identifier !== "000013")
-      .sort((a, b) => (a.identifier < b.identifier ? -1 : 1));
+      .sort((a, b) => (a.identifier < b.identifier ? -1 : 1))
+      .map(({ identifier, ...rest }) => ({ identifier, embargo_status: "OPEN", ...rest }));
     assert.deepEqual(fetched.catalog.dandisets, expected);
   });
 

@@ -91,7 +91,7 @@ describe("IP addresses", () => {
 });
 
 describe("regions", () => {
-  test("addresses that locate nowhere, and text that is no address, are unknown", () => {
+  test("addresses that are not globally routable are bogon; text that is no address is unknown", () => {
     const resolver = new RegionResolver();
     for (const address of [
       "192.0.2.0",
@@ -112,16 +112,30 @@ describe("regions", () => {
       "fd00::1",
       "2001:db8::1",
       "ff02::1",
-      "-",
-      "",
-      "not-an-ip",
     ]) {
+      assert.equal(resolver.regionOf(address), "bogon", address);
+    }
+    for (const address of ["-", "", "not-an-ip", "256.1.1.1"]) {
       assert.equal(resolver.regionOf(address), "unknown", address);
     }
   });
 
-  test("without range files, the ASN table names clouds and DB-IP names the rest CC/State", () => {
+  test("by default, the bundled snapshot of the providers' files names clouds with their regions", () => {
     const resolver = new RegionResolver();
+    assert.equal(resolver.regionOf("3.80.1.1"), "AWS/us-east-1");
+    assert.equal(resolver.regionOf("18.220.4.80"), "AWS/us-east-2");
+    assert.equal(resolver.regionOf("2600:1f18::1"), "AWS/us-east-1");
+    assert.equal(resolver.regionOf("::ffff:18.220.4.80"), "AWS/us-east-2");
+    assert.equal(resolver.regionOf("104.155.168.90"), "GCP/us-central1");
+    assert.equal(resolver.regionOf("2600:1900:4001::1"), "GCP/us-central1");
+    assert.equal(resolver.regionOf("140.82.112.3"), "GitHub");
+    // Clouds without a published list still come from the ASN table, places from DB-IP.
+    assert.equal(resolver.regionOf("2a01:4f8::1"), "Hetzner");
+    assert.equal(resolver.regionOf("128.112.1.1"), "US/New Jersey");
+  });
+
+  test("without range files, the ASN table names clouds and DB-IP names the rest CC/State", () => {
+    const resolver = new RegionResolver(null);
     assert.equal(resolver.regionOf("18.220.4.80"), "AWS");
     assert.equal(resolver.regionOf("104.155.168.90"), "GCP");
     assert.equal(resolver.regionOf("20.42.1.1"), "Azure");
@@ -144,7 +158,7 @@ describe("regions", () => {
         return super.resolve(address);
       }
     }
-    const resolver = new CountingResolver();
+    const resolver = new CountingResolver(null);
     const addresses = ["128.112.1.1", "192.0.2.1", "128.112.1.1", "2600:1f18::1", "128.112.1.1", "192.0.2.1"];
     const regions = addresses.map((address) => resolver.regionOf(address));
     assert.deepEqual(Object.fromEntries(resolver.lookups), {
@@ -154,7 +168,7 @@ describe("regions", () => {
     });
     assert.equal(resolver.distinctAddresses, 3);
     // The cache answers what a lookup would.
-    const fresh = new RegionResolver();
+    const fresh = new RegionResolver(null);
     assert.deepEqual(
       regions,
       addresses.map((address) => fresh.regionOf(address)),
@@ -176,10 +190,11 @@ describe("regions", () => {
     assert.equal(resolver.regionOf("20.1.1.1"), "Azure");
     assert.equal(resolver.regionOf("20.42.7.9"), "GitHub");
     assert.equal(resolver.regionOf("140.82.112.3"), "GitHub");
-    // Outside every listed block: the offline databases take over.
+    // Outside every listed block: the offline databases take over (the bundled snapshot is not read).
     assert.equal(resolver.regionOf("18.221.0.1"), "AWS");
+    assert.equal(resolver.regionOf("34.102.1.1"), "GCP");
     assert.equal(resolver.regionOf("128.112.1.1"), "US/New Jersey");
-    assert.equal(resolver.regionOf("192.0.2.0"), "unknown");
+    assert.equal(resolver.regionOf("192.0.2.0"), "bogon");
   });
 
   test("a ranges folder with a file of unknown shape, or none at all, is a usage error", () => {

@@ -73,11 +73,11 @@ describe("asset table names", () => {
     const tree = readTree(out);
     assert.equal(
       tree.get("000001/draft/a_nwb.tsv"),
-      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t100\tunknown\n",
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t100\tbogon\n",
     );
     assert.equal(
       tree.get("000001/draft/a_nwb_2.tsv"),
-      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t7\tunknown\n1\t2023-01-02T00:00:00\t200\tunknown\n",
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t7\tbogon\n1\t2023-01-02T00:00:00\t200\tbogon\n",
     );
     assert.equal(tree.get("000001/draft/a_nwb_3.tsv"), undefined);
     assert.equal(
@@ -116,11 +116,11 @@ describe("duplicate asset paths", () => {
     // Told apart by object id: BLOB_A sorts first and keeps the plain name.
     assert.equal(
       tree.get("000001/draft/a_nwb.tsv"),
-      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t100\tunknown\n",
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-01T00:00:00\t100\tbogon\n",
     );
     assert.equal(
       tree.get("000001/draft/a_nwb_2.tsv"),
-      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-02T00:00:00\t200\tunknown\n",
+      "\ttimestamp\tbytes_sent\tregion\n0\t2023-01-02T00:00:00\t200\tbogon\n",
     );
     assert.equal(
       tree.get("000001/draft/version_summary_by_day.tsv"),

@@ -24,7 +24,9 @@ import {
   reduceFile,
   rekeyWorkFolder,
   runAll,
+  type UpdateIpRangesOptions,
   UsageError,
+  updateIpRanges,
   writeCatalog,
 } from "../src/index.ts";
 import { type BuildReportOptions, buildReport } from "../src/report.ts";
@@ -502,6 +504,24 @@ const REKEY: Record<keyof RekeyOptions | "options", Case[]> = (() => {
   };
 })();
 
+const UPDATE_IP_RANGES: Record<keyof UpdateIpRangesOptions | "options", Case[]> = (() => {
+  // Nothing listens there: a check that let a call through would fail fast, not reach a provider.
+  const base: UpdateIpRangesOptions = { urls: { AWS: NO_API, GCP: NO_API, GitHub: NO_API } };
+  const bad = (option: keyof UpdateIpRangesOptions, value: unknown, code: string, name?: string) =>
+    expectBad<UpdateIpRangesOptions>(option, code, () => updateIpRanges({ ...base, [option]: value }), name);
+  return {
+    options: [expectBad<{ options: 0 }>("options", "ERR_INVALID_OPTIONS", () => updateIpRanges(2 as never))],
+    urls: [
+      bad("urls", "https://example.org", "ERR_INVALID_URLS", "a string, not one per provider"),
+      bad("urls", { ...base.urls, AWS: "ftp://example.org/ip-ranges.json" }, "ERR_INVALID_AWS_URL"),
+      bad("urls", { ...base.urls, GCP: "cloud.json" }, "ERR_INVALID_GCP_URL"),
+      bad("urls", { ...base.urls, GitHub: 42 }, "ERR_INVALID_GITHUB_URL"),
+    ],
+    timeoutMs: [bad("timeoutMs", 0, "ERR_INVALID_TIMEOUT_MS")],
+    signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
+  };
+})();
+
 const STEPS: [string, Record<string, Case[]>][] = [
   ["rekeyWorkFolder", REKEY],
   ["reduceAllDandiRawS3Logs", REDUCE],
@@ -524,6 +544,7 @@ const STEPS: [string, Record<string, Case[]>][] = [
     },
   ],
   ["generateCatalog", GENERATE_CATALOG],
+  ["updateIpRanges", UPDATE_IP_RANGES],
 ];
 
 async function rejectionOf(call: () => unknown): Promise<unknown> {

@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Configure>> = {
   run: async () => (await import("./commands/run.js")).configureRunCommand,
   demo: async () => (await import("./commands/demo.js")).configureDemoCommand,
   generate: async () => (await import("./commands/generate.js")).configureGenerateCommand,
+  "update-ip-ranges": async () =>
+    (await import("./commands/update-ip-ranges.js")).configureUpdateIpRangesCommand,
 };
 
 const program = newProgram("dandi-s3-log-parser").description(

@@ -87,6 +87,13 @@ export const REKEY_FLAGS: OptionFlags = {
 
 export const DEMO_FLAGS: OptionFlags = { workFolder: "--work_folder" };
 
+export const UPDATE_IP_RANGES_FLAGS: OptionFlags = {
+  "urls.AWS": "--aws_url",
+  "urls.GCP": "--gcp_url",
+  "urls.GitHub": "--github_url",
+  timeoutMs: "--timeout_seconds",
+};
+
 export const GENERATE_FLAGS: OptionFlags = {
   folder: "--output_folder",
   seed: "--seed",

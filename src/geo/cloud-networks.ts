@@ -26,16 +26,3 @@ export const CLOUD_NAMES: readonly string[] = Object.keys(CLOUD_NETWORKS);
 export const CLOUD_INDEX_OF_ASN: ReadonlyMap<number, number> = new Map(
   CLOUD_NAMES.flatMap((name, index) => CLOUD_NETWORKS[name].map((asn) => [asn, index] as const)),
 );
-
-/**
- * Whether a region names a cloud or CI network (`AWS`, `AWS/us-east-1`, `GitHub`, …) rather than a
- * place: its addresses are machines, not people, and are not counted as requesters.
- */
-export function isCloudRegion(region: string): boolean {
-  const slash = region.indexOf("/");
-  return CLOUD_INDEX_OF_NAME.has(slash === -1 ? region : region.slice(0, slash));
-}
-
-const CLOUD_INDEX_OF_NAME: ReadonlyMap<string, number> = new Map(
-  CLOUD_NAMES.map((name, index) => [name, index]),
-);

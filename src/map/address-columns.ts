@@ -1,4 +1,4 @@
-import { isCloudRegion } from "../geo/cloud-networks.js";
+import { isCloudRegion } from "../geo/published-regions.js";
 
 /**
  * The distinct address columns of the binned rows a map run reads, each turned into text and into

@@ -115,7 +115,7 @@ export function totalsOf(activity: Activity): Totals {
   const countries = new Set<string>();
   let regions = 0;
   for (const region of activity.byRegion.bytes.keys()) {
-    if (region === "unknown") continue;
+    if (region === "unknown" || region === "bogon") continue;
     regions++;
     const country = countryOf(region);
     if (country !== null) countries.add(country);

@@ -128,12 +128,12 @@ export function loadDandiset(mappedFolder: string, id: string): DandisetUsage {
   };
 }
 
-/** Distinct known regions (`unknown` is not a place) and distinct countries among them. */
+/** Distinct known regions (`unknown` and `bogon`, unroutable addresses, are no place) and distinct countries among them. */
 export function regionCounts(byRegion: readonly UsageRow[]): { regions: number; countries: number } {
   const regions = new Set<string>();
   const countries = new Set<string>();
   for (const row of byRegion) {
-    if (row.key === "unknown") continue;
+    if (row.key === "unknown" || row.key === "bogon") continue;
     regions.add(row.key);
     const country = countryOf(row.key);
     if (country !== null) countries.add(country);
