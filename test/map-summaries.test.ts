@@ -27,8 +27,8 @@ interface Listed {
 const SUFFIXES = [".nwb", ".nii.gz", ".mp4", ".json", ".nwb", ".ome.tif"];
 
 /**
- * Five Dandisets over the rows' objects (two sevenths of the objects in none: the undetermined
- * traffic), each with a draft and a published version holding half its assets, so that an object
+ * Five Dandisets over the rows' objects, a sixth of one object, and about two sevenths of the
+ * objects in none (the undetermined traffic); each with a draft and a published version holding half its assets, so that an object
  * counts once over versions. Paths end in suffixes of every asset type; Zarrs are `.ome.zarr`.
  */
 function catalogOf(
@@ -40,7 +40,14 @@ function catalogOf(
   const byDandiset = new Map<string, CatalogAsset[]>();
   keys.forEach((key, i) => {
     const slot = i % 7;
-    const dandiset = moved.includes(key) ? "000001" : slot < 5 ? String(slot + 1).padStart(6, "0") : null;
+    // Five Dandisets of many objects, a sixth of one (too few regions to disclose), and none.
+    const dandiset = moved.includes(key)
+      ? "000001"
+      : slot < 5
+        ? String(slot + 1).padStart(6, "0")
+        : i === 5
+          ? "000006"
+          : null;
     if (dandiset === null) return;
     const id = key.slice(key.lastIndexOf("/") + 1);
     const zarr = key.startsWith("zarr/");
@@ -254,7 +261,7 @@ describe("access summaries", () => {
     const tree = readTree(summaries);
     const totals = JSON.parse(tree.get("totals.json")!) as Record<string, Record<string, number>>;
     const dandisets = [...expected.keys()].filter((g) => /^\d{6}$/.test(g)).sort();
-    assert.equal(dandisets.length, 5);
+    assert.equal(dandisets.length, 6);
     assert.deepEqual(Object.keys(totals), [...dandisets, "undetermined"]);
     let views = 0;
     for (const id of [...dandisets, "undetermined"]) {
@@ -325,6 +332,15 @@ describe("access summaries", () => {
     await ready;
     const summaries = path.join(root, "default-rule");
     const mapped = path.join(root, "mapped-default-rule");
+    // The folder an earlier version published: `<50` cells, four columns, `unassociated/`.
+    const old = "region\tbytes_sent\tnumber_of_requests\tnumber_of_downloads\nUS/California\t5\t<50\t<50\n";
+    for (const id of [...expected.keys()].filter((g) => g !== "archive" && g !== "undetermined"))
+      fs.mkdirSync(path.join(summaries, "summaries", id), { recursive: true });
+    for (const id of ["000001", "000002", "000003", "000004", "000005", "archive", "unassociated"]) {
+      fs.mkdirSync(path.join(summaries, "summaries", id), { recursive: true });
+      fs.writeFileSync(path.join(summaries, "summaries", id, "by_region.tsv"), old);
+    }
+    fs.writeFileSync(path.join(summaries, "totals.json"), '{"unassociated": {"total_number_of_requests": "<50"}}\n');
     await mapBinnedS3LogsToDandisets({
       binnedFolder: binned,
       mappedFolder: mapped,
@@ -345,6 +361,8 @@ describe("access summaries", () => {
       } else assert.deepEqual(totals[id], totalsOf(expected.get(id)!));
     }
     assert.deepEqual(pageProblems(summaries), []);
+    for (const [file, text] of tree) assert.ok(!text.includes("<50"), `${file} still holds <50`);
+    assert.ok(!fs.existsSync(path.join(summaries, "summaries", "unassociated")));
     // No address, in any form, in anything published or kept by map.
     const addresses = [...new Set(rows.map((row) => row.ip))];
     for (const [name, folder] of [
@@ -354,7 +372,7 @@ describe("access summaries", () => {
       for (const [file, text] of readTree(folder))
         for (const ip of addresses) assert.ok(!text.includes(ip), `${name}/${file} holds the address ${ip}`);
     }
-    assert.ok(hidden >= 0);
+    assert.ok(hidden > 0, "some Dandiset shows too few regions to publish them");
   });
 
   test("a first map over part of the catalog refuses to publish summaries; after a whole one, a selection updates them", async () => {

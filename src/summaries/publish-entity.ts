@@ -21,6 +21,7 @@ import { type SummaryTotals, totalsOf } from "./totals.js";
 export interface SummaryWriter {
   write(relativePath: string, data: string | Buffer): void;
   read(relativePath: string): Buffer | null;
+  remove(relativePath: string): void;
 }
 
 /** The numbers of one published folder: a Dandiset, `undetermined` or the archive. */
@@ -58,9 +59,14 @@ export function publishEntity(
   if (numbers.byAsset !== null)
     writer.write(tablePath(folder, "asset"), summaryTableText("asset", numbers.byAsset));
   const regions = summaryTableText("region", publishedRegions(numbers.byRegion));
-  const previous = writer.read(tablePath(folder, "region"))?.toString("utf8") ?? null;
+  let previous = writer.read(tablePath(folder, "region"))?.toString("utf8") ?? null;
+  // A table of an earlier version (`<50` cells, four columns) is not one the page can read: it
+  // goes, and the rule starts afresh, as for a folder that never had one.
+  const stale = previous !== null && !previous.startsWith(regions.slice(0, regions.indexOf("\n") + 1));
+  if (stale) previous = null;
   const decision = decideRegionTable(regions, previous, threshold);
   if (decision.write) writer.write(tablePath(folder, "region"), regions);
+  else if (stale) writer.remove(tablePath(folder, "region"));
   if (!numbers.weeksByType)
     writer.write(summaryFilePath(folder, ASSET_PER_WEEK_TSV), assetsPerWeekText(numbers.weeks));
   writer.write(
