@@ -24,7 +24,7 @@ import { PENDING_FOLDER } from "../s3/object-journal.js";
  * a kill at any moment leaves either no rows or the marker. A folder with reduced rows (day files,
  * or rows held in `.pending_days/`) and no marker was reduced by an earlier version or by the
  * original tool: reduce refuses to add rows with a status to it, since a binned file would then
- * hold both kinds, and `run` asks `reducedFolderFormat` before it starts.
+ * hold both kinds; `run` can ask `reducedFolderFormat` before it starts.
  *
  * The binned folder: its format is that of the first day with rows it binned. Bin tells a reduced
  * day's format by its header, and, for rows with the status, writes `.binned_format` (the header of
