@@ -5,8 +5,9 @@ import { generateReducedDays } from "../test/support/reduced-days.ts";
 import { best, CACHE, cli, mb, ratio, type Timing, tempFolder, timeCommand } from "./common.ts";
 
 /**
- * Binning one busy day (180,000 reduced rows over 3,000 objects) against `sort` grouping the same
- * rows by object key, which is what a user would otherwise script. Two cases: the daily run, into a
+ * Binning one busy day (180,000 reduced rows over 3,000 objects, each with its HTTP status, as reduce
+ * writes them) against `sort` grouping the same rows by object key, which is what a user would
+ * otherwise script. Two cases: the daily run, into a
  * folder that already holds the day before (the object files exist and are appended to), and a
  * first run into an empty folder, which must also create every object file and its two folders.
  */
@@ -15,7 +16,8 @@ const ROWS = 180_000;
 const DAYS = ["2024/03/01.tsv", "2024/03/02.tsv"];
 
 function ensureDays(): { twoDays: string; busyDay: string } {
-  const folder = path.join(CACHE, "bin-busy-days-180k");
+  // Named for the rows' format: a cache of rows without the status would bin another format.
+  const folder = path.join(CACHE, "bin-busy-days-180k-status");
   const twoDays = path.join(folder, "two-days");
   const busyDay = path.join(folder, "busy-day");
   const done = path.join(folder, ".complete");

@@ -11,7 +11,7 @@ export {
   binAllReducedS3LogsByObjectKey,
   DEFAULT_BIN_BUFFER_BYTES,
 } from "./bin/bin-all.js";
-export { BINNED_HEADER } from "./bin/object-files.js";
+export { BINNED_HEADER, BINNED_STATUS_HEADER } from "./bin/object-files.js";
 export { REJECT_REASONS, type RejectReason } from "./bin/reject-reasons.js";
 // Map: the DANDI catalog (API or snapshot), regions and the mapping to Dandisets.
 export {
@@ -34,6 +34,14 @@ export { type FetchCatalogOptions, type FetchedCatalog, fetchCatalog } from "./d
 export { toAssetKey } from "./dandi/object-key.js";
 // Errors the caller can act on.
 export { AbortedError, type LibraryErrorOptions, RunError, UsageError } from "./errors.js";
+// Which rows a work folder's reduced and binned folders hold: with the HTTP status or without.
+export {
+  BINNED_FORMAT_FILE,
+  binnedFolderHasStatus,
+  REDUCED_FORMAT_FILE,
+  type ReducedFolderFormat,
+  reducedFolderFormat,
+} from "./formats/work-formats.js";
 // Synthetic logs and catalogs, for trying the tool and for benchmarks.
 export { type GeneratedCatalog, generateCatalog } from "./generate/catalog.js";
 export {

@@ -11,11 +11,12 @@ import { generateReducedDays } from "./support/reduced-days.ts";
 
 const BLOB = "blobs/11e/c89/11ec8933-1456-4942-922b-94e5878bb991";
 
-async function parseWith(file: string, bufferBytes: number) {
+async function parseWith(file: string, bufferBytes: number, status = false) {
   const store = new RowStore(1024);
   const errors: string[] = [];
   const parser = new ReducedRowParser(store, {
     day: 0,
+    status,
     onReject: (line, reason) => errors.push(`${line}:${reason}`),
   });
   await readReducedDay(file, parser, Buffer.alloc(bufferBytes), () => {}, undefined);
@@ -28,21 +29,36 @@ async function parseWith(file: string, bufferBytes: number) {
   };
 }
 
-test("where the read buffer splits lines never matters", async () => {
-  const root = tempFolder("bin-chunks");
-  const [day] = generateReducedDays(root, { seed: 9, rowsPerDay: 400, blobCount: 20, zarrCount: 3 });
-  const file = path.join(root, day);
-  // Damage real files carry: CRLF, blank lines, bad rows, and a last line without a newline.
-  const text = fs.readFileSync(file, "latin1").split("\n");
-  text.splice(5, 0, "", `2024-01-01T00:00:01\t192.0.2.1\t${BLOB}\t12\r`, "not a row");
-  fs.writeFileSync(file, text.join("\n").replace(/\n$/, ""), "latin1");
-  const whole = await parseWith(file, 1 << 20);
-  assert.equal(whole.timestamps.length, 401);
-  assert.deepEqual(whole.errors, ["8:too_few_columns"]);
-  for (const size of [150, 151, 193, 256, 1000, 4096]) {
-    assert.deepEqual(await parseWith(file, size), whole, `read buffer of ${size} bytes`);
-  }
-});
+for (const status of [true, false]) {
+  test(`where the read buffer splits lines never matters (rows ${status ? "with" : "without"} the status)`, async () => {
+    const root = tempFolder("bin-chunks");
+    const [day] = generateReducedDays(root, {
+      seed: 9,
+      rowsPerDay: 400,
+      blobCount: 20,
+      zarrCount: 3,
+      status,
+    });
+    const file = path.join(root, day);
+    // Damage real files carry: CRLF, blank lines, bad rows, and a last line without a newline.
+    const text = fs.readFileSync(file, "latin1").split("\n");
+    const crlfRow = `2024-01-01T00:00:01\t192.0.2.1\t${BLOB}\t12${status ? "\t206" : ""}\r`;
+    text.splice(5, 0, "", crlfRow, "not a row");
+    fs.writeFileSync(file, text.join("\n").replace(/\n$/, ""), "latin1");
+    const whole = await parseWith(file, 1 << 20, status);
+    assert.equal(whole.timestamps.length, 401);
+    assert.deepEqual(whole.errors, ["8:too_few_columns"]);
+    // Each binned row keeps the status its reduced row had, as its last column.
+    const binned = whole.rows.split("\n").slice(0, -1);
+    assert.equal(binned.length, 401);
+    for (const row of binned)
+      assert.match(row, status ? /^[^\t]+\t\d+\t[^\t]+\t20[06]$/ : /^[^\t]+\t\d+\t[^\t]+$/);
+    assert.ok(binned.some((row) => row.endsWith("\t206")) === status);
+    for (const size of [150, 151, 193, 256, 1000, 4096]) {
+      assert.deepEqual(await parseWith(file, size, status), whole, `read buffer of ${size} bytes`);
+    }
+  });
+}
 
 test("a line longer than the read buffer is reported and skipped", async () => {
   const root = tempFolder("bin-long-line");

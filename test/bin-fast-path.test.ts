@@ -6,6 +6,7 @@ import { FastRows } from "../src/bin/fast-rows.ts";
 import { ReducedRowParser } from "../src/bin/reduced-row-parser.ts";
 import { RowStore } from "../src/bin/row-store.ts";
 import { Random } from "../src/generate/random.ts";
+import { REDUCED_HEADER } from "../src/io/table-headers.ts";
 
 // The bin step's rows are parsed by WebAssembly (wasm/reduced-rows.ts), which leaves every line it
 // does not accept to the JavaScript parser. These tests hold the two to the same answers, line by
@@ -18,7 +19,13 @@ function uuid(random: Random): string {
   return `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`;
 }
 
-function validRow(random: Random, keys: string[]): string {
+/** A status as reduce writes it, now and then one of another shape (rejected as `bad_status`). */
+function statusOf(random: Random): string {
+  if (random.chance(0.03)) return random.pick(["20", "2000", "2x6", "", " 200", "200 "]);
+  return random.pick(["200", "200", "206", "204", "299"]);
+}
+
+function validRow(random: Random, keys: string[], status = false): string {
   const day = String(random.int(1, 28)).padStart(2, "0");
   const time = [random.int(0, 23), random.int(0, 59), random.int(0, 59)].map((n) =>
     String(n).padStart(2, "0"),
@@ -36,7 +43,8 @@ function validRow(random: Random, keys: string[]): string {
   const bytes = random.chance(0.05)
     ? "9".repeat(random.int(13, 16))
     : String(random.int(0, 10 ** random.int(1, 12)));
-  return `2024-03-${day}T${time.join(":")}\t${ip}\t${random.pick(keys)}\t${bytes}`;
+  const row = `2024-03-${day}T${time.join(":")}\t${ip}\t${random.pick(keys)}\t${bytes}`;
+  return status ? `${row}\t${statusOf(random)}` : row;
 }
 
 /** A few random edits: bytes replaced, deleted or repeated, often by the bytes that delimit fields. */
@@ -54,7 +62,8 @@ function damage(random: Random, row: string): string {
   return out;
 }
 
-function sampleText(seed: number, lines: number): Buffer {
+/** Rows of a reduced day, with the HTTP status as a fifth column when `status` (the format of today). */
+function sampleText(seed: number, lines: number, status = false): Buffer {
   const random = new Random(seed);
   const keys: string[] = [];
   for (let i = 0; i < 40; i++) {
@@ -69,20 +78,28 @@ function sampleText(seed: number, lines: number): Buffer {
     // 50 bytes, a blob key's length: the fast path finds its tab where a blob key's would be.
     `zarr/${uuid(random)}/abcdefgh`,
   );
-  const out = ["timestamp\tip_address\tobject_key\tbytes_sent"];
+  const out = [status ? REDUCED_HEADER.trimEnd() : "timestamp\tip_address\tobject_key\tbytes_sent"];
   for (let i = 0; i < lines; i++) {
-    const row = validRow(random, keys);
+    const row = validRow(random, keys, status);
     out.push(random.chance(0.25) ? damage(random, row) : row);
     if (random.chance(0.01)) out.push("");
   }
   return Buffer.from(`${out.join(random.chance(0.5) ? "\n" : "\r\n")}\n`, "latin1");
 }
 
-function parseAll(text: Buffer, fastPath: boolean, chunk: number, partition = 0, partitions = 1) {
+function parseAll(
+  text: Buffer,
+  fastPath: boolean,
+  chunk: number,
+  partition = 0,
+  partitions = 1,
+  status = false,
+) {
   const store = new RowStore(text.length);
   const rejects: string[] = [];
   const parser = new ReducedRowParser(store, {
     day: 2,
+    status,
     partition,
     partitions,
     fastPath,
@@ -114,41 +131,63 @@ function parseAll(text: Buffer, fastPath: boolean, chunk: number, partition = 0,
   };
 }
 
-test("the WebAssembly rows equal the JavaScript parser's, on valid and damaged lines", () => {
-  for (const seed of [1, 2, 3, 4, 5]) {
-    const text = sampleText(seed, 4000);
-    const { slowLines, ...reference } = parseAll(text, false, 1 << 20);
-    assert.equal(slowLines, reference.lines);
-    assert.ok(reference.timestamps.length > 2000, "most rows are valid");
-    assert.ok(reference.rejects.length > 400, "many rows are damaged");
-    for (const chunk of [1 << 20, 4096, 257]) {
-      const { slowLines: left, ...fast } = parseAll(text, true, chunk);
-      assert.deepEqual(fast, reference, `seed ${seed}, chunks of ${chunk} bytes`);
-      // Only the damaged lines, the header and the keys inside a Zarr are left to JavaScript.
-      assert.ok(left < reference.lines * 0.4, `${left} of ${reference.lines} lines left to JavaScript`);
+for (const status of [true, false]) {
+  const rows = status ? "rows with the status" : "rows without the status (the original format)";
+
+  test(`the WebAssembly rows equal the JavaScript parser's, on valid and damaged lines: ${rows}`, () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const text = sampleText(seed, 4000, status);
+      const { slowLines, ...reference } = parseAll(text, false, 1 << 20, 0, 1, status);
+      assert.equal(slowLines, reference.lines);
+      assert.ok(reference.timestamps.length > 2000, "most rows are valid");
+      assert.ok(reference.rejects.length > 400, "many rows are damaged");
+      if (status) {
+        assert.ok(/\t206\n/.test(reference.rows), "binned rows keep their status");
+        assert.ok(
+          reference.rejects.some((reject) => reject.includes(" bad_status ")),
+          "bad statuses are rejected",
+        );
+      } else assert.ok(!reference.rejects.some((reject) => reject.includes(" bad_status ")));
+      for (const chunk of [1 << 20, 4096, 257]) {
+        const { slowLines: left, ...fast } = parseAll(text, true, chunk, 0, 1, status);
+        assert.deepEqual(fast, reference, `seed ${seed}, chunks of ${chunk} bytes`);
+        // Only the damaged lines, the header and the keys inside a Zarr are left to JavaScript.
+        assert.ok(left < reference.lines * 0.4, `${left} of ${reference.lines} lines left to JavaScript`);
+      }
     }
-  }
-});
+  });
 
-test("the two parsers agree on each partition of a pass", () => {
-  const text = sampleText(7, 3000);
-  for (let partition = 0; partition < 3; partition++) {
-    const { slowLines: _, ...reference } = parseAll(text, false, 1 << 20, partition, 3);
-    const { slowLines, ...fast } = parseAll(text, true, 1 << 20, partition, 3);
-    assert.deepEqual(fast, reference, `partition ${partition}`);
+  test(`the two parsers agree on each partition of a pass: ${rows}`, () => {
+    const text = sampleText(7, 3000, status);
+    for (let partition = 0; partition < 3; partition++) {
+      const { slowLines: _, ...reference } = parseAll(text, false, 1 << 20, partition, 3, status);
+      const { slowLines, ...fast } = parseAll(text, true, 1 << 20, partition, 3, status);
+      assert.deepEqual(fast, reference, `partition ${partition}`);
+      assert.ok(slowLines < reference.lines * 0.4);
+    }
+  });
+
+  test(`chunks larger than the WebAssembly input are taken in windows: ${rows}`, () => {
+    // 3 MB in one call: the fast path sees it as 1 MB windows, ending after newlines.
+    const text = sampleText(11, 40_000, status);
+    assert.ok(text.length > 3 * 1024 * 1024 * 0.9);
+    const { slowLines, ...fast } = parseAll(text, true, text.length + 1, 0, 1, status);
+    const { slowLines: _, ...reference } = parseAll(text, false, text.length + 1, 0, 1, status);
+    assert.deepEqual(fast, reference);
     assert.ok(slowLines < reference.lines * 0.4);
-  }
-});
+  });
 
-test("chunks larger than the WebAssembly input are taken in windows", () => {
-  // 3 MB in one call: the fast path sees it as 1 MB windows, ending after newlines.
-  const text = sampleText(11, 40_000);
-  assert.ok(text.length > 3 * 1024 * 1024 * 0.9);
-  const { slowLines, ...fast } = parseAll(text, true, text.length + 1);
-  const { slowLines: _, ...reference } = parseAll(text, false, text.length + 1);
-  assert.deepEqual(fast, reference);
-  assert.ok(slowLines < reference.lines * 0.4);
-});
+  test(`a day read in the other format than its own: every row rejected alike by both parsers: ${rows}`, () => {
+    const text = sampleText(13, 2000, status);
+    const { slowLines: _, ...reference } = parseAll(text, false, 4096, 0, 1, !status);
+    const { slowLines: __, ...fast } = parseAll(text, true, 4096, 0, 1, !status);
+    assert.deepEqual(fast, reference);
+    // But the few a damage made into a row of the other format (a status or its tab deleted).
+    assert.ok(reference.timestamps.length < 20, `${reference.timestamps.length} rows kept`);
+    const reasons = new Set(reference.rejects.map((reject) => reject.split(" ")[1]));
+    assert.ok(reasons.has(status ? "too_many_columns" : "too_few_columns"), [...reasons].join(", "));
+  });
+}
 
 test("the committed WebAssembly module is built from wasm/reduced-rows.ts as it is", async () => {
   const { compileWasmModule, WASM_MODULE } = await import("../scripts/build-wasm.ts");

@@ -155,3 +155,49 @@ test("an object whose every row is rejected gets no file; addresses are checked 
   assert.equal(summary.rowsRejected.bad_ip_address, addresses.length - kept.length);
   assert.equal(summary.objectsWritten, 1);
 });
+
+test("in a day with the status, a bad status is rejected like any bad field: counted, and in the error log", async () => {
+  const root = tempFolder("bin-bad-status");
+  // An error log of its own: runs of one process in the same second share one.
+  process.env.DANDI_S3_LOG_PARSER_HOME = tempFolder("home");
+  const reduced = path.join(root, "reduced");
+  const day = "2022/06/12.tsv";
+  const lines: { line: string; reason: string | null }[] = [
+    { line: "timestamp\tip_address\tobject_key\tbytes_sent\tstatus", reason: null },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t100\t206`, reason: null },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t100\t20`, reason: "bad_status" },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t100\t2000`, reason: "bad_status" },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t100\t2x6`, reason: "bad_status" },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t100\t`, reason: "bad_status" },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t1x\t200`, reason: "bad_bytes_sent" },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t100`, reason: "too_few_columns" },
+    { line: `${T}\t192.0.2.1\t${GOOD_BLOB}\t100\t200\t1`, reason: "too_many_columns" },
+    { line: `${T}\t-\t${GOOD_ZARR}\t0\t200\r`, reason: null },
+  ];
+  fs.mkdirSync(path.join(reduced, "2022", "06"), { recursive: true });
+  fs.writeFileSync(path.join(reduced, day), `${lines.map((l) => l.line).join("\n")}\n`);
+  const binned = path.join(root, "binned");
+
+  const summary = await binAllReducedS3LogsByObjectKey({ reducedFolder: reduced, binnedFolder: binned });
+
+  assert.equal(summary.rowsBinned, 2);
+  assert.equal(
+    readTree(binned).get(`${GOOD_BLOB}.tsv`),
+    `timestamp\tbytes_sent\tip_address\tstatus\n${T}\t100\t192.0.2.1\t206\n`,
+  );
+  assert.equal(
+    readTree(binned).get(`${GOOD_ZARR}.tsv`),
+    `timestamp\tbytes_sent\tip_address\tstatus\n${T}\t0\t-\t200\n`,
+  );
+  assert.equal(summary.rowsRejected.bad_status, 4);
+  assert.ok(summary.errorLogPath !== null);
+  const logged = fs
+    .readFileSync(summary.errorLogPath, "utf8")
+    .trim()
+    .split("\n")
+    .map((text) => JSON.parse(text) as LineError);
+  assert.deepEqual(
+    logged.map((e) => ({ file: e.file, line: e.line, reason: e.reason })),
+    lines.flatMap((l, i) => (l.reason === null ? [] : [{ file: day, line: i + 1, reason: l.reason }])),
+  );
+});

@@ -9,24 +9,29 @@ import { type GenerateReducedDaysOptions, generateReducedDays } from "./support/
 
 /**
  * What binning must give, computed the plain way: every row of every day (days in path order, rows
- * in file order), grouped by key, stably sorted by timestamp.
+ * in file order), grouped by key, stably sorted by timestamp; the status kept last when rows have one.
  */
 function referenceBinning(reducedFolder: string, days: readonly string[]): Map<string, string> {
   const objects = new Map<string, { timestamp: string; line: string }[]>();
+  let header = "timestamp\tbytes_sent\tip_address\n";
   for (const day of [...days].sort()) {
     const lines = fs.readFileSync(path.join(reducedFolder, day), "latin1").split("\n").slice(1);
     for (const line of lines) {
       if (line === "") continue;
-      const [timestamp, ip, key, bytes] = line.split("\t");
+      const [timestamp, ip, key, bytes, status] = line.split("\t");
       const rows = objects.get(key) ?? [];
-      rows.push({ timestamp, line: `${timestamp}\t${bytes}\t${ip}\n` });
+      rows.push({
+        timestamp,
+        line: `${timestamp}\t${bytes}\t${ip}${status === undefined ? "" : `\t${status}`}\n`,
+      });
       objects.set(key, rows);
+      if (status !== undefined) header = "timestamp\tbytes_sent\tip_address\tstatus\n";
     }
   }
   const files = new Map<string, string>();
   for (const [key, rows] of objects) {
     rows.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
-    files.set(`${key}.tsv`, `timestamp\tbytes_sent\tip_address\n${rows.map((r) => r.line).join("")}`);
+    files.set(`${key}.tsv`, `${header}${rows.map((r) => r.line).join("")}`);
   }
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
@@ -83,6 +88,11 @@ const SCENARIOS: Scenario[] = [
     data: { ...SPREAD, days: 3, rowsPerDay: 14_000 },
     runs: [{ days: [0, 1, 2], bufferBytes: 1 * MB }],
     passes: 6,
+  },
+  {
+    name: "rows without the status (the original format), backfilled",
+    data: { ...SPREAD, status: false },
+    runs: [{ days: [0, 3] }, { days: [0, 1, 2, 3] }],
   },
   {
     name: "backfill: days 1 and 4, then 2 and 3",

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import { BINNED_STATUS_HEADER } from "../src/io/table-headers.ts";
 import { binnedData, isRunning, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 import { generateReducedDays } from "./support/reduced-days.ts";
 
@@ -80,6 +81,8 @@ test("SIGKILL at any point, then a rerun, gives the tree an uninterrupted run gi
   ]);
   assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
   const expected = binnedData(reference);
+  // The folder's format marker is part of the tree every rerun must give.
+  assert.equal(expected.get(".binned_format"), BINNED_STATUS_HEADER);
 
   // A 1 MB buffer makes each day a batch of its own, read in two passes: many commit points.
   // Days binned by an uninterrupted run before the kills (each a batch), then the kills in turn.

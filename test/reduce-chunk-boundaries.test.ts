@@ -33,6 +33,15 @@ describe("chunk boundaries never matter", () => {
 
   test("the whole file at once matches the expected table", () => {
     assert.equal(whole.output, truth);
+    // Each row ends with its HTTP status: downloads (200) and partial reads (206) both.
+    const statuses = new Set(
+      truth
+        .trimEnd()
+        .split("\n")
+        .slice(1)
+        .map((row) => row.split("\t")[4]),
+    );
+    assert.deepEqual([...statuses].sort(), ["200", "206"]);
   });
 
   for (const pieceSize of [1, 2, 3, 7, 64, 699, 4096, 65_537]) {

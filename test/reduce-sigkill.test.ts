@@ -3,6 +3,7 @@ import { once } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
+import { REDUCED_FORMAT_FILE, reducedFolderFormat } from "../src/formats/work-formats.ts";
 import { generateRawLogs } from "../src/index.ts";
 import { readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 
@@ -69,9 +70,14 @@ describe("reduce survives SIGKILL at any moment", () => {
           if (!path.basename(file).startsWith("."))
             assert.equal(content, expectedTree.get(file), `${file} after the kill`);
         }
+        // The format marker comes before the first day, so a kill never leaves days without it:
+        // the rerun would take them for an earlier version's.
+        if (finishedDays(reduced) > 0)
+          assert.ok(fs.existsSync(path.join(reduced, REDUCED_FORMAT_FILE)), `marker after a kill ${moment}`);
         const rerun = runCli("main", ["reduce", ...reduceArgs(raw, reduced, workers)]);
         assert.equal(rerun.code, 0, rerun.stderr);
         assert.deepEqual(readTree(reduced), expectedTree, `killed ${moment}`);
+        assert.equal(reducedFolderFormat(reduced), "status");
       }
       assert.ok(interrupted >= 3, `only ${interrupted} of the kills landed mid-run`);
     });

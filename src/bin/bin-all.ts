@@ -10,11 +10,13 @@ import {
   checkWholeNumber,
 } from "../check-options.js";
 import { RunError, UsageError } from "../errors.js";
+import { binnedHeaderOf, holdsObjectFiles, markBinnedFormat } from "../formats/work-formats.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog, errorTextOf } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { claimIpMode, readIpMode, refuseUnfinishedRekey } from "../privacy/ip-mode.js";
+import { type BinnedFormat, planBinnedFormat } from "./binned-format.js";
 import { type ObjectChange, removeUncommittedChanges, writeChanges } from "./change-feed.js";
 import {
   type BinnedDay,
@@ -24,7 +26,7 @@ import {
   readJournalState,
   writeJournal,
 } from "./journal.js";
-import { BINNED_HEADER_BYTES, ObjectFolders, writeObjectFiles } from "./object-files.js";
+import { ObjectFolders, writeObjectFiles } from "./object-files.js";
 import { ObjectSizes } from "./object-sizes.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
 import { readReducedDay } from "./read-reduced-day.js";
@@ -183,6 +185,8 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
       pending.push({ day, bytes: fs.statSync(path.join(reducedFolder, day)).size });
     }
     const todo = pending.slice(0, Math.min(pending.length, fileLimit));
+    // Before any object file changes: a day of the other format than the folder's is refused.
+    const format = planBinnedFormat(reducedFolder, binnedFolder, journal, todo);
     const batches = planBatches(todo, bufferBytes / MEMORY_PER_INPUT_BYTE);
     const summary: BinSummary = {
       daysFound: found.length,
@@ -204,6 +208,8 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
     const run: RunState = {
       reducedFolder,
       binnedFolder,
+      format: format.format,
+      header: Buffer.from(binnedHeaderOf(format.format)),
       journal,
       folders: new ObjectFolders(),
       sizes: ObjectSizes.open(binnedFolder, lastBatchOf(journal)),
@@ -222,6 +228,7 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
       signal: options.signal,
     };
     options.onProgress?.({ ...run.progress });
+    if (batches.length > 0 && format.markFormat) markBinnedFormat(binnedFolder, format.format);
     for (const batch of batches) await binBatch(batch, run);
     summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
     summary.seconds = (Date.now() - started) / 1000;
@@ -235,6 +242,9 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
 interface RunState {
   reducedFolder: string;
   binnedFolder: string;
+  /** Whether rows keep their HTTP status (see binned-format.ts), and so the object files' header. */
+  format: BinnedFormat;
+  header: Buffer;
   journal: BinnedDay[];
   folders: ObjectFolders;
   sizes: ObjectSizes;
@@ -252,35 +262,15 @@ interface RunState {
 function openJournal(binnedFolder: string): JournalState {
   const journal = readJournalState(binnedFolder);
   if (journal !== null) return journal;
-  for (const top of ["blobs", "zarr"]) {
-    if (holdsAnyFile(path.join(binnedFolder, top))) {
-      throw new UsageError(
-        `\`binnedFolder\` ${binnedFolder} holds binned files but no journal of binned days (.binned_days), ` +
-          "so it was not made by this tool and its days are unknown; bin into a new, empty folder",
-        { code: "ERR_BINNED_FOLDER_WITHOUT_JOURNAL", optionNames: ["binnedFolder"] },
-      );
-    }
+  if (holdsObjectFiles(binnedFolder)) {
+    throw new UsageError(
+      `\`binnedFolder\` ${binnedFolder} holds binned files but no journal of binned days (.binned_days), ` +
+        "so it was not made by this tool and its days are unknown; bin into a new, empty folder",
+      { code: "ERR_BINNED_FOLDER_WITHOUT_JOURNAL", optionNames: ["binnedFolder"] },
+    );
   }
   writeJournal(binnedFolder, []);
   return { days: [], inProgress: null };
-}
-
-function holdsAnyFile(folder: string): boolean {
-  let dir: fs.Dir;
-  try {
-    dir = fs.opendirSync(folder);
-  } catch {
-    return false;
-  }
-  try {
-    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
-      if (!entry.isDirectory()) return true;
-      if (holdsAnyFile(path.join(folder, entry.name))) return true;
-    }
-    return false;
-  } finally {
-    dir.closeSync();
-  }
 }
 
 /**
@@ -343,6 +333,7 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
         const day = batch.days[i];
         const parser = new ReducedRowParser(store, {
           day: i,
+          status: run.format === "status",
           partition: pass,
           partitions: batch.passes,
           onReject:
@@ -369,7 +360,7 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
         }
       }
       summary.rowsBinned += store.rows;
-      const rows = store.arrangeByObject(BINNED_HEADER_BYTES);
+      const rows = store.arrangeByObject(run.header);
       const written = await writeObjectFiles(
         {
           binnedFolder: run.binnedFolder,

@@ -24,6 +24,7 @@ interface FastRowsExports {
     days: number,
     rows: number,
     day: number,
+    status: number,
   ): number;
   idOfScratchKey(length: number): number;
   outOfMemory: Global;
@@ -151,8 +152,8 @@ export class FastRows {
   /**
    * Parses the complete lines of `src[start, end)` (at most `capacity` bytes, ending just past a
    * newline) from `from` on, copying them in first when `from` is `start`; accepted rows go to
-   * `regions` (which has room). Stops at `end`, or at the start of a line it leaves to the caller,
-   * who calls again after that line.
+   * `regions` (which has room). Rows have the HTTP status as a fifth column when `status` is true.
+   * Stops at `end`, or at the start of a line it leaves to the caller, who calls again after that line.
    */
   parse(
     src: Uint8Array,
@@ -163,6 +164,7 @@ export class FastRows {
     partitions: number,
     regions: RowRegions,
     day: number,
+    status: boolean,
   ): FastParse {
     if (from === start) this.bytes.set(src.subarray(start, end), this.inputStart);
     const offset = this.inputStart - start;
@@ -180,6 +182,7 @@ export class FastRows {
       r.days,
       r.rows,
       day,
+      status ? 1 : 0,
     );
     this.afterCall();
     const e = this.exports;

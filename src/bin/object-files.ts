@@ -4,7 +4,7 @@ import { binnedRelativePath } from "../dandi/object-key.js";
 import { RunError } from "../errors.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import { lstatNoFollow, openNoFollow, symbolicLinkError, UPDATE_NO_FOLLOW } from "../io/no-follow.js";
-import { BINNED_HEADER } from "../io/table-headers.js";
+import { BINNED_HEADER, BINNED_STATUS_HEADER } from "../io/table-headers.js";
 import type { ObjectChange } from "./change-feed.js";
 import { checkpoint } from "./checkpoint.js";
 import { readAt, writeAll } from "./fs-util.js";
@@ -14,9 +14,8 @@ import type { TieOrder } from "./tie-order.js";
 import { TIMESTAMP_LENGTH, timestampAt } from "./timestamp.js";
 import type { UndoLogWriter } from "./undo-log.js";
 
-export { BINNED_HEADER };
-export const BINNED_HEADER_BYTES = Buffer.from(BINNED_HEADER);
-const HEADER = BINNED_HEADER_BYTES;
+export { BINNED_HEADER, BINNED_STATUS_HEADER };
+
 const NEWLINE = 0x0a;
 /** The end of an object file read first to find where new rows go: most files fit whole. */
 const FIRST_TAIL_READ_BYTES = 16 * 1024;
@@ -89,7 +88,7 @@ export async function writeObjectFiles(
       changes.push({
         relativePath: plan.relativePath,
         sizeBefore: plan.size,
-        from: plan.size === -1 ? HEADER.length : plan.from,
+        from: plan.size === -1 ? context.rows.headerLength : plan.from,
         rowsAdded: groupStart[plan.object + 1] - groupStart[plan.object],
       });
     }
@@ -163,7 +162,7 @@ function planObject(context: ObjectFilesContext, object: number): Plan {
     if (!stat.isFile()) throw notBinned(fullPath, "is not a file");
     plan.size = stat.size;
     context.sizes.check(relativePath, plan.size);
-    if (plan.size < HEADER.length) throw notBinned(fullPath, "is shorter than its header");
+    if (plan.size < context.rows.headerLength) throw notBinned(fullPath, "is shorter than its header");
     // The daily case: the object's first new row is later than every committed row, so the new
     // rows go at the end and the file's end need not be read (1,650 of 3,000 files on the bench's
     // busy day, whose other objects have rows stamped in the day before: about 15 ms).
@@ -251,6 +250,7 @@ export class ObjectFolders {
 function findRewritePoint(context: ObjectFilesContext, plan: Plan): void {
   const { store, scratch, tie } = context;
   const { fd, size, fullPath } = plan;
+  const header = context.rows.header;
   const firstRow = context.rows.order[context.rows.groupStart[plan.object]];
   const timestamp = store.timestamp[firstRow];
   const day = store.day[firstRow];
@@ -259,10 +259,10 @@ function findRewritePoint(context: ObjectFilesContext, plan: Plan): void {
   let chunkStart = firstStart;
   readChunk(fd, scratch, chunkStart, size, fullPath);
   if (scratch[size - 1 - chunkStart] !== NEWLINE) throw notBinned(fullPath, "does not end with a newline");
-  if (chunkStart === 0) checkHeader(scratch, fullPath);
+  if (chunkStart === 0) checkHeader(scratch, header, fullPath);
   let lineEnd = size;
   let reread = false;
-  while (lineEnd > HEADER.length) {
+  while (lineEnd > header.length) {
     const searchFrom = lineEnd - 2 - chunkStart;
     const newline = searchFrom >= 0 ? scratch.lastIndexOf(NEWLINE, searchFrom) : -1;
     if (newline === -1) {
@@ -270,7 +270,7 @@ function findRewritePoint(context: ObjectFilesContext, plan: Plan): void {
         throw notBinned(fullPath, `has a line longer than ${scratch.length} bytes`);
       chunkStart = Math.max(0, lineEnd - scratch.length);
       readChunk(fd, scratch, chunkStart, lineEnd, fullPath);
-      if (chunkStart === 0) checkHeader(scratch, fullPath);
+      if (chunkStart === 0) checkHeader(scratch, header, fullPath);
       reread = true;
       continue;
     }
@@ -292,9 +292,13 @@ function readChunk(fd: number, scratch: Buffer, start: number, end: number, file
     throw new RunError(`${file} shrank while being binned; is another program writing it?`);
 }
 
-function checkHeader(scratch: Buffer, file: string): void {
-  if (scratch.compare(HEADER, 0, HEADER.length, 0, HEADER.length) !== 0)
-    throw notBinned(file, `does not start with the header "${BINNED_HEADER.trim().replaceAll("\t", "\\t")}"`);
+/** The header of the folder's format: an object file of the other format was not binned here. */
+function checkHeader(scratch: Buffer, header: Buffer, file: string): void {
+  if (scratch.compare(header, 0, header.length, 0, header.length) !== 0)
+    throw notBinned(
+      file,
+      `does not start with the header "${header.toString("latin1").trim().replaceAll("\t", "\\t")}" of the folder's other binned files`,
+    );
 }
 
 function notBinned(file: string, what: string): RunError {

@@ -1,6 +1,6 @@
 import { assetKeyEnd, BLOB_KEY_LENGTH, ZARR_KEY_LENGTH } from "../dandi/object-key.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
-import { REDUCED_HEADER } from "../io/table-headers.js";
+import { REDUCED_HEADER, REDUCED_HEADER_WITHOUT_STATUS } from "../io/table-headers.js";
 import { isRemoteIp } from "../s3log/ip-address.js";
 import type { FastParse } from "./fast-rows.js";
 import { REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
@@ -18,7 +18,10 @@ const MAX_BYTES_SENT_DIGITS = 15;
 const BLOB_UUID_OFFSET = 14;
 const ZARR_UUID_OFFSET = 5;
 
-const HEADER = Buffer.from(REDUCED_HEADER.trimEnd());
+const STATUS_HEADER = Buffer.from(REDUCED_HEADER.trimEnd());
+const PLAIN_HEADER = Buffer.from(REDUCED_HEADER_WITHOUT_STATUS.trimEnd());
+/** An HTTP status is three digits. */
+const STATUS_LENGTH = 3;
 
 const DASH = 0x2d;
 /** The longest IPv6 text form, with an embedded IPv4 address (as in isRemoteIp). */
@@ -47,6 +50,11 @@ export interface DayStats {
 export interface ReducedRowParserOptions {
   /** Index of the day in its batch, stored with each row. */
   day: number;
+  /**
+   * Rows have the HTTP status as a fifth column, kept as the binned row's fourth (true); or they are
+   * the four columns of the original format, binned as its three (false, the default).
+   */
+  status?: boolean;
   /** Only rows of objects in `partition` of `partitions` are stored (a day too big for one pass). */
   partition?: number;
   partitions?: number;
@@ -60,10 +68,10 @@ export interface ReducedRowParserOptions {
 }
 
 /**
- * Parses the rows of one reduced day file (`timestamp ip_address object_key bytes_sent`) into a
- * RowStore, checking every field again: the file may have been edited by hand, and its key becomes
- * a path. Free of I/O: `parse` takes whatever bytes were read and says how far it got, `finish`
- * takes a last line without a newline.
+ * Parses the rows of one reduced day file (`timestamp ip_address object_key bytes_sent status`, or
+ * the original's four columns without the status) into a RowStore, checking every field again: the
+ * file may have been edited by hand, and its key becomes a path. Free of I/O: `parse` takes whatever
+ * bytes were read and says how far it got, `finish` takes a last line without a newline.
  */
 export class ReducedRowParser {
   line = 0;
@@ -75,6 +83,8 @@ export class ReducedRowParser {
   private readonly partition: number;
   private readonly partitions: number;
   private readonly fastPath: boolean;
+  private readonly status: boolean;
+  private readonly header: Buffer;
 
   constructor(
     private readonly store: RowStore,
@@ -84,6 +94,8 @@ export class ReducedRowParser {
     this.partition = options.partition ?? 0;
     this.partitions = options.partitions ?? 1;
     this.fastPath = options.fastPath ?? true;
+    this.status = options.status ?? false;
+    this.header = this.status ? STATUS_HEADER : PLAIN_HEADER;
   }
 
   /**
@@ -119,6 +131,7 @@ export class ReducedRowParser {
           this.partition,
           this.partitions,
           this.day,
+          this.status,
         );
         this.count(fast);
         s = fast.stopped;
@@ -182,8 +195,19 @@ export class ReducedRowParser {
           const bytesStart = ++p;
           while (buf[p] >= DIGIT_0 && buf[p] <= DIGIT_9) p++;
           const bytesEnd = p;
+          // Where the status is (its tab), -1 without one; a bad one leaves `p` on the tab.
+          let statusAt = -1;
+          if (this.status && isStatusAt(buf, p)) {
+            statusAt = p;
+            p += 1 + STATUS_LENGTH;
+          }
           if (buf[p] === CR) p++;
-          if (buf[p] === NEWLINE && bytesEnd > bytesStart && bytesEnd - bytesStart <= MAX_BYTES_SENT_DIGITS) {
+          if (
+            buf[p] === NEWLINE &&
+            (statusAt !== -1 || !this.status) &&
+            bytesEnd > bytesStart &&
+            bytesEnd - bytesStart <= MAX_BYTES_SENT_DIGITS
+          ) {
             stats.rows++;
             if (stats.first === -1 || timestamp < stats.first) stats.first = timestamp;
             if (timestamp > stats.last) stats.last = timestamp;
@@ -191,7 +215,7 @@ export class ReducedRowParser {
               this.partitions === 1 ||
               partitionOf(buf, keyStart, this.store.keys[object].length, this.partitions) === this.partition
             ) {
-              this.keep(view, s, timestamp, ipStart, ipEnd, object, bytesStart, bytesEnd);
+              this.keep(view, s, timestamp, ipStart, ipEnd, object, bytesStart, bytesEnd, statusAt);
             }
             return p + 1;
           }
@@ -223,6 +247,7 @@ export class ReducedRowParser {
     object: number,
     bytesStart: number,
     bytesEnd: number,
+    statusAt: number,
   ): void {
     const store = this.store;
     const arena = store.arenaView;
@@ -231,6 +256,8 @@ export class ReducedRowParser {
     o = copyBytes(view, bytesStart, bytesEnd, arena, o);
     arena.setUint8(o++, TAB);
     o = copyBytes(view, ipStart, ipEnd, arena, o);
+    // The tab and the three digits: the binned row's last column.
+    if (statusAt !== -1) o = copyBytes(view, statusAt, statusAt + 1 + STATUS_LENGTH, arena, o);
     arena.setUint8(o++, NEWLINE);
     store.commitRow(timestamp, object, this.day, o);
   }
@@ -241,13 +268,14 @@ export class ReducedRowParser {
     let end = newline;
     if (end > start && buf[end - 1] === CR) end--;
     if (isBlank(buf, start, end)) return newline;
+    const header = this.header;
     if (
       this.line === 1 &&
-      end - start === HEADER.length &&
-      buf.compare(HEADER, 0, HEADER.length, start, end) === 0
+      end - start === header.length &&
+      buf.compare(header, 0, header.length, start, end) === 0
     )
       return newline;
-    this.reject(reasonOf(buf, start, end, this.line), buf, start, end);
+    this.reject(reasonOf(buf, start, end, this.line, this.status), buf, start, end);
     return newline;
   }
 
@@ -257,18 +285,39 @@ export class ReducedRowParser {
   }
 }
 
-/** Why `buf[start, end)` is not a valid row. */
-function reasonOf(buf: Buffer, start: number, end: number, line: number): RejectReason {
+/** Why `buf[start, end)` is not a valid row (of five columns with `status`, else four). */
+function reasonOf(buf: Buffer, start: number, end: number, line: number, status: boolean): RejectReason {
   const tabs: number[] = [];
   for (let i = start; i < end; i++) if (buf[i] === TAB) tabs.push(i);
   const first = buf[start];
+  const columnTabs = status ? 4 : 3;
   if (line === 1 && !(first >= DIGIT_0 && first <= DIGIT_9)) return "bad_header";
-  if (tabs.length < 3) return "too_few_columns";
-  if (tabs.length > 3) return "too_many_columns";
+  if (tabs.length < columnTabs) return "too_few_columns";
+  if (tabs.length > columnTabs) return "too_many_columns";
   if (tabs[0] - start !== TIMESTAMP_LENGTH || timestampAt(buf, start) < 0) return "bad_timestamp";
   if (!isRemoteIp(buf, tabs[0] + 1, tabs[1])) return "bad_ip_address";
   if (assetKeyEnd(buf, tabs[1] + 1, tabs[2]) === -1) return "not_asset_key";
-  return "bad_bytes_sent";
+  if (!status || !isWholeNumber(buf, tabs[2] + 1, tabs[3])) return "bad_bytes_sent";
+  return "bad_status";
+}
+
+function isWholeNumber(buf: Buffer, start: number, end: number): boolean {
+  if (end <= start || end - start > MAX_BYTES_SENT_DIGITS) return false;
+  for (let i = start; i < end; i++) if (buf[i] < DIGIT_0 || buf[i] > DIGIT_9) return false;
+  return true;
+}
+
+/** Whether `buf[at]` is a tab followed by the three digits of an HTTP status. */
+function isStatusAt(buf: Buffer, at: number): boolean {
+  return (
+    buf[at] === TAB &&
+    buf[at + 1] >= DIGIT_0 &&
+    buf[at + 1] <= DIGIT_9 &&
+    buf[at + 2] >= DIGIT_0 &&
+    buf[at + 2] <= DIGIT_9 &&
+    buf[at + 3] >= DIGIT_0 &&
+    buf[at + 3] <= DIGIT_9
+  );
 }
 
 function isBlank(buf: Buffer, start: number, end: number): boolean {

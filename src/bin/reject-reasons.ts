@@ -7,18 +7,20 @@ export const REJECT_REASONS = [
   "bad_ip_address",
   "not_asset_key",
   "bad_bytes_sent",
+  "bad_status",
   "line_too_long",
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export const REJECT_DESCRIPTIONS: Record<RejectReason, string> = {
   bad_header: "first line is neither the reduced header nor a row",
-  too_few_columns: "fewer than the four columns of a reduced row",
-  too_many_columns: "more than the four columns of a reduced row",
+  too_few_columns: "fewer columns than a reduced row of its day (five with the status, four without)",
+  too_many_columns: "more columns than a reduced row of its day (five with the status, four without)",
   bad_timestamp: "timestamp is not YYYY-MM-DDTHH:MM:SS",
   bad_ip_address: "IP address column is not an address",
   not_asset_key: "object key is not a DANDI blob or Zarr key (never written to disk)",
   bad_bytes_sent: "bytes sent is not a whole number",
+  bad_status: "HTTP status is not three digits",
   line_too_long: "line longer than the read buffer",
 };
 

@@ -9,7 +9,8 @@ export const FAST_ROWS_CAPACITY = 1024 * 1024;
 
 /**
  * The rows of one pass over a batch of days, held without a JavaScript object per row: each row is
- * kept already in its binned form (`timestamp\tbytes_sent\tip_address\n`) in one growing byte arena,
+ * kept already in its binned form (`timestamp\tbytes_sent\tip_address\tstatus\n`, or without the
+ * status for days of the original format) in one growing byte arena,
  * with its timestamp, object and day in parallel typed arrays. Row `i` spans
  * `arena[start[i], start[i + 1])`; rows are appended in input order (days in path order, lines in
  * file order), which is what breaks timestamp ties.
@@ -60,7 +61,8 @@ export class RowStore {
 
   /**
    * Runs the WebAssembly parser over `src[start, end)` from `from` on (see FastRows.parse), adding
-   * its rows of `partition` as rows of `day`; returns what it read and where it stopped.
+   * its rows of `partition` as rows of `day` (with their status when `status`); returns what it read
+   * and where it stopped.
    */
   parseFast(
     src: Uint8Array,
@@ -70,8 +72,9 @@ export class RowStore {
     partition: number,
     partitions: number,
     day: number,
+    status: boolean,
   ): FastParse {
-    const read = this.fast.parse(src, start, end, from, partition, partitions, this.regions(), day);
+    const read = this.fast.parse(src, start, end, from, partition, partitions, this.regions(), day, status);
     this.rows += read.rowsAdded;
     this.arenaLength += read.bytesAdded;
     this.afterFastCall();
@@ -138,6 +141,7 @@ export class RowStore {
       bytes,
       view: viewOf(bytes),
       objectStart,
+      header,
       headerLength: header.length,
     };
   }
@@ -191,5 +195,7 @@ export interface ArrangedRows {
   view: DataView;
   /** Where each object's header starts in `bytes`; its rows start `headerLength` later. */
   objectStart: Uint32Array;
+  /** The header of the folder's object files, with or without the status column. */
+  header: Buffer;
   headerLength: number;
 }

@@ -298,7 +298,7 @@ function fateOf(request: Request, time: string, ip: string): LineFate {
   if (request.status < 200 || request.status > 299) return { kind: "filtered", reason: "status" };
   if (request.assetKey === null) return { kind: "filtered", reason: "not_asset_key" };
   const bytes = request.bytesSent === "-" ? "0" : request.bytesSent;
-  return { kind: "kept", row: `${isoOf(time)}\t${ip}\t${request.assetKey}\t${bytes}\n` };
+  return { kind: "kept", row: `${isoOf(time)}\t${ip}\t${request.assetKey}\t${bytes}\t${request.status}\n` };
 }
 
 export function formatTime(epochSeconds: number): string {

@@ -45,7 +45,11 @@ export interface RekeySummary {
   seconds: number;
 }
 
-/** Where the address is in each folder's rows: `timestamp ip_address object_key bytes_sent`, `timestamp bytes_sent ip_address`. */
+/**
+ * Where the address is in each folder's rows: `timestamp ip_address object_key bytes_sent [status]`,
+ * `timestamp bytes_sent ip_address [status]`. The same with or without the status, which comes
+ * after it: every other column is written back as it was.
+ */
 const COLUMNS = { reduced: 1, binned: 2 } as const;
 const SIBLING_SUFFIX = ".rekeyed";
 const READ_BYTES = 1024 * 1024;

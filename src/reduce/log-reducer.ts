@@ -43,8 +43,8 @@ const DIGIT_9 = 0x39;
 export { REDUCED_HEADER };
 
 const HEADER_BYTES = Buffer.from(REDUCED_HEADER);
-/** Longest row: timestamp, tab, IP (45), tab, key (50), tab, bytes (20 digits), newline. */
-const MAX_ROW_BYTES = 19 + 1 + 45 + 1 + 50 + 1 + 20 + 1;
+/** Longest row: timestamp, tab, IP (45), tab, key (50), tab, bytes (20 digits), tab, status (3), newline. */
+const MAX_ROW_BYTES = 19 + 1 + 45 + 1 + 50 + 1 + 20 + 1 + 3 + 1;
 const MAX_BYTES_SENT_DIGITS = 15;
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
@@ -75,11 +75,13 @@ export interface ReducerSink {
 }
 
 /**
- * Reduces raw S3 log bytes to the rows of a reduced day file: `timestamp ip_address object_key bytes_sent`.
+ * Reduces raw S3 log bytes to the rows of a reduced day file:
+ * `timestamp ip_address object_key bytes_sent status`, the status as the line has it (three digits,
+ * 2xx since only those are kept).
  *
  * Free of I/O, like a stream parser: `write` takes chunks of any size, split anywhere (a line may
  * span many chunks), and `end` flushes the last line. Every line is counted as kept, filtered or
- * malformed; decoding happens only for the four fields of kept lines, straight from bytes to bytes.
+ * malformed; decoding happens only for the five fields of kept lines, straight from bytes to bytes.
  */
 export class LogReducer {
   readonly counter = new LineCounter();
@@ -292,6 +294,11 @@ export class LogReducer {
     out[o++] = TAB;
     if (bytesIsDash) out[o++] = DIGIT_0;
     else o = copyBytes(inView, bytesStart, bytesEnd, outView, o);
+    // The status was checked above to be three digits: copied as bytes, with no field scan.
+    out[o++] = TAB;
+    out[o++] = buf[status];
+    out[o++] = buf[status + 1];
+    out[o++] = buf[status + 2];
     out[o++] = NEWLINE;
     this.outLength = o;
     counter.kept++;

@@ -13,6 +13,7 @@ import {
   checkWholeNumber,
   invalidOption,
 } from "../check-options.js";
+import { claimReducedFolder } from "../formats/work-formats.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
@@ -177,6 +178,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
     fs.mkdirSync(reducedFolder, { recursive: true });
     const release = lockReducedFolder(reducedFolder);
     try {
+      claimReducedFolder(reducedFolder);
       const { S3ObjectSource } = await import("../s3/s3-source.js");
       const source = await S3ObjectSource.open(options.rawFolder, {
         inventory: options.inventory,
@@ -191,6 +193,8 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   const reducedFolder = prepareOutputFolder(options.reducedFolder, rawFolder, "reducedFolder", "rawFolder");
   const release = lockReducedFolder(reducedFolder);
   try {
+    // Before anything is written: a folder of rows without the status is refused, a new one marked.
+    claimReducedFolder(reducedFolder);
     if (holdsLogObjects(rawFolder))
       return await reduceObjects(new LocalObjectFolder(rawFolder), reducedFolder, options, {
         maxWorkers,
