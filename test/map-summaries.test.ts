@@ -340,7 +340,10 @@ describe("access summaries", () => {
       fs.mkdirSync(path.join(summaries, "summaries", id), { recursive: true });
       fs.writeFileSync(path.join(summaries, "summaries", id, "by_region.tsv"), old);
     }
-    fs.writeFileSync(path.join(summaries, "totals.json"), '{"unassociated": {"total_number_of_requests": "<50"}}\n');
+    fs.writeFileSync(
+      path.join(summaries, "totals.json"),
+      '{"unassociated": {"total_number_of_requests": "<50"}}\n',
+    );
     await mapBinnedS3LogsToDandisets({
       binnedFolder: binned,
       mappedFolder: mapped,

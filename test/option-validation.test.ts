@@ -410,6 +410,7 @@ const RUN: Record<keyof RunAllOptions | "options", Case[]> = ((base: RunAllOptio
       bad("regionDisclosureThreshold", "5", "ERR_INVALID_REGION_DISCLOSURE_THRESHOLD", "a string"),
     ],
     publishEmbargoed: [bad("publishEmbargoed", "yes", "ERR_INVALID_PUBLISH_EMBARGOED")],
+    rebuild: [bad("rebuild", 1, "ERR_INVALID_REBUILD")],
     ipKey: [bad("ipKey", {}, "ERR_INVALID_IP_KEY")],
     keepRawLines: [bad("keepRawLines", 0, "ERR_INVALID_KEEP_RAW_LINES")],
     generatedAt: [bad("generatedAt", new Date(Number.NaN), "ERR_INVALID_GENERATED_AT")],

@@ -76,6 +76,7 @@ export const RUN_FLAGS: OptionFlags = {
   keepRawLines: "--keep_raw_lines",
   regionDisclosureThreshold: "--region_disclosure_threshold",
   publishEmbargoed: "--publish_embargoed",
+  rebuild: "--rebuild",
   ...API,
 };
 

@@ -3,7 +3,9 @@ import * as path from "node:path";
 import { lastBatchOf, readJournal } from "../bin/journal.js";
 import { type Catalog, loadCatalog, toCatalog } from "../dandi/catalog.js";
 import { fetchCatalog } from "../dandi/fetch-catalog.js";
+import { UsageError } from "../errors.js";
 import { DEFAULT_REGION_DISCLOSURE_THRESHOLD } from "../formats/summaries-folder.js";
+import { binnedFolderHasStatus } from "../formats/work-formats.js";
 import { RegionResolver } from "../geo/region-resolver.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
@@ -81,6 +83,14 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     // Bin must not add rows while they are read; a binned folder that cannot be written (the
     // original tool's, a read-only copy) cannot be binned into either.
     const binJournal = readJournal(setup.binnedFolder);
+    if (setup.summariesFolder !== null && binnedFolderHasStatus(setup.binnedFolder) === false)
+      throw new UsageError(
+        `\`binnedFolder\` ${setup.binnedFolder} holds rows without their HTTP status (binned from an earlier ` +
+          "version's reduced days, or the original tool's): the summaries' downloads and views cannot be counted " +
+          "from them; rebuild the work folder from the raw logs (`dandi-s3-log-parser run --rebuild …`), or map " +
+          "without `summariesFolder` for the mapped tables alone",
+        { code: "ERR_BINNED_WITHOUT_STATUS", optionNames: ["binnedFolder", "summariesFolder"] },
+      );
     if (binJournal !== null) lockIfWritable(path.join(setup.binnedFolder, ".bin_lock"), setup.unlock);
     if (setup.summariesFolder !== null)
       setup.unlock.push(acquireRunLock(path.join(setup.summariesFolder, SUMMARIES_LOCK)));

@@ -21,6 +21,13 @@ import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.j
 import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
 import { isS3Url, type ReduceSummary, reduceAllDandiRawS3Logs } from "../reduce/reduce-all.js";
 import type { ReportSummary } from "../report/build-report.js";
+import {
+  checkWorkFolderFormat,
+  finishInterruptedRebuild,
+  missingDays,
+  moveAsidePrevious,
+  type RebuildSummary,
+} from "./rebuild.js";
 
 export type StepName = "reduce" | "bin" | "map" | "report";
 
@@ -49,6 +56,11 @@ export interface RunAllOptions {
   regionDisclosureThreshold?: number;
   /** Publish Dandisets that are not open to all (map's `publishEmbargoed`). */
   publishEmbargoed?: boolean;
+  /**
+   * Rebuild from the raw logs: reduced/, binned/ and mapped/ are moved to `previous-<time>/` first,
+   * then every step runs as on an empty work folder (after an upgrade that changed the rows).
+   */
+  rebuild?: boolean;
   /** Leave the report out (tables only). */
   skipReport?: boolean;
   /** The time the report's index says it was generated (now, unless a test fixes it). */
@@ -65,6 +77,8 @@ export interface RunAllSummary {
   bin: BinSummary;
   map: MapSummary;
   report: ReportSummary | null;
+  /** After a rebuild: where the previous folders went, and the days they held that the raw logs no longer gave. */
+  rebuilt: RebuildSummary | null;
   seconds: number;
 }
 
@@ -101,6 +115,7 @@ function validate(options: RunAllOptions): void {
   checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
   checkPath(options.inventory, "inventory", false);
   checkBoolean(options.skipReport, "skipReport");
+  checkBoolean(options.rebuild, "rebuild");
   checkWholeNumber(options.regionDisclosureThreshold, "regionDisclosureThreshold", 0);
   checkBoolean(options.publishEmbargoed, "publishEmbargoed");
   checkIpKey(options.ipKey);
@@ -134,6 +149,10 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
   const release = acquireRunLock(path.join(workFolder, ".run.lock"));
   const { signal, onProgress } = options;
   try {
+    // A rebuild moves the steps' folders aside first; a run finds a rebuild a kill cut and finishes it.
+    const previous = options.rebuild ? moveAsidePrevious(workFolder) : null;
+    if (!options.rebuild) finishInterruptedRebuild(workFolder);
+    checkWorkFolderFormat(folders);
     onProgress?.("reduce", 0, 0);
     const reduce = await reduceAllDandiRawS3Logs({
       rawFolder,
@@ -189,7 +208,9 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
         onProgress: (p) => onProgress?.("report", p.done, p.total),
       });
     }
-    return { folders, reduce, bin, map, report, seconds: (Date.now() - started) / 1000 };
+    const rebuilt =
+      previous === null ? null : { previous, missingDays: missingDays(previous, folders.reduced) };
+    return { folders, reduce, bin, map, report, rebuilt, seconds: (Date.now() - started) / 1000 };
   } finally {
     release();
   }

@@ -29,6 +29,7 @@ interface RunFlags extends IpKeyFlags, LogObjectFlags {
   ip_key_warning?: boolean;
   region_disclosure_threshold?: number;
   publish_embargoed?: boolean;
+  rebuild?: boolean;
 }
 
 const STEP_UNITS: Record<StepName, "bytes" | "items"> = {
@@ -82,6 +83,11 @@ export function configureRunCommand(command: Command): Command {
       "also publish Dandisets that are not open to all (by default they count in the archive's figures only)",
     )
     .option(
+      "--rebuild",
+      "rebuild everything from the raw logs (after an upgrade that changed the rows): reduced/, binned/ and " +
+        "mapped/ are moved to previous-<time>/ first and kept; the summaries and the report are rewritten in place",
+    )
+    .option(
       "--region_disclosure_threshold <n>",
       "a summaries folder's by_region.tsv is published once it names more than n resolved regions, and " +
         "replaced only when more than n change (default 5; 0 publishes every change)",
@@ -116,6 +122,7 @@ export function configureRunCommand(command: Command): Command {
             keepRawLines: flags.keep_raw_lines,
             regionDisclosureThreshold: flags.region_disclosure_threshold,
             publishEmbargoed: flags.publish_embargoed,
+            rebuild: flags.rebuild,
             signal,
           },
           flags.quiet,
@@ -160,8 +167,21 @@ export function describeRunSummary(summary: RunAllSummary): string {
     describeMapSummary(summary.map),
   ];
   if (summary.report !== null) parts.push(describeReportSummary(summary.report));
+  if (summary.rebuilt !== null) parts.push(describeRebuild(summary.rebuilt));
   parts.push(
     `run: finished in ${formatSeconds(summary.seconds)}; tables in ${summary.folders.mapped}, access summaries in ${summary.folders.summaries}`,
   );
   return parts.join("\n\n");
+}
+
+function describeRebuild(rebuilt: NonNullable<RunAllSummary["rebuilt"]>): string {
+  const lines = [
+    `rebuild: the previous reduced/, binned/ and mapped/ are in ${rebuilt.previous}; remove it once the new tables are checked`,
+  ];
+  const missing = rebuilt.missingDays;
+  if (missing.length > 0)
+    lines.push(
+      `warning: ${missing.length} days of the previous reduced folder came from no raw log this time (${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}): the raw logs no longer hold them; their rows are only in ${rebuilt.previous}`,
+    );
+  return lines.join("\n");
 }
