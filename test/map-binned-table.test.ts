@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
+import { BinnedHeaderError } from "../src/map/binned-rows.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
-import { BinnedHeaderError, mapBinnedTable } from "../src/map/map-binned-table.ts";
+import { mapBinnedTable } from "../src/map/map-binned-table.ts";
 import { tempFolder } from "./helpers.ts";
 
 const HEADER = "timestamp\tbytes_sent\tip_address\n";

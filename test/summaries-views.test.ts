@@ -1,7 +1,8 @@
 import "./helpers.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { mapBinnedTable, ROW_KIND } from "../src/map/map-binned-table.ts";
+import { mapBinnedTable } from "../src/map/map-binned-table.ts";
+import { ROW_KIND } from "../src/map/row-kinds.ts";
 import { assetTypeOf } from "../src/summaries/asset-types.ts";
 import { decideRegionTable } from "../src/summaries/region-disclosure.ts";
 

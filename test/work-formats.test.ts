@@ -11,7 +11,7 @@ import {
   reducedFolderFormat,
 } from "../src/formats/work-formats.ts";
 import { BINNED_STATUS_HEADER, REDUCED_HEADER } from "../src/io/table-headers.ts";
-import { checkBinnedHeader } from "../src/map/map-binned-table.ts";
+import { checkBinnedHeader } from "../src/map/binned-rows.ts";
 import { IpKey } from "../src/privacy/ip-key.ts";
 import { IpTokenWriter, isIpToken } from "../src/privacy/ip-token.ts";
 import { rekeyWorkFolder } from "../src/privacy/rekey.ts";

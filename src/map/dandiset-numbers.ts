@@ -16,7 +16,6 @@ import {
   displayPathOf,
   storedPlanText,
 } from "./dandiset-plans.js";
-import { tallyMappedRows } from "./map-binned-table.js";
 import {
   aggregatesToJson,
   type DandisetAggregates,
@@ -26,6 +25,7 @@ import {
 import { mappedObjectPath, type ObjectDelta, requestersOfBinned, rowKindsPath } from "./mapped-objects.js";
 import { writeSummaries } from "./mapped-summaries.js";
 import type { OutputWriter } from "./output-writer.js";
+import { tallyMappedRows } from "./row-kinds.js";
 import { aggregatesPath, requestersPath, storedPlanPath } from "./state-paths.js";
 import { type Activity, addWeeks, emptyActivity, flatJson, totalsOf } from "./tally.js";
 

@@ -1,28 +1,25 @@
-import { BINNED_HEADER, BINNED_STATUS_HEADER } from "../io/table-headers.js";
-import { AddressColumns, HASH_START, hashStep } from "./address-columns.js";
-import { Tally } from "./tally.js";
-
-/** The header of a binned object file, as the bin step writes it. */
-const BINNED_HEADER_LINE = BINNED_HEADER.trimEnd();
-const BINNED_STATUS_HEADER_LINE = BINNED_STATUS_HEADER.trimEnd();
-
 import { MAPPED_HEADER } from "../formats/mapped-folder.js";
+import { AddressColumns } from "./address-columns.js";
+import {
+  type BinnedRow,
+  checkBinnedHeader,
+  daysOfDay,
+  readBinnedRow,
+  secondsOfTimeKey,
+  TIMESTAMP_LENGTH,
+} from "./binned-rows.js";
+import { type MappedTally, ROW_KIND, VIEW_GAP_SECONDS } from "./row-kinds.js";
+import { Tally } from "./tally.js";
 
 export { MAPPED_HEADER };
 
 const TAB = 0x09;
-const NEWLINE = 0x0a;
 const CR = 0x0d;
 const DIGIT_0 = 0x30;
-const TIMESTAMP_LENGTH = 19;
-/** Byte counts up to 15 digits stay exact in a double. */
-const MAX_BYTES_DIGITS = 15;
 
-export class BinnedHeaderError extends Error {
-  override name = "BinnedHeaderError";
-}
+const row: BinnedRow = { key: 0, size: 0, column: 0, status: 0, next: 0 };
 
-export interface MappedTable {
+export interface MappedTable extends MappedTally {
   /**
    * The mapped asset file's rows: index, timestamp, bytes sent and region, sorted by time. From
    * `mapBinnedRows`, a view of a buffer that its next call writes over: write it out, or copy it.
@@ -30,81 +27,9 @@ export interface MappedTable {
   table: Buffer;
   /** Each row's kind (`ROW_KIND`), one byte a row in the table's order; a view, like `table`. */
   kinds: Buffer;
-  rows: number;
-  bytes: number;
-  /** Rows answered 200. */
-  downloads: number;
-  /** Views begun in these rows. */
-  views: number;
-  byDay: Tally;
-  byRegion: Tally;
 }
-
-/**
- * What a mapped row counts as, kept beside each mapped object (`.kinds`, one byte a row), so that
- * rows replaced later (a late day merged into place) or counted again (a Dandiset made anew) give
- * back exactly what they counted, without their addresses. ASCII, so that the file reads.
- */
-export const ROW_KIND = {
-  /** A request answered with another 2xx status, or with none recorded (an earlier version's rows). */
-  request: 0x72, // r
-  /** Answered 200: a download. */
-  download: 0x64, // d
-  /** Answered 206, more than 8 hours after this address's last 206 for this object (or its first): a view begins. */
-  view: 0x76, // v
-  /** Answered 206 within 8 hours of this address's last 206 for this object: the same view. */
-  partial: 0x70, // p
-} as const;
-
-/** A view ends when its address sends no 206 request for the object for more than this. */
-export const VIEW_GAP_SECONDS = 8 * 3600;
 
 export type MalformedRowHandler = (line: number, reason: string, start: number, end: number) => void;
-
-/**
- * `YYYY-MM-DDTHH:MM:SS` as the number YYYYMMDDHHMMSS, which orders as the text does, or -1 when
- * the bytes are not a timestamp.
- */
-export function timeKeyAt(buf: Buffer, start: number): number {
-  let key = 0;
-  for (let i = 0; i < TIMESTAMP_LENGTH; i++) {
-    const c = buf[start + i];
-    if (i === 4 || i === 7) {
-      if (c !== 0x2d) return -1;
-    } else if (i === 10) {
-      if (c !== 0x54) return -1;
-    } else if (i === 13 || i === 16) {
-      if (c !== 0x3a) return -1;
-    } else {
-      const digit = c - DIGIT_0;
-      if (digit < 0 || digit > 9) return -1;
-      key = key * 10 + digit;
-    }
-  }
-  return key;
-}
-
-/** Seconds since 1970 of a time key (YYYYMMDDHHMMSS), for the gaps between a view's requests. */
-export function secondsOfTimeKey(key: number): number {
-  const day = Math.floor(key / 1e6);
-  const clock = key - day * 1e6;
-  const hours = Math.floor(clock / 1e4);
-  const minutes = Math.floor(clock / 100) % 100;
-  return daysOfDay(day) * 86400 + hours * 3600 + minutes * 60 + (clock % 100);
-}
-
-/** Days since 1970-01-01 of YYYYMMDD (the proleptic Gregorian count of days from civil dates). */
-function daysOfDay(day: number): number {
-  let year = Math.floor(day / 10000);
-  const month = Math.floor(day / 100) % 100;
-  const date = day % 100;
-  if (month <= 2) year--;
-  const era = Math.floor(year / 400);
-  const yearOfEra = year - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + date - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
-}
 
 /**
  * Turns one binned object file (`timestamp\tbytes_sent\tip_address[\tstatus]`) into its mapped
@@ -122,100 +47,6 @@ export function mapBinnedTable(
     table: Buffer.concat([Buffer.from(MAPPED_HEADER), mapped.table]),
     kinds: Buffer.from(mapped.kinds),
   };
-}
-
-/** Where the rows of a binned object file start; throws when its first line is not a binned header. */
-export function checkBinnedHeader(buf: Buffer): number {
-  let lineEnd = buf.indexOf(NEWLINE);
-  if (lineEnd === -1) lineEnd = buf.length;
-  const header = buf.toString("utf8", 0, buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd);
-  if (buf.length > 0 && header !== BINNED_HEADER_LINE && header !== BINNED_STATUS_HEADER_LINE) {
-    throw new BinnedHeaderError(
-      `the first line is ${JSON.stringify(header.slice(0, 80))}, not the header ${JSON.stringify(BINNED_STATUS_HEADER_LINE)}`,
-    );
-  }
-  return Math.min(buf.length, lineEnd + 1);
-}
-
-/** A binned row's fields, as found by `readBinnedRow`. */
-interface BinnedRow {
-  key: number;
-  size: number;
-  column: number;
-  /** The HTTP status, or 0 when the row has none (an earlier version's, or the original tool's). */
-  status: number;
-  /** Where the next line starts. */
-  next: number;
-}
-
-const row: BinnedRow = { key: 0, size: 0, column: 0, status: 0, next: 0 };
-
-/**
- * Reads the binned row at `lineStart` into `row` and returns null, or returns why it is not one
- * (then `row.next` is still where the next line starts). One walk over the bytes: a native
- * indexOf per line and per field cost more than the walk for lines of 50 bytes (measured: a third
- * of the time of a million rows).
- */
-function readBinnedRow(buf: Buffer, lineStart: number, columns: AddressColumns): string | null {
-  const length = buf.length;
-  const key = timeKeyAt(buf, lineStart);
-  const tab1 = lineStart + TIMESTAMP_LENGTH;
-  let i = tab1 + 1;
-  let size = 0;
-  let problem: string | null = null;
-  if (key < 0 || tab1 >= length || buf[tab1] !== TAB) {
-    problem =
-      key < 0 && tab1 < length && buf[tab1] === TAB
-        ? "the timestamp is not YYYY-MM-DDTHH:MM:SS"
-        : "the timestamp is not YYYY-MM-DDTHH:MM:SS followed by a tab";
-  } else {
-    for (; i < length; i++) {
-      const digit = buf[i] - DIGIT_0;
-      if (digit < 0 || digit > 9) break;
-      size = size * 10 + digit;
-    }
-    if (i === tab1 + 1 || i - tab1 - 1 > MAX_BYTES_DIGITS || i >= length || buf[i] !== TAB)
-      problem = "bytes_sent is not a whole number followed by a tab";
-  }
-  if (problem !== null) {
-    let end = lineStart;
-    while (end < length && buf[end] !== NEWLINE) end++;
-    row.next = end + 1;
-    return problem;
-  }
-  const addressStart = i + 1;
-  let addressEnd = addressStart;
-  let hash = HASH_START;
-  while (addressEnd < length) {
-    const c = buf[addressEnd];
-    if (c === TAB || c === NEWLINE || c === CR) break;
-    hash = hashStep(hash, c);
-    addressEnd++;
-  }
-  let status = 0;
-  let end = addressEnd;
-  if (buf[end] === TAB) {
-    const s = end + 1;
-    const d0 = buf[s] - DIGIT_0;
-    const d1 = buf[s + 1] - DIGIT_0;
-    const d2 = buf[s + 2] - DIGIT_0;
-    end = s + 3;
-    if (d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 && end <= length)
-      status = d0 * 100 + d1 * 10 + d2;
-    if (status === 0 || (end < length && buf[end] !== NEWLINE && buf[end] !== CR)) {
-      while (end < length && buf[end] !== NEWLINE) end++;
-      row.next = end + 1;
-      return "the status is not a three-digit HTTP status";
-    }
-  }
-  while (end < length && buf[end] !== NEWLINE) end++;
-  row.next = end + 1;
-  // The one place an address is read: the region, the requester count and the views take it from here.
-  row.column = columns.idOf(buf, addressStart, addressEnd, hash);
-  row.key = key;
-  row.size = size;
-  row.status = status;
-  return null;
 }
 
 /**
@@ -242,16 +73,8 @@ export function mapBinnedRows(
   countFrom = start,
 ): MappedTable {
   const table = ++scratch.tablesMapped;
-  let position = start;
-  while (position < countFrom) {
-    // Rows already mapped: only the views they leave open matter.
-    const problem = readBinnedRow(buf, position, columns);
-    position = row.next;
-    if (problem === null && row.status === 206)
-      openView(columns.requester(row.column), secondsOfTimeKey(row.key), table);
-  }
+  let position = seedViews(buf, start, countFrom, columns, table);
   let { starts, keys, sizes, regionIndexes, statuses, requesterIds } = scratch;
-  let capacity = starts.length;
   const regions: string[] = [];
   const regionIndexOf = new Map<string, number>();
   // This table's region index of each column id, valid where the column's stamp is this table's:
@@ -263,7 +86,7 @@ export function mapBinnedRows(
   while (position < length) {
     lineNumber++;
     const lineStart = position;
-    const problem = readBinnedRow(buf, lineStart, columns);
+    const problem = readBinnedRow(buf, lineStart, columns, row);
     position = row.next;
     if (problem !== null) {
       // Blank lines are skipped quietly; anything else is reported with its line.
@@ -293,15 +116,7 @@ export function mapBinnedRows(
       columnStamps[column] = table;
       columnRegions[column] = regionIndex;
     }
-    if (rows === capacity) {
-      capacity *= 2;
-      starts = scratch.starts = grow(starts, new Uint32Array(capacity));
-      keys = scratch.keys = grow(keys, new Float64Array(capacity));
-      sizes = scratch.sizes = grow(sizes, new Float64Array(capacity));
-      regionIndexes = scratch.regionIndexes = grow(regionIndexes, new Uint32Array(capacity));
-      statuses = scratch.statuses = grow(statuses, new Uint16Array(capacity));
-      requesterIds = scratch.requesterIds = grow(requesterIds, new Uint32Array(capacity));
-    }
+    if (rows === starts.length) ({ starts, keys, sizes, regionIndexes, statuses, requesterIds } = growRows());
     starts[rows] = lineStart;
     keys[rows] = row.key;
     sizes[rows] = row.size;
@@ -311,6 +126,36 @@ export function mapBinnedRows(
     rows++;
   }
   return writeMappedRows(buf, rows, regions, firstIndex, table);
+}
+
+/** Reads the rows of `buf[start, countFrom)`, mapped already, for the views they leave open; returns `countFrom`. */
+function seedViews(
+  buf: Buffer,
+  start: number,
+  countFrom: number,
+  columns: AddressColumns,
+  table: number,
+): number {
+  let position = start;
+  while (position < countFrom) {
+    const problem = readBinnedRow(buf, position, columns, row);
+    position = row.next;
+    if (problem === null && row.status === 206)
+      openView(columns.requester(row.column), secondsOfTimeKey(row.key), table);
+  }
+  return position;
+}
+
+/** Doubles the per-row arrays, keeping what they hold. */
+function growRows(): typeof scratch {
+  const capacity = scratch.starts.length * 2;
+  scratch.starts = grow(scratch.starts, new Uint32Array(capacity));
+  scratch.keys = grow(scratch.keys, new Float64Array(capacity));
+  scratch.sizes = grow(scratch.sizes, new Float64Array(capacity));
+  scratch.regionIndexes = grow(scratch.regionIndexes, new Uint32Array(capacity));
+  scratch.statuses = grow(scratch.statuses, new Uint16Array(capacity));
+  scratch.requesterIds = grow(scratch.requesterIds, new Uint32Array(capacity));
+  return scratch;
 }
 
 /** Records a 206 request: the address's view of this table goes on until `seconds` + 8 hours. */
@@ -337,11 +182,9 @@ function writeMappedRows(
 ): MappedTable {
   const { starts, keys, sizes, regionIndexes, statuses, requesterIds } = scratch;
   const order = timeOrder(keys, rows);
-  const regionTotals = regions.map(() => ({ bytes: 0, requests: 0, downloads: 0, views: 0 }));
+  const regionTotals = regions.map(emptyTotals);
   const regionText = regions.map((region) => Buffer.from(`\t${region}\n`));
   const byDay = new Tally();
-  // Rows are written as bytes into one buffer: the index and size as digits, the timestamp copied
-  // from the binned row, the region from its encoded form (strings per row cost as much as the rest).
   let out = scratch.out;
   if (out.length < rows * 48) out = scratch.out = Buffer.allocUnsafe(Math.max(rows * 48, out.length * 2));
   if (scratch.kinds.length < rows)
@@ -350,29 +193,17 @@ function writeMappedRows(
   let at = 0;
   let day = -1;
   let daySeconds = 0;
-  const dayTotals = { bytes: 0, requests: 0, downloads: 0, views: 0 };
-  let downloads = 0;
-  let views = 0;
-  let bytes = 0;
+  const dayTotals = emptyTotals();
+  const all = emptyTotals();
   for (let n = 0; n < rows; n++) {
     const r = order === null ? n : order[n];
-    const size = sizes[r];
-    const regionIndex = regionIndexes[r];
-    const region = regionText[regionIndex];
+    const region = regionText[regionIndexes[r]];
     if (at + 64 + region.length > out.length) {
       const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + 64 + region.length));
       out.copy(bigger, 0, 0, at);
       out = scratch.out = bigger;
     }
-    at = writeDigits(out, at, firstIndex + n);
-    out[at++] = TAB;
-    const from = starts[r];
-    for (let k = 0; k < TIMESTAMP_LENGTH; k++) out[at + k] = buf[from + k];
-    at += TIMESTAMP_LENGTH;
-    out[at++] = TAB;
-    at = writeDigits(out, at, size);
-    for (let k = 0; k < region.length; k++) out[at + k] = region[k];
-    at += region.length;
+    at = writeRow(out, at, firstIndex + n, buf, starts[r], sizes[r], region);
     // Rows come in time order, so each day is one run: one map update per day, not per row.
     const key = keys[r];
     const rowDay = Math.floor(key / 1e6);
@@ -381,35 +212,24 @@ function writeMappedRows(
       day = rowDay;
       daySeconds = daysOfDay(rowDay) * 86400;
     }
-    const status = statuses[r];
     let kind: number = ROW_KIND.request;
-    if (status === 200) kind = ROW_KIND.download;
-    else if (status === 206) {
+    if (statuses[r] === 200) kind = ROW_KIND.download;
+    else if (statuses[r] === 206) {
       const clock = key - rowDay * 1e6;
       const seconds =
         daySeconds + Math.floor(clock / 1e4) * 3600 + (Math.floor(clock / 100) % 100) * 60 + (clock % 100);
       kind = openView(requesterIds[r], seconds, table) ? ROW_KIND.view : ROW_KIND.partial;
     }
     kinds[n] = kind;
-    const download = kind === ROW_KIND.download ? 1 : 0;
-    const view = kind === ROW_KIND.view ? 1 : 0;
-    const totals = regionTotals[regionIndex];
-    totals.bytes += size;
-    totals.requests++;
-    totals.downloads += download;
-    totals.views += view;
-    dayTotals.bytes += size;
-    dayTotals.requests++;
-    dayTotals.downloads += download;
-    dayTotals.views += view;
-    downloads += download;
-    views += view;
-    bytes += size;
+    count(regionTotals[regionIndexes[r]], sizes[r], kind);
+    count(dayTotals, sizes[r], kind);
+    count(all, sizes[r], kind);
   }
   if (dayTotals.requests > 0) addTotals(byDay, dayText(day), dayTotals);
   const byRegion = new Tally();
   for (let index = 0; index < regions.length; index++)
     addTotals(byRegion, regions[index], regionTotals[index]);
+  const { bytes, downloads, views } = all;
   return {
     table: out.subarray(0, at),
     kinds: kinds.subarray(0, rows),
@@ -420,6 +240,41 @@ function writeMappedRows(
     byDay,
     byRegion,
   };
+}
+
+/**
+ * Writes one mapped row as bytes: the index and size as digits, the timestamp copied from the
+ * binned row, the region from its encoded form (strings per row cost as much as the rest).
+ */
+function writeRow(
+  out: Buffer,
+  at: number,
+  index: number,
+  buf: Buffer,
+  from: number,
+  size: number,
+  region: Buffer,
+): number {
+  let o = writeDigits(out, at, index);
+  out[o++] = TAB;
+  for (let k = 0; k < TIMESTAMP_LENGTH; k++) out[o + k] = buf[from + k];
+  o += TIMESTAMP_LENGTH;
+  out[o++] = TAB;
+  o = writeDigits(out, o, size);
+  for (let k = 0; k < region.length; k++) out[o + k] = region[k];
+  return o + region.length;
+}
+
+function emptyTotals(): Totals {
+  return { bytes: 0, requests: 0, downloads: 0, views: 0 };
+}
+
+/** Adds one row of `size` bytes and kind `kind` to `totals`. */
+function count(totals: Totals, size: number, kind: number): void {
+  totals.bytes += size;
+  totals.requests++;
+  if (kind === ROW_KIND.download) totals.downloads++;
+  else if (kind === ROW_KIND.view) totals.views++;
 }
 
 interface Totals {
@@ -459,41 +314,6 @@ function writeDigits(out: Buffer, at: number, value: number): number {
     v = next;
   }
   return at + digits;
-}
-
-/**
- * The activity of mapped rows (`index\ttimestamp\tbytes_sent\tregion`) in `buf[start, end)`, with
- * the kinds kept for them (`kinds`, one byte a row from its start; null counts no download and no
- * view): what rows about to be replaced counted for, so that it can be taken off the summaries,
- * or what an object counts for in a Dandiset made again.
- */
-export function tallyMappedRows(buf: Buffer, start: number, end: number, kinds: Buffer | null): MappedTable {
-  const byDay = new Tally();
-  const byRegion = new Tally();
-  let rows = 0;
-  let bytes = 0;
-  let downloads = 0;
-  let views = 0;
-  let position = start;
-  while (position < end) {
-    let lineEnd = buf.indexOf(NEWLINE, position);
-    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
-    const line = buf.toString("latin1", position, lineEnd);
-    position = lineEnd + 1;
-    if (line === "") continue;
-    const [, timestamp, size, region] = line.split("\t");
-    const sent = Number(size);
-    const kind = kinds === null ? ROW_KIND.request : kinds[rows];
-    const download = kind === ROW_KIND.download ? 1 : 0;
-    const view = kind === ROW_KIND.view ? 1 : 0;
-    byDay.add(timestamp.slice(0, 10), BigInt(sent), 1, download, view);
-    byRegion.add(Buffer.from(region, "latin1").toString("utf8"), BigInt(sent), 1, download, view);
-    bytes += sent;
-    downloads += download;
-    views += view;
-    rows++;
-  }
-  return { table: Buffer.alloc(0), kinds: Buffer.alloc(0), rows, bytes, downloads, views, byDay, byRegion };
 }
 
 /**

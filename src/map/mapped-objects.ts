@@ -4,20 +4,14 @@ import { readAt, writeAll } from "../bin/fs-util.js";
 import { RunError } from "../errors.js";
 import { MAPPED_HEADER } from "../formats/mapped-folder.js";
 import { errorTextOf } from "../io/error-log.js";
-import { openNoFollow, READ_NO_FOLLOW, UPDATE_NO_FOLLOW } from "../io/no-follow.js";
+import { openNoFollow, UPDATE_NO_FOLLOW } from "../io/no-follow.js";
 import type { RequesterHasher } from "../summaries/requesters.js";
 import type { AddressColumns } from "./address-columns.js";
 import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
-import {
-  checkBinnedHeader,
-  type MappedTable,
-  mapBinnedRows,
-  secondsOfTimeKey,
-  tallyMappedRows,
-  timeKeyAt,
-  VIEW_GAP_SECONDS,
-} from "./map-binned-table.js";
+import { type BinnedBytes, readBinned } from "./binned-window.js";
+import { type MappedTable, mapBinnedRows } from "./map-binned-table.js";
 import { STATE_FOLDER } from "./map-state.js";
+import { tallyMappedRows } from "./row-kinds.js";
 import type { Tally } from "./tally.js";
 import type { MapUndoLog, RecordedFolders } from "./undo-log.js";
 
@@ -94,38 +88,19 @@ export function updateMappedObject(
   const relative = mappedObjectPath(pending.object);
   const file = path.join(mappedFolder, relative);
   const kindsRelative = rowKindsPath(pending.object);
-
   let fd: number | null = null;
   try {
     if (!pending.unmapped) fd = openNoFollow(file, UPDATE_NO_FOLLOW);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  let kindsFd: number | null = null;
+  let old: ReplacedRows | null = null;
   try {
-    const size = fd === null ? 0 : fs.fstatSync(fd).size;
-    const rowsBefore = fd === null ? 0 : lastIndexOf(fd, size, file) + 1;
-    // Every row of a file made anew is new; otherwise the rows past `from` are the new ones and
-    // the old ones they were merged with, which the table holds as its last rows.
-    // Counted only when needed: every row of a created object is new whatever their number.
-    const replaced = pending.created
-      ? rowsBefore
-      : countRows(binned.buf, binned.countFrom) - pending.rowsAdded;
-    if (replaced < 0 || replaced > rowsBefore) {
-      throw new RunError(
-        `${relative} holds ${rowsBefore} rows, which does not fit the ${pending.rowsAdded} rows bin added to ` +
-          `${binnedPathOf(pending.object)}; the mapped folder is out of step with the binned folder: map it again from scratch (the rebuild option, --rebuild)`,
-      );
-    }
-    const kept = rowsBefore - replaced;
-    if (fd !== null) kindsFd = openKinds(mappedFolder, kindsRelative, rowsBefore);
-    const tailStart = fd === null ? MAPPED_HEADER_BYTES.length : startOfLastRows(fd, size, replaced, file);
-    const tail = fd === null ? Buffer.alloc(0) : readRange(fd, tailStart, size);
-    const kindsTail = kindsFd === null ? Buffer.alloc(0) : readRange(kindsFd, kept, rowsBefore);
-    const old = tallyMappedRows(tail, 0, tail.length, kindsTail);
+    old =
+      fd === null ? null : replacedRows(fd, file, pending, binned, path.join(mappedFolder, kindsRelative));
+    const kept = old === null ? 0 : old.rowsBefore - old.replaced;
     const addresses = new Set<string>();
     // Line numbers past `from` are counted from the rows before it (exact unless rows were malformed).
-    const firstLine = pending.created ? 2 : kept + 2;
     const mapped = mapBinnedRows(
       binned.buf,
       binned.start,
@@ -133,43 +108,84 @@ export function updateMappedObject(
       columns,
       (line, reason, lineStart, lineEnd) =>
         onMalformed(line, reason, errorTextOf(binned.buf, lineStart, lineEnd)),
-      firstLine,
+      pending.created ? 2 : kept + 2,
       addresses,
       binned.countFrom,
     );
-    const rowsAfter = kept + mapped.rows;
-
-    if (fd === null) {
-      if (rowsAfter > 0)
-        createMappedObject(file, relative, kindsRelative, mappedFolder, mapped, undo, folders, reuse);
-    } else {
-      undo.extended(relative, size, tailStart, tail);
-      undo.extended(kindsRelative, rowsBefore, kept, kindsTail);
+    if (fd === null && mapped.rows > 0)
+      createMappedObject(file, relative, kindsRelative, mappedFolder, mapped, undo, folders, reuse);
+    if (fd !== null && old !== null) {
+      undo.extended(relative, old.size, old.tailStart, old.tail);
+      undo.extended(kindsRelative, old.rowsBefore, kept, old.kindsTail);
       undo.flush();
-      writeAll(fd, mapped.table, 0, mapped.table.length, tailStart);
-      fs.ftruncateSync(fd, tailStart + mapped.table.length);
-      writeAll(kindsFd!, mapped.kinds, 0, mapped.kinds.length, kept);
-      fs.ftruncateSync(kindsFd!, rowsAfter);
+      writeAll(fd, mapped.table, 0, mapped.table.length, old.tailStart);
+      fs.ftruncateSync(fd, old.tailStart + mapped.table.length);
+      writeAll(old.kindsFd, mapped.kinds, 0, mapped.kinds.length, kept);
+      fs.ftruncateSync(old.kindsFd, kept + mapped.rows);
     }
-
-    const byDay = mapped.byDay;
-    const byRegion = mapped.byRegion;
-    byDay.addAll(old.byDay, -1);
-    byRegion.addAll(old.byRegion, -1);
+    const before = old === null ? null : tallyMappedRows(old.tail, 0, old.tail.length, old.kindsTail);
+    if (before !== null) {
+      mapped.byDay.addAll(before.byDay, -1);
+      mapped.byRegion.addAll(before.byRegion, -1);
+    }
     return {
-      rows: mapped.rows - old.rows,
-      bytes: BigInt(mapped.bytes) - BigInt(old.bytes),
-      byDay,
-      byRegion,
-      rowsBefore,
-      rowsAfter,
+      rows: mapped.rows - (before?.rows ?? 0),
+      bytes: BigInt(mapped.bytes) - BigInt(before?.bytes ?? 0),
+      byDay: mapped.byDay,
+      byRegion: mapped.byRegion,
+      rowsBefore: old?.rowsBefore ?? 0,
+      rowsAfter: kept + mapped.rows,
       rowsRead: mapped.rows,
       requesters: hasher.hashAll(addresses),
     };
   } finally {
     if (fd !== null) fs.closeSync(fd);
-    if (kindsFd !== null) fs.closeSync(kindsFd);
+    if (old !== null) fs.closeSync(old.kindsFd);
   }
+}
+
+/** The rows of a mapped table (and their kinds) that this run maps again, read before they are replaced. */
+interface ReplacedRows {
+  size: number;
+  rowsBefore: number;
+  replaced: number;
+  tailStart: number;
+  tail: Buffer;
+  kindsFd: number;
+  kindsTail: Buffer;
+}
+
+/**
+ * Every row of a file made anew is new; otherwise the rows past `from` are the new ones and the old
+ * ones they were merged with, which the table holds as its last rows (counted only when needed).
+ */
+function replacedRows(
+  fd: number,
+  file: string,
+  pending: PendingObject,
+  binned: BinnedBytes,
+  kindsFile: string,
+): ReplacedRows {
+  const size = fs.fstatSync(fd).size;
+  const rowsBefore = lastIndexOf(fd, size, file) + 1;
+  const replaced = pending.created ? rowsBefore : countRows(binned.buf, binned.countFrom) - pending.rowsAdded;
+  if (replaced < 0 || replaced > rowsBefore) {
+    throw new RunError(
+      `${file} holds ${rowsBefore} rows, which does not fit the ${pending.rowsAdded} rows bin added to ` +
+        `${binnedPathOf(pending.object)}; the mapped folder is out of step with the binned folder: map it again from scratch (the rebuild option, --rebuild)`,
+    );
+  }
+  const kindsFd = openKinds(kindsFile, rowsBefore);
+  const tailStart = startOfLastRows(fd, size, replaced, file);
+  return {
+    size,
+    rowsBefore,
+    replaced,
+    tailStart,
+    tail: readRange(fd, tailStart, size),
+    kindsFd,
+    kindsTail: readRange(kindsFd, rowsBefore - replaced, rowsBefore),
+  };
 }
 
 /** A new mapped object: its table (or a published table that already holds it) and its rows' kinds. */
@@ -197,8 +213,7 @@ function createMappedObject(
 }
 
 /** Opens the kinds of a mapped object's rows, which must be one byte for each of its `rows` rows. */
-function openKinds(mappedFolder: string, kindsRelative: string, rows: number): number {
-  const file = path.join(mappedFolder, kindsRelative);
+function openKinds(file: string, rows: number): number {
   let fd: number;
   try {
     fd = openNoFollow(file, UPDATE_NO_FOLLOW);
@@ -215,83 +230,6 @@ function openKinds(mappedFolder: string, kindsRelative: string, rows: number): n
   }
   return fd;
 }
-
-/** The binned bytes a run maps: `buf[start, countFrom)` only for the views they leave open, then the rows to map. */
-interface BinnedBytes {
-  buf: Buffer;
-  start: number;
-  countFrom: number;
-}
-
-/**
- * Reads an object's binned file from `from` on (all of it for an object made since the last run),
- * and before `from` the rows of the 8 hours before the first row there: a 206 request among them
- * may begin the view that a request past `from` goes on with.
- */
-function readBinned(file: string, pending: PendingObject): BinnedBytes {
-  let fd: number;
-  try {
-    fd = openNoFollow(file, READ_NO_FOLLOW);
-  } catch (error) {
-    if ((error as { code?: string }).code === "ERR_SYMBOLIC_LINK") throw error;
-    throw new RunError(
-      `${file} cannot be read (${(error as Error).message}); bin's journal says it holds rows: restore it, or bin into a new folder`,
-    );
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (pending.created) {
-      const buf = readInto(fd, 0, size);
-      const start = checkBinnedHeader(buf);
-      return { buf, start, countFrom: start };
-    }
-    const windowStart = pending.from < size ? viewWindowStart(fd, pending.from) : pending.from;
-    return { buf: readInto(fd, windowStart, size), start: 0, countFrom: pending.from - windowStart };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * Where the rows of the 8 hours before the row at `from` start, or a little earlier: read backwards
- * in growing steps until a row older than that is found, so that an object asked for rarely costs
- * one small read, and a popular one a read of its last 8 hours.
- */
-function viewWindowStart(fd: number, from: number): number {
-  const probe = Buffer.allocUnsafe(64);
-  const headerEnd = probe.subarray(0, readAt(fd, probe, 0, 64, 0)).indexOf(NEWLINE) + 1;
-  readAt(fd, probe, 0, TIMESTAMP_BYTES, from);
-  const firstKey = timeKeyAt(probe, 0);
-  if (headerEnd <= 0 || firstKey < 0 || from <= headerEnd) return Math.max(headerEnd, 0);
-  const target = secondsOfTimeKey(firstKey) - VIEW_GAP_SECONDS;
-  for (let step = 4096; ; step *= 4) {
-    const low = Math.max(headerEnd, from - step);
-    if (low === headerEnd) return headerEnd;
-    const chunk = Buffer.allocUnsafe(from - low);
-    readAt(fd, chunk, 0, chunk.length, low);
-    const lineStart = chunk.indexOf(NEWLINE) + 1;
-    if (lineStart === 0 || lineStart + TIMESTAMP_BYTES > chunk.length) continue;
-    const key = timeKeyAt(chunk, lineStart);
-    if (key >= 0 && secondsOfTimeKey(key) < target) return low + lineStart;
-  }
-}
-
-const TIMESTAMP_BYTES = 19;
-
-/** `size - from` bytes of `fd` from `from`, in a buffer shared by every call (see `binnedScratch`). */
-function readInto(fd: number, from: number, size: number): Buffer {
-  const length = Math.max(0, size - from);
-  if (binnedScratch.length < length)
-    binnedScratch = Buffer.allocUnsafe(Math.max(length, binnedScratch.length * 2));
-  return binnedScratch.subarray(0, readAt(fd, binnedScratch, 0, length, from));
-}
-
-/**
- * The bytes `readInto` returns, one buffer for every object of a run: each is read, mapped and let
- * go before the next is read, and on these machines fresh memory costs more than reading into it
- * (about 4 ms a MB for the first touch). What `readInto` returns is valid until its next call.
- */
-let binnedScratch = Buffer.allocUnsafe(1024 * 1024);
 
 function readRange(fd: number, start: number, end: number): Buffer {
   const buf = Buffer.allocUnsafe(Math.max(0, end - start));
