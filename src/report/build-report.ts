@@ -44,8 +44,8 @@ export interface BuildReportOptions {
   /** The map step's output: `<dandiset>/<version>/…` tables. */
   mappedFolder: string;
   /**
-   * The published summaries map wrote (`--summaries_folder_path`), for downloads, requesters and the
-   * traffic on objects of no Dandiset; the report leaves those out without it.
+   * The published summaries map wrote (`--summaries_folder_path`), for downloads, views, requesters and
+   * the traffic on objects of no Dandiset; the report leaves those out without it.
    */
   summariesFolder?: string;
   /** Where the site goes; a previous report there is brought up to date, anything else is refused. */
@@ -252,7 +252,7 @@ function dandisetPublished(published: PublishedSummaries | null, id: string): Da
   const rows = readPublishedTable(published.folder, id, "asset") ?? [];
   return {
     totals: published.totals.get(id) ?? null,
-    assetDownloads: new Map(rows.map((row) => [row.key, row.downloads])),
+    assetCounts: new Map(rows.map((row) => [row.key, { downloads: row.downloads, views: row.views }])),
   };
 }
 
@@ -260,7 +260,7 @@ function dandisetPublished(published: PublishedSummaries | null, id: string): Da
 function publishedFingerprint(shown: DandisetPublished | null): string {
   if (shown === null) return "";
   return `:${createHash("sha256")
-    .update(JSON.stringify([shown.totals, [...shown.assetDownloads]]))
+    .update(JSON.stringify([shown.totals, [...shown.assetCounts]]))
     .digest("hex")
     .slice(0, 32)}`;
 }
