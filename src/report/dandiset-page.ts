@@ -1,8 +1,9 @@
 import * as path from "node:path";
+import { renderAssetTypeSection } from "./asset-type-section.js";
 import { renderTopBarsFigure } from "./bar-figure.js";
 import { barChart, timeChart } from "./chart-specs.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
-import type { PublishedTotals } from "./load-summaries.js";
+import type { AssetTypeWeeks, PublishedTotals } from "./load-summaries.js";
 import {
   bytesCell,
   countCell,
@@ -22,11 +23,13 @@ import { formatCount } from "./units.js";
 import type { DandisetUsage } from "./usage.js";
 import { renderWorldMap } from "./world-map.js";
 
-/** What the published summaries add to a Dandiset's page: downloads, views and requesters. */
+/** What the published summaries add to a Dandiset's page: downloads, views, requesters, bytes by asset type. */
 export interface DandisetPublished {
   totals: PublishedTotals | null;
   /** Downloads and views per asset path, as `by_asset.tsv` gives them. */
   assetCounts: Map<string, AssetCounts>;
+  /** `by_asset_type_per_week.tsv`; null when the summaries hold none for this Dandiset. */
+  assetTypes: AssetTypeWeeks | null;
 }
 
 export interface AssetCounts {
@@ -113,6 +116,11 @@ export async function renderDandisetPage(
   }
 
   sections.push(
+    ...(await renderAssetTypeSection(
+      published?.assetTypes ?? null,
+      `Dandiset ${dandiset.id}: bytes sent by asset type`,
+      chart,
+    )),
     ...(await renderRegionSection(dandiset.byRegion, dandiset.bytes, {
       title: "Bytes sent by region",
       topCount: LIMITS.regionBars,

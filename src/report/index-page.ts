@@ -1,4 +1,5 @@
 import { DEFAULT_REGION_DISCLOSURE_THRESHOLD } from "../formats/summaries-folder.js";
+import { renderAssetTypeSection } from "./asset-type-section.js";
 import { renderTopBarsFigure } from "./bar-figure.js";
 import { timeChart } from "./chart-specs.js";
 import { dandisetPagePath } from "./dandiset-page.js";
@@ -109,6 +110,11 @@ export async function renderIndexPage(
   }
 
   sections.push(
+    ...(await renderAssetTypeSection(
+      published?.archiveAssetTypes ?? null,
+      "All Dandisets: bytes sent by asset type",
+      chart,
+    )),
     ...(await renderRegionSection(archive.byRegion, archive.bytes, {
       title: "Bytes sent by region, all Dandisets",
       topCount: TOP_REGIONS,

@@ -1,13 +1,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  ARCHIVE_FOLDER,
   ARCHIVE_TOTALS_JSON,
+  ASSET_TYPE_PER_WEEK_TSV,
   SUMMARIES_SUBFOLDER,
   SUMMARY_KEY_COLUMN,
   type SummaryTableKey,
   summaryTableName,
   TOTALS_JSON,
   UNDETERMINED_FOLDER,
+  WEEK_COLUMN,
 } from "../formats/summaries-folder.js";
 import { readJsonObject } from "./read-table.js";
 
@@ -40,6 +43,14 @@ export interface PublishedRow {
   views: number | null;
 }
 
+/** `by_asset_type_per_week.tsv`: bytes per week (the Monday it starts) and asset type. */
+export interface AssetTypeWeeks {
+  /** The types present, as the header names them. */
+  types: string[];
+  /** Weeks in order; `bytes[i]` is the bytes of `types[i]`. */
+  weeks: { week: string; bytes: number[] }[];
+}
+
 /** The traffic of objects no Dandiset lists: its totals, and by region (largest first) once published. */
 export interface UndeterminedTraffic {
   totals: PublishedTotals;
@@ -51,10 +62,11 @@ export interface PublishedSummaries {
   /** Per Dandiset. */
   totals: Map<string, PublishedTotals>;
   archive: PublishedTotals | null;
+  archiveAssetTypes: AssetTypeWeeks | null;
   undetermined: UndeterminedTraffic | null;
 }
 
-/** Reads the totals and the undetermined traffic; null when the folder holds no totals. */
+/** Reads the totals, the archive's weeks by asset type and the undetermined traffic; null when the folder holds no totals. */
 export function loadPublishedSummaries(folder: string): PublishedSummaries | null {
   const totalsJson = readJsonObject(path.join(folder, TOTALS_JSON));
   if (totalsJson === null) return null;
@@ -68,6 +80,7 @@ export function loadPublishedSummaries(folder: string): PublishedSummaries | nul
     folder,
     totals,
     archive: publishedTotals(readJsonObject(path.join(folder, ARCHIVE_TOTALS_JSON))),
+    archiveAssetTypes: readAssetTypeWeeks(folder, ARCHIVE_FOLDER),
     undetermined: readUndetermined(folder, totalsJson),
   };
 }
@@ -156,4 +169,27 @@ export function readPublishedTable(
     });
   }
   return rows;
+}
+
+const WEEK = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * `by_asset_type_per_week.tsv` of a Dandiset (or of `archive`); null when absent or not such a table.
+ * A cell that is not a whole number counts as 0 bytes, a row whose week is not a date is left out.
+ */
+export function readAssetTypeWeeks(folder: string, group: string): AssetTypeWeeks | null {
+  const text = readSummaryFile(folder, group, ASSET_TYPE_PER_WEEK_TSV);
+  if (text === null) return null;
+  const lines = linesOf(text);
+  const header = lines[0].split("\t");
+  if (header[0] !== WEEK_COLUMN) return null;
+  const types = header.slice(1);
+  const weeks: AssetTypeWeeks["weeks"] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const cells = lines[i].split("\t");
+    if (!WEEK.test(cells[0])) continue;
+    weeks.push({ week: cells[0], bytes: types.map((_, t) => countOf(cells[t + 1]) ?? 0) });
+  }
+  weeks.sort((a, b) => (a.week < b.week ? -1 : a.week > b.week ? 1 : 0));
+  return { types, weeks };
 }

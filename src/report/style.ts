@@ -43,6 +43,8 @@ figure.chart svg { display: block; max-width: 100%; height: auto; }
 figure.chart svg text[fill="#000"] { fill: var(--fg); }
 figure.chart svg line[stroke="#ddd"] { stroke: var(--grid); }
 figure.chart figcaption { margin-top: .25rem; }
+figcaption .legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin-bottom: .25rem; color: var(--fg); }
+figcaption .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .35em; vertical-align: -.05em; border-radius: 2px; }
 .table-wrap { overflow-x: auto; margin: 1rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 caption { text-align: left; padding-bottom: .4rem; }
