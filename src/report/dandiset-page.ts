@@ -77,9 +77,10 @@ export async function renderDandisetPage(
   const sections: string[] = [];
 
   const link = archiveLink(dandiset.id);
+  const name = dandiset.name === null ? "" : ` <span class="subtitle">${escapeHtml(dandiset.name)}</span>`;
   sections.push(
     `<p><a href="../index.html">All Dandisets</a></p>`,
-    `<h1>Dandiset ${id}</h1>`,
+    `<h1>Dandiset ${id}${name}</h1>`,
     `<p class="lede">Downloads from ${dateRange(dandiset.firstDate, dandiset.lastDate)}` +
       (link === null ? "." : `. <a href="${link}">This Dandiset on dandiarchive.org</a>.`) +
       "</p>",
@@ -233,7 +234,10 @@ export async function renderDandisetPage(
 
   const notes = [requestNote(dandiset.requestSource), ...(published === null ? [] : [publishedNote()])];
   return renderPage({
-    title: `Dandiset ${dandiset.id}: usage`,
+    title:
+      dandiset.name === null
+        ? `Dandiset ${dandiset.id}: usage`
+        : `Dandiset ${dandiset.id} (${dandiset.name}): usage`,
     root: "../",
     body: sections.join("\n"),
     footer: renderFooter(context, notes.map(escapeHtml), false),

@@ -25,6 +25,8 @@ import { renderWorldMap } from "./world-map.js";
 /** What the index keeps of each Dandiset once its page is written. */
 export interface DandisetSummary {
   id: string;
+  /** The Dandiset's title from the catalog; null when unknown. */
+  name: string | null;
   bytes: number;
   requests: number | null;
   versions: number;
@@ -40,6 +42,7 @@ export interface DandisetSummary {
 export function summarizeDandiset(dandiset: DandisetUsage): DandisetSummary {
   return {
     id: dandiset.id,
+    name: dandiset.name,
     bytes: dandiset.bytes,
     requests: dandiset.requests,
     versions: dandiset.versions.length,
@@ -160,7 +163,8 @@ export async function renderIndexPage(
         ],
         ranked.map((dandiset, i) => [
           formatCount(i + 1),
-          `<a href="${dandisetPagePath(dandiset.id)}">${escapeHtml(dandiset.id)}</a>`,
+          `<a href="${dandisetPagePath(dandiset.id)}">${escapeHtml(dandiset.id)}</a>` +
+            (dandiset.name === null ? "" : ` <span class="name">${escapeHtml(dandiset.name)}</span>`),
           bytesCell(dandiset.bytes),
           shareCell(dandiset.bytes, archive.bytes),
           countCell(dandiset.requests),
