@@ -118,7 +118,7 @@ export async function run(): Promise<void> {
       console.log(
         `  (a CPU-bound loop on two threads ran ${ratio(parallelBefore)} and ${ratio(parallelAfter)} faster than on one, before and after)`,
       );
-      await compareCompiles(path.join(work, "mapped"));
+      await compareCompiles(path.join(work, "mapped"), path.join(work, "summaries"));
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
@@ -129,9 +129,9 @@ export async function run(): Promise<void> {
  * Vega-Lite's compile and Vega's parse of the pages' charts, each on its own against once per shape,
  * best of 3 in turns.
  */
-async function compareCompiles(mapped: string): Promise<void> {
+async function compareCompiles(mapped: string, summaries: string): Promise<void> {
   const { vega, vegaLite } = await loadRenderer();
-  const specs = chartSpecsOf(mapped);
+  const specs = chartSpecsOf(mapped, summaries);
   const compileEach = async (): Promise<Timing> => {
     const started = performance.now();
     for (const spec of specs) vega.parse(vegaLite.compile(spec, { logger: QUIET_LOGGER }).spec);

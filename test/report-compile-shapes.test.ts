@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import type { LoggerInterface } from "vega";
-import { barChart, timeChart } from "../src/report/chart-specs.ts";
+import { assetTypeChart, barChart, timeChart } from "../src/report/chart-specs.ts";
 import { ShapeCompiler } from "../src/report/compile-shapes.ts";
 import { loadRenderer } from "../src/report/load-vega.ts";
 import { type ChartSpec, renderSvg } from "../src/report/render-svg.ts";
@@ -11,15 +11,34 @@ import { bucketByTime } from "../src/report/time-buckets.ts";
 import { tempFolder } from "./helpers.ts";
 import { chartSpecsOf, QUIET_LOGGER } from "./report-helpers/chart-timing.ts";
 import { writeMappedFolder } from "./report-helpers/mapped-folder.ts";
+import { writeTodaysSummaries } from "./report-helpers/summaries-folder.ts";
 
 /** The charts of generated Dandisets (days, weeks and months of bars), and the odd ones a page can hold. */
 function manyCharts(): ChartSpec[] {
   const specs: ChartSpec[] = [];
-  for (const seed of [3, 11]) {
-    const folder = path.join(tempFolder("compile-shapes"), "mapped");
+  const typeShares: [string, number][][] = [
+    [
+      ["Neurophysiology", 60],
+      ["Microscopy", 25],
+      ["Video", 5],
+      ["Miscellaneous", 10],
+    ],
+    [
+      ["Neurophysiology", 90],
+      ["Miscellaneous", 10],
+    ],
+  ];
+  for (const [i, seed] of [3, 11].entries()) {
+    const root = tempFolder("compile-shapes");
+    const folder = path.join(root, "mapped");
     writeMappedFolder(folder, { dandisets: 14, seed, bigDandisetAssets: 120 });
-    specs.push(...chartSpecsOf(folder));
+    writeTodaysSummaries(folder, path.join(root, "summaries"), { typeShares: typeShares[i] });
+    specs.push(...chartSpecsOf(folder, path.join(root, "summaries")));
   }
+  const week = (iso: string, bytes: number[]) => {
+    const start = Date.parse(`${iso}T00:00:00Z`);
+    return { start, end: start + 7 * 86_400_000, bytes };
+  };
   const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
   specs.push(
     barChart("Bytes sent by version", []),
@@ -33,6 +52,16 @@ function manyCharts(): ChartSpec[] {
     timeChart("no bytes", {
       granularity: "day",
       buckets: [{ start: day("2024-01-01"), end: day("2024-01-02"), bytes: 0, requests: 0 }],
+    }),
+    assetTypeChart("one week, one type", {
+      granularity: "week",
+      types: ["Video"],
+      buckets: [week("2024-01-01", [5e9])],
+    }),
+    assetTypeChart("no bytes, a type of another version", {
+      granularity: "week",
+      types: ["Neurophysiology", "Holography"],
+      buckets: [week("2024-01-01", [0, 0]), week("2024-01-08", [0, 0])],
     }),
   );
   return specs;

@@ -19,7 +19,12 @@ import type { PageTask } from "./draw-page.js";
 import { type DandisetSummary, renderIndexPage } from "./index-page.js";
 import { ArchiveAccumulator, hasArchiveTables } from "./load-archive.js";
 import { listDandisets } from "./load-dandiset.js";
-import { loadPublishedSummaries, type PublishedSummaries, readPublishedTable } from "./load-summaries.js";
+import {
+  loadPublishedSummaries,
+  type PublishedSummaries,
+  readAssetTypeWeeks,
+  readPublishedTable,
+} from "./load-summaries.js";
 import { fingerprintDandiset } from "./page-fingerprint.js";
 import type { PageContext } from "./page-parts.js";
 import { drawPages } from "./page-pool.js";
@@ -44,8 +49,8 @@ export interface BuildReportOptions {
   /** The map step's output: `<dandiset>/<version>/…` tables. */
   mappedFolder: string;
   /**
-   * The published summaries map wrote (`--summaries_folder_path`), for downloads, requesters and the
-   * traffic on objects of no Dandiset; the report leaves those out without it.
+   * The published summaries map wrote (`--summaries_folder_path`), for downloads, views, requesters,
+   * bytes by asset type and the traffic on objects of no Dandiset; the report leaves those out without it.
    */
   summariesFolder?: string;
   /** Where the site goes; a previous report there is brought up to date, anything else is refused. */
@@ -252,7 +257,8 @@ function dandisetPublished(published: PublishedSummaries | null, id: string): Da
   const rows = readPublishedTable(published.folder, id, "asset") ?? [];
   return {
     totals: published.totals.get(id) ?? null,
-    assetDownloads: new Map(rows.map((row) => [row.key, row.downloads])),
+    assetCounts: new Map(rows.map((row) => [row.key, { downloads: row.downloads, views: row.views }])),
+    assetTypes: readAssetTypeWeeks(published.folder, id),
   };
 }
 
@@ -260,7 +266,7 @@ function dandisetPublished(published: PublishedSummaries | null, id: string): Da
 function publishedFingerprint(shown: DandisetPublished | null): string {
   if (shown === null) return "";
   return `:${createHash("sha256")
-    .update(JSON.stringify([shown.totals, [...shown.assetDownloads]]))
+    .update(JSON.stringify([shown.totals, [...shown.assetCounts], shown.assetTypes]))
     .digest("hex")
     .slice(0, 32)}`;
 }

@@ -135,7 +135,7 @@ export function timeChart(
 const MIN_DOMAIN_MS = 14 * DAY_MS;
 
 /** At least two weeks wide, so a single day of downloads is a bar, not a wall across the chart. */
-function paddedDomain(buckets: readonly TimeBucket[]): [number, number] {
+function paddedDomain(buckets: readonly { start: number; end: number }[]): [number, number] {
   if (buckets.length === 0) return [0, MIN_DOMAIN_MS];
   const start = buckets[0].start;
   const end = buckets[buckets.length - 1].end;
@@ -161,6 +161,127 @@ function timeTicks(domain: [number, number]) {
   }
   const step = [1, 2, 5, 10].find((n) => days / 365.25 / n <= 10) ?? 10;
   return { tickCount: { interval: "year", step }, format: "%Y" } as const;
+}
+
+/** A span of time and the bytes sent in it by each type of asset, in the order of the chart's `types`. */
+export interface TypeBucket {
+  start: number;
+  end: number;
+  bytes: number[];
+}
+
+/** Bytes by asset type over time, as `by_asset_type_per_week.tsv` gives them (weeks, or weeks summed into months). */
+export interface TypeSeries {
+  granularity: "week" | "month";
+  /** The types present, in DANDI's order; unknown ones after them. */
+  types: string[];
+  buckets: TypeBucket[];
+}
+
+/** One colour per asset type, kept from page to page; the first two are those of the bytes-over-time chart. */
+const TYPE_COLORS: Record<string, string> = {
+  Neurophysiology: BAR_COLOR,
+  Microscopy: LINE_COLOR,
+  Video: "#4c9a5b",
+  Miscellaneous: "#8a8f96",
+};
+const KNOWN_TYPES = Object.keys(TYPE_COLORS);
+const OTHER_TYPE_COLORS = ["#a46fb0", "#c5a13a", "#5aa7b5", "#b5615a"];
+
+/** The colour of each of `types` in the asset-type chart, for its legend on the page; types it does not know take the others in turn. */
+export function assetTypeColors(types: readonly string[]): string[] {
+  let other = 0;
+  return types.map((type) => TYPE_COLORS[type] ?? OTHER_TYPE_COLORS[other++ % OTHER_TYPE_COLORS.length]);
+}
+
+/**
+ * Bytes sent by asset type over time: a stacked bar per week (or month), one colour per type. The
+ * stacks are summed here rather than by Vega-Lite's stack transform, so the chart's dataflow only
+ * draws: each bar is a `lo`-to-`hi` slice. The time axis is padded as the bytes-over-time chart's.
+ * The legend is the page's (see `assetTypeColors`): Vega's doubled the time to draw the chart.
+ */
+export function assetTypeChart(title: string, series: TypeSeries): ChartSpec {
+  const { granularity, types, buckets } = series;
+  let peak = 0;
+  const totals = types.map(() => 0);
+  for (const bucket of buckets) {
+    let sum = 0;
+    for (const [i, bytes] of bucket.bytes.entries()) {
+      sum += bytes;
+      totals[i] += bytes;
+    }
+    peak = Math.max(peak, sum);
+  }
+  const scale = byteScaleFor(peak);
+  const values: { at: number; end: number; type: string; lo: number; hi: number }[] = [];
+  for (const bucket of buckets) {
+    let lo = 0;
+    for (const [i, bytes] of bucket.bytes.entries()) {
+      if (bytes <= 0) continue;
+      const hi = lo + bytes;
+      values.push({
+        at: bucket.start,
+        end: bucket.end,
+        type: types[i],
+        lo: lo / scale.divisor,
+        hi: hi / scale.divisor,
+      });
+      lo = hi;
+    }
+  }
+  // The time axis spans the data; rows of no height at the padded domain's ends widen a short span
+  // (a domain given to the scale would be written as signals Vega-Lite warns about with x2), and
+  // keep weeks of no bytes from leaving the chart without data.
+  const domain = paddedDomain(buckets);
+  if (buckets.length > 0 && (domain[0] < buckets[0].start || values.length === 0)) {
+    values.unshift({ at: domain[0], end: domain[0], type: types[0], lo: 0, hi: 0 });
+    values.push({ at: domain[1], end: domain[1], type: types[0], lo: 0, hi: 0 });
+  }
+  // Every known type in the scale, present or not: the legend is the page's, and one scale for all
+  // pages keeps the charts to a shape per time axis rather than one per mix of types.
+  const colorDomain = [...KNOWN_TYPES, ...types.filter((type) => !KNOWN_TYPES.includes(type))];
+  return {
+    description:
+      `${title}: ` +
+      types.map((type, i) => `${type} ${formatBytes(totals[i])}`).join(", ") +
+      ` over ${buckets.length} ${granularity}s`,
+    title,
+    width: CHART_WIDTH,
+    height: 240,
+    autosize: { type: "fit-x", contains: "padding" },
+    config: CONFIG,
+    data: { values },
+    mark: { type: "bar", minBandSize: 1 },
+    encoding: {
+      x: {
+        field: "at",
+        type: "temporal",
+        scale: { type: "utc" },
+        axis: {
+          title: "Date (UTC)",
+          labelOverlap: true,
+          labelSeparation: 8,
+          labelFlush: true,
+          ...timeTicks(domain),
+        },
+      },
+      x2: { field: "end" },
+      y: {
+        field: "lo",
+        type: "quantitative",
+        scale: { zero: true },
+        axis: { title: `Bytes ${PER[granularity]} (${scale.unit})`, tickCount: 5 },
+      },
+      y2: { field: "hi" },
+      color: {
+        field: "type",
+        type: "nominal",
+        sort: null,
+        scale: { domain: colorDomain, range: assetTypeColors(colorDomain) },
+        legend: null,
+      },
+    },
+  };
 }
 
 export interface BarRow {

@@ -17,8 +17,8 @@ interface Shape {
  * (bytes over time, bars by region, asset or version) with different data, titles and sizes, and
  * compiling was a fifth of a page's time (3-4 ms a chart) to give the same Vega specification each time
  * but for those values. So the values that Vega-Lite only carries through are swapped for numbered
- * stand-ins: the data, the top-level title, description and width, and the positive ends of a scale's
- * domain. The shape is compiled once, and each chart's Vega specification is the shape's with the
+ * stand-ins: the data, the top-level title, description and width, the axes' titles, and the positive
+ * ends of a scale's domain. The shape is compiled once, and each chart's Vega specification is the shape's with the
  * stand-ins replaced by its own values: the same, key for key, as compiling the chart itself
  * (test/report-compile-shapes.test.ts compares them over many charts, and the SVG drawn from them).
  *
@@ -92,7 +92,7 @@ function withStandIns(spec: TopLevelSpec, holes: unknown[]): unknown {
     holes.push(value);
     return standIn(holes.length);
   };
-  const walk = (node: unknown, key: string | null, depth: number): unknown => {
+  const walk = (node: unknown, key: string | null, depth: number, inAxis = false): unknown => {
     if (Array.isArray(node)) {
       if (key === "values") return hole(node, (n) => [{ [DATA_MARK]: n }]);
       if (key === "domain" && node.every((end) => typeof end === "number"))
@@ -101,11 +101,15 @@ function withStandIns(spec: TopLevelSpec, holes: unknown[]): unknown {
     }
     if (node !== null && typeof node === "object") {
       const copy: Record<string, unknown> = {};
-      for (const [name, value] of Object.entries(node)) copy[name] = walk(value, name, depth + 1);
+      for (const [name, value] of Object.entries(node))
+        copy[name] = walk(value, name, depth + 1, key === "axis");
       return copy;
     }
     if (depth === 1 && (key === "title" || key === "description") && typeof node === "string")
       return hole(node, textStandIn);
+    // An axis title names the unit (`Bytes per day (GB)`): as a stand-in, one shape serves every unit.
+    // Only a written title: an empty one may be left out, which a stand-in would not show.
+    if (inAxis && key === "title" && typeof node === "string" && node !== "") return hole(node, textStandIn);
     if (depth === 1 && key === "width" && typeof node === "number" && node > 0)
       return hole(node, (n) => NUMBER_BASE + n);
     return node;

@@ -1,15 +1,16 @@
 import * as path from "node:path";
+import { renderAssetTypeSection } from "./asset-type-section.js";
 import { renderTopBarsFigure } from "./bar-figure.js";
 import { barChart, timeChart } from "./chart-specs.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
-import type { PublishedCount, PublishedTotals } from "./load-summaries.js";
+import type { AssetTypeWeeks, PublishedTotals } from "./load-summaries.js";
 import {
   bytesCell,
   countCell,
   dateRange,
   labelSvg,
   type PageContext,
-  publishedCell,
+  publishedNote,
   renderFooter,
   requestNote,
   shareCell,
@@ -22,11 +23,18 @@ import { formatCount } from "./units.js";
 import type { DandisetUsage } from "./usage.js";
 import { renderWorldMap } from "./world-map.js";
 
-/** What the published summaries add to a Dandiset's page: rounded downloads and requesters. */
+/** What the published summaries add to a Dandiset's page: downloads, views, requesters, bytes by asset type. */
 export interface DandisetPublished {
   totals: PublishedTotals | null;
-  /** Downloads per asset path, as `by_asset.tsv` gives them. */
-  assetDownloads: Map<string, PublishedCount>;
+  /** Downloads and views per asset path, as `by_asset.tsv` gives them. */
+  assetCounts: Map<string, AssetCounts>;
+  /** `by_asset_type_per_week.tsv`; null when the summaries hold none for this Dandiset. */
+  assetTypes: AssetTypeWeeks | null;
+}
+
+export interface AssetCounts {
+  downloads: number | null;
+  views: number | null;
 }
 
 /** Caps that keep a page light for Dandisets with thousands of assets or versions. */
@@ -69,9 +77,10 @@ export async function renderDandisetPage(
   const sections: string[] = [];
 
   const link = archiveLink(dandiset.id);
+  const name = dandiset.name === null ? "" : ` <span class="subtitle">${escapeHtml(dandiset.name)}</span>`;
   sections.push(
     `<p><a href="../index.html">All Dandisets</a></p>`,
-    `<h1>Dandiset ${id}</h1>`,
+    `<h1>Dandiset ${id}${name}</h1>`,
     `<p class="lede">Downloads from ${dateRange(dandiset.firstDate, dandiset.lastDate)}` +
       (link === null ? "." : `. <a href="${link}">This Dandiset on dandiarchive.org</a>.`) +
       "</p>",
@@ -80,8 +89,9 @@ export async function renderDandisetPage(
       { label: "Requests", value: countCell(dandiset.requests) },
       ...(published?.totals
         ? [
-            { label: "Downloads", value: publishedCell(published.totals.downloads) },
-            { label: "Requesters", value: publishedCell(published.totals.requesters) },
+            { label: "Downloads", value: countCell(published.totals.downloads) },
+            { label: "Views", value: countCell(published.totals.views) },
+            { label: "Requesters", value: countCell(published.totals.requesters) },
           ]
         : []),
       { label: "Versions", value: countCell(dandiset.versions.length) },
@@ -107,6 +117,11 @@ export async function renderDandisetPage(
   }
 
   sections.push(
+    ...(await renderAssetTypeSection(
+      published?.assetTypes ?? null,
+      `Dandiset ${dandiset.id}: bytes sent by asset type`,
+      chart,
+    )),
     ...(await renderRegionSection(dandiset.byRegion, dandiset.bytes, {
       title: "Bytes sent by region",
       topCount: LIMITS.regionBars,
@@ -143,15 +158,25 @@ export async function renderDandisetPage(
           { title: "Bytes sent", numeric: true },
           { title: "Share", numeric: true },
           { title: "Requests", numeric: true },
-          ...(published === null ? [] : [{ title: "Downloads", numeric: true }]),
+          ...(published === null
+            ? []
+            : [
+                { title: "Downloads", numeric: true },
+                { title: "Views", numeric: true },
+              ]),
         ],
-        rows.map((row) => [
-          escapeHtml(row.key),
-          bytesCell(row.bytes),
-          shareCell(row.bytes, dandiset.bytes),
-          countCell(row.requests),
-          ...(published === null ? [] : [publishedCell(published.assetDownloads.get(row.key))]),
-        ]),
+        rows.map((row) => {
+          const counts = published?.assetCounts.get(row.key);
+          return [
+            escapeHtml(row.key),
+            bytesCell(row.bytes),
+            shareCell(row.bytes, dandiset.bytes),
+            countCell(row.requests),
+            ...(published === null
+              ? []
+              : [countCell(counts?.downloads ?? null), countCell(counts?.views ?? null)]),
+          ];
+        }),
       ),
     );
   } else {
@@ -207,10 +232,14 @@ export async function renderDandisetPage(
     sections.push('<p class="note">No version folders found.</p>');
   }
 
+  const notes = [requestNote(dandiset.requestSource), ...(published === null ? [] : [publishedNote()])];
   return renderPage({
-    title: `Dandiset ${dandiset.id}: usage`,
+    title:
+      dandiset.name === null
+        ? `Dandiset ${dandiset.id}: usage`
+        : `Dandiset ${dandiset.id} (${dandiset.name}): usage`,
     root: "../",
     body: sections.join("\n"),
-    footer: renderFooter(context, [escapeHtml(requestNote(dandiset.requestSource))], false),
+    footer: renderFooter(context, notes.map(escapeHtml), false),
   });
 }

@@ -29,11 +29,13 @@ export async function drawDandisetPage(task: PageTask): Promise<DrawnPage> {
   const dandiset = loadDandiset(task.mappedFolder, task.id);
   const chartWarnings: string[] = [];
   const html = await renderDandisetPage(dandiset, task.context, chartWarnings, task.published);
-  const downloads = task.published?.totals?.downloads;
+  const totals = task.published?.totals;
+  const counts =
+    task.published === null ? {} : { downloads: totals?.downloads ?? null, views: totals?.views ?? null };
   return {
     html,
     record: {
-      summary: { ...summarizeDandiset(dandiset), ...(downloads === undefined ? {} : { downloads }) },
+      summary: { ...summarizeDandiset(dandiset), ...counts },
       requestSource: dandiset.requestSource,
       chartWarnings,
       share: task.keepShare ? { byDay: dandiset.byDay, byRegion: dandiset.byRegion } : null,

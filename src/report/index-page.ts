@@ -1,15 +1,17 @@
+import { DEFAULT_REGION_DISCLOSURE_THRESHOLD } from "../formats/summaries-folder.js";
+import { renderAssetTypeSection } from "./asset-type-section.js";
 import { renderTopBarsFigure } from "./bar-figure.js";
 import { timeChart } from "./chart-specs.js";
 import { dandisetPagePath } from "./dandiset-page.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
-import type { PublishedCount, PublishedSummaries } from "./load-summaries.js";
+import type { PublishedSummaries, UndeterminedTraffic } from "./load-summaries.js";
 import {
   bytesCell,
   countCell,
   dateRange,
   labelSvg,
   type PageContext,
-  publishedCell,
+  publishedNote,
   renderFooter,
   shareCell,
 } from "./page-parts.js";
@@ -23,6 +25,8 @@ import { renderWorldMap } from "./world-map.js";
 /** What the index keeps of each Dandiset once its page is written. */
 export interface DandisetSummary {
   id: string;
+  /** The Dandiset's title from the catalog; null when unknown. */
+  name: string | null;
   bytes: number;
   requests: number | null;
   versions: number;
@@ -30,13 +34,15 @@ export interface DandisetSummary {
   uniqueCountries: number;
   firstDate: string | null;
   lastDate: string | null;
-  /** Privacy-rounded, from the published summaries; absent without them. */
-  downloads?: PublishedCount;
+  /** From the published summaries; absent without them, null where they give none. */
+  downloads?: number | null;
+  views?: number | null;
 }
 
 export function summarizeDandiset(dandiset: DandisetUsage): DandisetSummary {
   return {
     id: dandiset.id,
+    name: dandiset.name,
     bytes: dandiset.bytes,
     requests: dandiset.requests,
     versions: dandiset.versions.length,
@@ -70,8 +76,9 @@ export async function renderIndexPage(
       { label: "Requests", value: countCell(archive.requests) },
       ...(published?.archive
         ? [
-            { label: "Downloads", value: publishedCell(published.archive.downloads) },
-            { label: "Requesters", value: publishedCell(published.archive.requesters) },
+            { label: "Downloads", value: countCell(published.archive.downloads) },
+            { label: "Views", value: countCell(published.archive.views) },
+            { label: "Requesters", value: countCell(published.archive.requesters) },
           ]
         : []),
       { label: "Dandisets", value: countCell(archive.dandisets) },
@@ -106,6 +113,11 @@ export async function renderIndexPage(
   }
 
   sections.push(
+    ...(await renderAssetTypeSection(
+      published?.archiveAssetTypes ?? null,
+      "All Dandisets: bytes sent by asset type",
+      chart,
+    )),
     ...(await renderRegionSection(archive.byRegion, archive.bytes, {
       title: "Bytes sent by region, all Dandisets",
       topCount: TOP_REGIONS,
@@ -114,7 +126,7 @@ export async function renderIndexPage(
     })),
     await renderWorldMap(archive.byRegion, "All Dandisets: bytes sent by country"),
   );
-  if (published?.unassociated) sections.push(...renderUnassociated(published.unassociated, archive.bytes));
+  if (published?.undetermined) sections.push(...renderUndetermined(published.undetermined, archive.bytes));
 
   sections.push('<h2 id="dandisets">Dandisets</h2>');
   if (ranked.length > 0) {
@@ -137,7 +149,12 @@ export async function renderIndexPage(
           { title: "Bytes sent", numeric: true },
           { title: "Share", numeric: true },
           { title: "Requests", numeric: true },
-          ...(published === null ? [] : [{ title: "Downloads", numeric: true }]),
+          ...(published === null
+            ? []
+            : [
+                { title: "Downloads", numeric: true },
+                { title: "Views", numeric: true },
+              ]),
           { title: "Versions", numeric: true },
           { title: "Assets", numeric: true },
           { title: "Countries", numeric: true },
@@ -146,11 +163,14 @@ export async function renderIndexPage(
         ],
         ranked.map((dandiset, i) => [
           formatCount(i + 1),
-          `<a href="${dandisetPagePath(dandiset.id)}">${escapeHtml(dandiset.id)}</a>`,
+          `<a href="${dandisetPagePath(dandiset.id)}">${escapeHtml(dandiset.id)}</a>` +
+            (dandiset.name === null ? "" : ` <span class="name">${escapeHtml(dandiset.name)}</span>`),
           bytesCell(dandiset.bytes),
           shareCell(dandiset.bytes, archive.bytes),
           countCell(dandiset.requests),
-          ...(published === null ? [] : [publishedCell(dandiset.downloads)]),
+          ...(published === null
+            ? []
+            : [countCell(dandiset.downloads ?? null), countCell(dandiset.views ?? null)]),
           formatCount(dandiset.versions),
           formatCount(dandiset.assets),
           formatCount(dandiset.uniqueCountries),
@@ -169,6 +189,7 @@ export async function renderIndexPage(
       : "This folder has no archive tables, so archive-wide figures are sums over the Dandisets " +
         "(an object shared by two Dandisets counts in both).",
     archive.requests === null ? "Request counts are not available for every Dandiset of this folder." : "",
+    published === null ? "" : publishedNote(),
   ].filter((note) => note !== "");
   return renderPage({
     title: "DANDI Archive usage",
@@ -178,42 +199,53 @@ export async function renderIndexPage(
   });
 }
 
-const TOP_UNASSOCIATED_REGIONS = 10;
+const TOP_UNDETERMINED_REGIONS = 10;
 
-/** The traffic on objects that belong to no Dandiset of the catalog: how much, and where it went. */
-function renderUnassociated(
-  unassociated: NonNullable<PublishedSummaries["unassociated"]>,
-  archiveBytes: number,
-): string[] {
+/** The traffic on objects that no Dandiset of the catalog lists: how much, and where it went. */
+function renderUndetermined(undetermined: UndeterminedTraffic, archiveBytes: number): string[] {
+  const { totals, byRegion } = undetermined;
+  const bytes = totals.bytes ?? 0;
   const sections = [
-    '<h2 id="unassociated">Objects of no Dandiset</h2>',
+    '<h2 id="undetermined">Undetermined: objects of no Dandiset</h2>',
     '<p class="note">Requests for objects of the bucket that no Dandiset of the catalog lists ' +
       "(deleted or replaced assets, uploads never published). They count in the archive-wide totals above.</p>",
     renderStats("Traffic on objects of no Dandiset", [
-      { label: "Bytes sent", value: bytesCell(unassociated.bytes) },
-      { label: "Share of all bytes", value: shareCell(unassociated.bytes, archiveBytes) },
-      { label: "Requests", value: publishedCell(unassociated.requests) },
-      { label: "Regions", value: countCell(unassociated.byRegion.length) },
+      { label: "Bytes sent", value: totals.bytes === null ? countCell(null) : bytesCell(bytes) },
+      { label: "Share of all bytes", value: shareCell(bytes, archiveBytes) },
+      { label: "Requests", value: countCell(totals.requests) },
+      { label: "Downloads", value: countCell(totals.downloads) },
+      { label: "Views", value: countCell(totals.views) },
+      { label: "Requesters", value: countCell(totals.requesters) },
+      ...(byRegion === null ? [] : [{ label: "Regions", value: countCell(byRegion.length) }]),
     ]),
   ];
-  if (unassociated.byRegion.length > 0) {
-    const top = unassociated.byRegion.slice(0, TOP_UNASSOCIATED_REGIONS);
+  if (byRegion === null) {
+    sections.push(
+      '<p class="note">Its regions are not published yet: a table by region is first published once it names ' +
+        `enough regions (by default more than ${DEFAULT_REGION_DISCLOSURE_THRESHOLD}).</p>`,
+    );
+  } else if (byRegion.length > 0) {
+    const top = byRegion.slice(0, TOP_UNDETERMINED_REGIONS);
     sections.push(
       renderTable(
-        top.length < unassociated.byRegion.length
-          ? `The ${top.length} regions that received most of it, of ${formatCount(unassociated.byRegion.length)}`
+        top.length < byRegion.length
+          ? `The ${top.length} regions that received most of it, of ${formatCount(byRegion.length)}`
           : "Every region that received it",
         [
           { title: "Region", rowHeader: true },
           { title: "Bytes sent", numeric: true },
           { title: "Share", numeric: true },
           { title: "Requests", numeric: true },
+          { title: "Downloads", numeric: true },
+          { title: "Views", numeric: true },
         ],
         top.map((row) => [
           escapeHtml(row.key),
           bytesCell(row.bytes),
-          shareCell(row.bytes, unassociated.bytes),
-          publishedCell(row.requests),
+          shareCell(row.bytes, bytes),
+          countCell(row.requests),
+          countCell(row.downloads),
+          countCell(row.views),
         ]),
       ),
     );

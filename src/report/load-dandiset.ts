@@ -114,6 +114,7 @@ export function loadDandiset(mappedFolder: string, id: string): DandisetUsage {
   const regions = regionCounts(byRegion);
   return {
     id,
+    name: stringField(totals, "name")?.trim() || null,
     bytes: numberField(totals, "bytes_sent") ?? sumBytes(byDay),
     requests: numberField(totals, "requests") ?? (requestSource === "none" ? null : sumRequests(byDay)),
     firstDate: stringField(totals, "first_date") ?? (byDay.length > 0 ? minKey(byDay) : null),

@@ -22,12 +22,6 @@ export function countCell(n: number | null): string {
     : `<data value="${n}">${formatCount(n)}</data>`;
 }
 
-/** A privacy-rounded count as published: a number, or `<50`. */
-export function publishedCell(count: number | string | null | undefined): string {
-  if (count === null || count === undefined) return countCell(null);
-  return typeof count === "number" ? countCell(count) : escapeHtml(count);
-}
-
 export function shareCell(part: number, whole: number): string {
   return escapeHtml(formatShare(part, whole));
 }
@@ -48,6 +42,16 @@ const REQUEST_NOTES: Record<RequestSource, string> = {
 
 export function requestNote(source: RequestSource): string {
   return REQUEST_NOTES[source];
+}
+
+/** What the figures of the published summaries count, said wherever they are shown. */
+export function publishedNote(): string {
+  return (
+    "Downloads, views and requesters come from the published access summaries: a download is a request " +
+    "answered with the whole object (HTTP 200); a view is a run of requests for parts of one object (HTTP 206) " +
+    "from one address with no gap over 8 hours; a requester is a distinct address. A dash marks a figure " +
+    "those summaries do not give."
+  );
 }
 
 /**

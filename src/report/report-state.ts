@@ -11,7 +11,7 @@ import type { RequestSource, UsageRow } from "./usage.js";
 export const STATE_FILE = "report-state.json";
 
 /** Bumped whenever a page would come out different from the same tables, so every page is redrawn. */
-const STATE_FORMAT = 1;
+const STATE_FORMAT = 2;
 
 /** A Dandiset's part of the archive-wide sums, kept only for mapped folders without archive tables. */
 export interface ArchiveShare {

@@ -30,6 +30,7 @@ header.site div { display: flex; gap: 1rem; align-items: baseline; padding-top: 
 header.site a { font-weight: 600; text-decoration: none; color: var(--fg); }
 header.site span { color: var(--muted); font-size: .9rem; }
 h1 { font-size: 1.8rem; margin: 1.5rem 0 .25rem; line-height: 1.2; }
+h1 .subtitle { display: block; font-size: 1.1rem; font-weight: 500; color: var(--muted); margin-top: .35rem; }
 h2 { font-size: 1.25rem; margin: 2.5rem 0 .75rem; padding-top: 1rem; border-top: 1px solid var(--line); }
 p.lede { color: var(--muted); margin: 0 0 1.25rem; }
 p.note, figcaption, caption { color: var(--muted); font-size: .875rem; }
@@ -43,6 +44,8 @@ figure.chart svg { display: block; max-width: 100%; height: auto; }
 figure.chart svg text[fill="#000"] { fill: var(--fg); }
 figure.chart svg line[stroke="#ddd"] { stroke: var(--grid); }
 figure.chart figcaption { margin-top: .25rem; }
+figcaption .legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin-bottom: .25rem; color: var(--fg); }
+figcaption .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .35em; vertical-align: -.05em; border-radius: 2px; }
 .table-wrap { overflow-x: auto; margin: 1rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 caption { text-align: left; padding-bottom: .4rem; }
@@ -50,6 +53,7 @@ th, td { padding: .35rem .6rem; border-bottom: 1px solid var(--line); text-align
 th { font-weight: 600; }
 thead th { border-bottom: 2px solid var(--line); vertical-align: bottom; }
 tbody th { font-weight: 500; }
+tbody th .name { display: block; min-width: 11rem; max-width: 16rem; color: var(--muted); font-size: .8rem; font-weight: 400; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .path { overflow-wrap: anywhere; }
 tbody tr:hover { background: var(--card); }

@@ -22,6 +22,8 @@ export interface VersionUsage {
 
 export interface DandisetUsage {
   id: string;
+  /** The Dandiset's title from the catalog, as map recorded it; null when unknown. */
+  name: string | null;
   bytes: number;
   requests: number | null;
   firstDate: string | null;

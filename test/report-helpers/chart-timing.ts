@@ -12,8 +12,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoggerInterface } from "vega";
-import { barChart, timeChart } from "../../src/report/chart-specs.ts";
+import { typeSeries } from "../../src/report/asset-type-section.ts";
+import { assetTypeChart, barChart, timeChart } from "../../src/report/chart-specs.ts";
 import { listDandisets, loadDandiset } from "../../src/report/load-dandiset.ts";
+import { readAssetTypeWeeks } from "../../src/report/load-summaries.ts";
 import { type ChartSpec, renderSvg } from "../../src/report/render-svg.ts";
 import { bucketByTime } from "../../src/report/time-buckets.ts";
 import { writeMappedFolder } from "./mapped-folder.ts";
@@ -27,12 +29,18 @@ export const QUIET_LOGGER: LoggerInterface = {
   debug: () => QUIET_LOGGER,
 } as unknown as LoggerInterface;
 
-/** The charts of Dandiset pages (bytes over time, top regions, top assets), without the pages. */
-export function chartSpecsOf(mappedFolder: string): ChartSpec[] {
+/**
+ * The charts of Dandiset pages (bytes over time, by asset type when a summaries folder is given, top
+ * regions, top assets), without the pages.
+ */
+export function chartSpecsOf(mappedFolder: string, summariesFolder?: string): ChartSpec[] {
   const specs: ChartSpec[] = [];
   for (const id of listDandisets(mappedFolder)) {
     const d = loadDandiset(mappedFolder, id);
     if (d.byDay.length > 0) specs.push(timeChart(`Dandiset ${id}: bytes`, bucketByTime(d.byDay)));
+    const types = summariesFolder === undefined ? null : readAssetTypeWeeks(summariesFolder, id);
+    if (types !== null && types.weeks.length > 0)
+      specs.push(assetTypeChart(`Dandiset ${id}: bytes by asset type`, typeSeries(types)));
     const bars = (rows: { key: string; bytes: number }[]) =>
       rows.map((row) => ({ label: path.posix.basename(row.key), bytes: row.bytes }));
     if (d.byRegion.length > 0) specs.push(barChart("Bytes sent by region", bars(d.byRegion.slice(0, 15))));

@@ -17,6 +17,8 @@ export interface MappedFolderOptions {
   originalOnly?: boolean;
   /** One Dandiset (the first) gets this many assets and a span of years, to exercise caps and monthly bars. */
   bigDandisetAssets?: number;
+  /** Titles recorded in the Dandisets' totals.json (`"name"`), by id; the others get `null`, as map writes for a catalog without names. */
+  names?: Record<string, string>;
 }
 
 export interface ExpectedFigures {
@@ -107,6 +109,7 @@ export function writeMappedFolder(folder: string, options: MappedFolderOptions):
         path.join(dandisetFolder, "totals.json"),
         `${JSON.stringify({
           dandiset_id: id,
+          ...(options.names === undefined ? {} : { name: options.names[id] ?? null }),
           bytes_sent: sums.bytes,
           requests: sums.requests,
           unique_regions: sums.regions.filter((r) => r !== "unknown").length,
