@@ -39,10 +39,19 @@ describe("the map command", () => {
 
   test("map exits with 75 while another map publishes into the same summaries folder, and leaves no lock after", () => {
     const summaries = tempFolder("cli-summaries");
+    // The original's binned files with an HTTP status on each row, which the summaries need.
+    const binned = path.join(tempFolder("cli-binned"), "binned");
+    fs.cpSync(BINNED, binned, { recursive: true });
+    for (const name of fs.readdirSync(binned, { recursive: true }).map(String)) {
+      const file = path.join(binned, name);
+      if (!name.endsWith(".tsv") || !fs.statSync(file).isFile()) continue;
+      const [header, ...rows] = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+      fs.writeFileSync(file, `${[`${header}\tstatus`, ...rows.map((row) => `${row}\t200`)].join("\n")}\n`);
+    }
     const args = (out: string) => [
       "map",
       "--binned_s3_logs_folder_path",
-      BINNED,
+      binned,
       "--mapped_s3_logs_folder_path",
       out,
       "--catalog",

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
 import type { Catalog } from "../src/dandi/catalog.ts";
 import { countryOf } from "../src/formats/mapped-folder.ts";
-import { BINNED_HEADER, BINNED_STATUS_HEADER } from "../src/io/table-headers.ts";
+import { BINNED_STATUS_HEADER } from "../src/io/table-headers.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { buildReport } from "../src/report/build-report.ts";
 import { formatBytes } from "../src/report/units.ts";
@@ -28,26 +28,20 @@ const NAMES: Record<string, string> = {
 };
 const ESCAPED_NAME = "Mouse V1 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; friends";
 
-/**
- * Binned object files whose rows carry their HTTP status, which map counts downloads and views from:
- * rows that sent an object's largest answer are whole downloads (200), the others parts of it (206).
- * Bin does not yet carry the status through from reduced rows, so it is added here once binned.
- * Returns each object key's size, its largest answer.
- */
-function addStatuses(binned: string): Map<string, number> {
+/** Each binned object's largest answer, by object key (`blobs/…/<uuid>`), for the catalog's sizes. */
+function sizesOf(binned: string): Map<string, number> {
   const sizes = new Map<string, number>();
   for (const file of fs.readdirSync(binned, { recursive: true }).map(String)) {
     if (!file.endsWith(".tsv") || file.split(path.sep).some((part) => part.startsWith("."))) continue;
-    const full = path.join(binned, file);
     const [header, ...lines] = fs
-      .readFileSync(full, "utf8")
+      .readFileSync(path.join(binned, file), "utf8")
       .split("\n")
       .filter((line) => line !== "");
-    assert.equal(`${header}\n`, BINNED_HEADER, file);
-    const size = Math.max(...lines.map((line) => Number(line.split("\t")[1])));
-    const status = (line: string) => (Number(line.split("\t")[1]) === size ? 200 : 206);
-    fs.writeFileSync(full, BINNED_STATUS_HEADER + lines.map((line) => `${line}\t${status(line)}\n`).join(""));
-    sizes.set(file.slice(0, -".tsv".length).split(path.sep).join("/"), size);
+    assert.equal(`${header}\n`, BINNED_STATUS_HEADER, `${file}: bin carries the status`);
+    sizes.set(
+      file.slice(0, -".tsv".length).split(path.sep).join("/"),
+      Math.max(...lines.map((line) => Number(line.split("\t")[1]))),
+    );
   }
   return sizes;
 }
@@ -138,7 +132,7 @@ describe("the report with the published summaries", () => {
     });
     const binned = path.join(root, "binned");
     await binAllReducedS3LogsByObjectKey({ reducedFolder: reduced, binnedFolder: binned });
-    const sizes = addStatuses(binned);
+    const sizes = sizesOf(binned);
     const mapped = path.join(root, "mapped");
     const summaries = path.join(root, "summaries");
     await mapBinnedS3LogsToDandisets({
@@ -188,9 +182,10 @@ describe("the report with the published summaries", () => {
       assert.match(undetermined, /Its regions are not published yet/);
     }
 
-    // The world map colours the countries of the archive's regions, each once.
+    // The world map colours the countries of the archive's regions, each once (from the mapped
+    // folder's regions, `US/California`, as the report draws it).
     const countries = new Set(
-      readTsv(path.join(tables, "archive", "by_region.tsv"))
+      readTsv(path.join(mapped, "archive_summary_by_region.tsv"))
         .slice(1)
         .map((row) => countryOf(row[0]))
         .filter((c): c is string => c !== null),

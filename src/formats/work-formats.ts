@@ -163,7 +163,19 @@ export function binnedHeaderOf(format: "status" | "no-status"): string {
  */
 export function binnedFolderHasStatus(binnedFolder: string): boolean | null {
   const journal = readJournal(binnedFolder);
-  if (journal === null) return holdsObjectFiles(binnedFolder) ? false : null;
+  if (journal === null) {
+    // Binned by another tool (the original's, or a generator): its files say, by their header.
+    const file = firstObjectFile(binnedFolder);
+    if (file === null) return null;
+    const head = Buffer.alloc(BINNED_STATUS_HEADER.length);
+    const fd = fs.openSync(file, "r");
+    try {
+      fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return head.toString("latin1") === BINNED_STATUS_HEADER;
+  }
   return binnedFormatOf(
     binnedFolder,
     journal.some((day) => day.rows > 0),
@@ -204,22 +216,33 @@ export function markBinnedFormat(binnedFolder: string, format: "status" | "no-st
 
 /** Whether `blobs/` or `zarr/` holds any file: a binned folder with object files. */
 export function holdsObjectFiles(binnedFolder: string): boolean {
-  return ["blobs", "zarr"].some((top) => holdsFile(path.join(binnedFolder, top)));
+  return firstObjectFile(binnedFolder) !== null;
 }
 
-function holdsFile(folder: string): boolean {
+/** The first file found under `blobs/` or `zarr/`, or null: a walk that stops there. */
+function firstObjectFile(binnedFolder: string): string | null {
+  for (const top of ["blobs", "zarr"]) {
+    const file = firstFile(path.join(binnedFolder, top));
+    if (file !== null) return file;
+  }
+  return null;
+}
+
+function firstFile(folder: string): string | null {
   let dir: fs.Dir;
   try {
     dir = fs.opendirSync(folder);
   } catch {
-    return false;
+    return null;
   }
   try {
     for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
-      if (!entry.isDirectory()) return true;
-      if (holdsFile(path.join(folder, entry.name))) return true;
+      const at = path.join(folder, entry.name);
+      if (!entry.isDirectory()) return at;
+      const inside = firstFile(at);
+      if (inside !== null) return inside;
     }
-    return false;
+    return null;
   } finally {
     dir.closeSync();
   }

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Catalog, CatalogAsset } from "../../src/dandi/catalog.ts";
 import { makeIpPool } from "../../src/generate/pools.ts";
 import { Random } from "../../src/generate/random.ts";
-import { BINNED_HEADER } from "../../src/io/table-headers.ts";
+import { BINNED_STATUS_HEADER } from "../../src/io/table-headers.ts";
 import { binnedPathOf, objectKeyOf } from "../../src/map/binned-objects.ts";
 
 /**
@@ -114,12 +114,15 @@ export function generateBinned(
     for (let i = 0; i < count; i++) times.push(start + random.int(0, 180 * 86400));
     // Mostly in time order, as binned days arrive; some files not, as late log deliveries make them.
     if (random.chance(0.8)) times.sort((a, b) => a - b);
-    let text = BINNED_HEADER;
+    let text = BINNED_STATUS_HEADER;
     for (const time of times) {
       const address = random.pick(pool);
       addresses.add(address);
-      const size = random.chance(0.3) ? objects.get(key)!.size : random.int(0, 20_000_000);
-      text += `${new Date(time * 1000).toISOString().slice(0, 19)}\t${size}\t${address}\n`;
+      // A third whole downloads (200), most of the rest parts (206), a few other 2xx answers.
+      const whole = random.chance(0.3);
+      const size = whole ? objects.get(key)!.size : random.int(0, 20_000_000);
+      const status = whole ? 200 : random.chance(0.95) ? 206 : 204;
+      text += `${new Date(time * 1000).toISOString().slice(0, 19)}\t${size}\t${address}\t${status}\n`;
     }
     const file = path.join(folder, binnedPathOf(key));
     fs.mkdirSync(path.dirname(file), { recursive: true });
