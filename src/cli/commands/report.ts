@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
 import { REPORT_FLAGS } from "../option-flags.js";
 import { positiveInteger } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
+import { generatedAtFromEnvironment } from "../source-date-epoch.js";
 
 interface ReportFlags {
   mapped_s3_logs_folder_path: string;
@@ -63,21 +63,6 @@ export function configureReportCommand(command: Command): Command {
         return EXIT_OK;
       }),
     );
-}
-
-/**
- * `SOURCE_DATE_EPOCH` (seconds since 1970, the reproducible-builds convention) fixes the time the index
- * says it was generated, so two runs over the same tables give the same files.
- */
-function generatedAtFromEnvironment(): Date | undefined {
-  const value = process.env.SOURCE_DATE_EPOCH;
-  if (value === undefined || value === "") return undefined;
-  if (!/^\d+$/.test(value)) {
-    throw new UsageError(
-      `SOURCE_DATE_EPOCH is "${value}"; set it to whole seconds since 1970-01-01 UTC, or unset it`,
-    );
-  }
-  return new Date(Number(value) * 1000);
 }
 
 export function describeReportSummary(summary: ReportSummary): string {

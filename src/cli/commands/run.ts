@@ -8,6 +8,7 @@ import { RUN_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
+import { generatedAtFromEnvironment } from "../source-date-epoch.js";
 import { describeBinSummary } from "./bin.js";
 import { describeMapSummary } from "./map.js";
 import { describeReduceSummary, writeReduceFailures } from "./reduce.js";
@@ -102,6 +103,7 @@ export function configureRunCommand(command: Command): Command {
     .option("--no-ip_key_warning", "no warning when IP addresses are kept in clear (no key given)")
     .action((flags: RunFlags) =>
       runCommand(RUN_FLAGS, async (signal) => {
+        const generatedAt = generatedAtFromEnvironment();
         const ipKey = await ipKeyOfFlags(flags);
         if (ipKey === null && flags.ip_key_warning !== false) process.stderr.write(`${NO_IP_KEY_WARNING}\n`);
         const summary = await runWithProgress(
@@ -123,6 +125,7 @@ export function configureRunCommand(command: Command): Command {
             regionDisclosureThreshold: flags.region_disclosure_threshold,
             publishEmbargoed: flags.publish_embargoed,
             rebuild: flags.rebuild,
+            generatedAt,
             signal,
           },
           flags.quiet,
