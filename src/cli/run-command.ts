@@ -36,8 +36,14 @@ export async function runCommand(
   try {
     code = await action(controller.signal);
   } catch (error) {
-    code = exitCodeOf(error);
-    process.stderr.write(`${messageOf(error, flags)}\n`);
+    // Whatever a signal cut short (a request the SDK aborted, a stream destroyed) is an interruption.
+    const interrupted = controller.signal.aborted && !(error instanceof UsageError);
+    code = interrupted ? EXIT_INTERRUPTED : exitCodeOf(error);
+    const message = messageOf(error, flags);
+    process.stderr.write(
+      `${interrupted && !(error instanceof AbortedError) ? `error: interrupted: ${message.slice("error: ".length)}` : message}\n`,
+    );
+    if (process.env.DEBUG) process.stderr.write(`${debugTrace(error)}\n`);
   }
   // A signal that came during the action's last synchronous stretch (drawing a report's last page)
   // is handled only once the event loop turns: let it, so that the run says it was stopped.
@@ -54,19 +60,43 @@ export function exitCodeOf(error: unknown): number {
   return EXIT_FAILED;
 }
 
-function messageOf(error: unknown, flags: OptionFlags): string {
+/**
+ * One line, always: a stack trace tells a user of the command nothing they can act on, and cron mail
+ * of a few lines is read where one of forty is not. `DEBUG` set adds the trace after it.
+ */
+export function messageOf(error: unknown, flags: OptionFlags): string {
+  return `error: ${oneLine(describe(error, flags))}`;
+}
+
+function describe(error: unknown, flags: OptionFlags): string {
   if (error instanceof UsageError || error instanceof RunError || error instanceof AbortedError)
-    return `error: ${withFlagNames(error.message, error.optionNames, flags)}`;
-  if (error instanceof LockedError) return `error: ${error.message}`;
+    return withFlagNames(error.message, error.optionNames, flags);
+  if (error instanceof LockedError) return error.message;
   if (error instanceof Error) {
     const errno = error as NodeJS.ErrnoException;
     const unwritable = errno.code === "EROFS" || errno.code === "EACCES" || errno.code === "EPERM";
     if (errno.path !== undefined && (unwritable || (errno.code === "ENOENT" && errno.syscall === "mkdir"))) {
       const explained = explainWriteFailure(error, errno.path);
-      if (explained !== error) return `error: ${(explained as Error).message}`;
+      if (explained !== error) return (explained as Error).message;
     }
-    const code = errno.code;
-    return code === undefined ? `error: ${error.stack ?? error.message}` : `error: ${error.message}`;
+    // Not one of the library's own errors: a failure nobody foresaw, so say what kind it was.
+    const kind = errno.code === undefined && error.name !== "Error" ? `${error.name}: ` : "";
+    return `${kind}${error.message || "(no message)"} (set DEBUG=1 to see where it came from)`;
   }
-  return `error: ${String(error)}`;
+  return String(error);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+
+/** The stack of `error` and of each of its causes, for `DEBUG`. */
+function debugTrace(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? String(e)) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+    if (e !== undefined && e !== null) parts.push("caused by:");
+  }
+  return parts.join("\n");
 }
