@@ -68,6 +68,12 @@ export function checkNumber(
   }
 }
 
+/**
+ * The longest a timer can wait: Node fires a longer one after 1 ms (with a warning), which would turn
+ * a generous timeout into none at all.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const MIB = 1024 * 1024;
 
 /** Memory for buffers, in bytes: at least 1 MiB; said in MiB, the unit people think in. */

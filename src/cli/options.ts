@@ -40,6 +40,19 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
+/** The longest timeout a timer can wait, in whole seconds (about 24 days). */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** A timeout in seconds, such as 60 or 2.5. */
+export function timeoutSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS)
+    throw new InvalidArgumentError(
+      `expected a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got "${value}"`,
+    );
+  return n;
+}
+
 /** `a,b, c` -> ["a", "b", "c"]; empty items dropped. */
 export function commaList(value: string): string[] {
   return value

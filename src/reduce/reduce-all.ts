@@ -12,6 +12,7 @@ import {
   checkSignal,
   checkWholeNumber,
   invalidOption,
+  MAX_TIMER_MS,
 } from "../check-options.js";
 import { claimReducedFolder } from "../formats/work-formats.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
@@ -71,6 +72,12 @@ export interface ReduceAllOptions {
   settleHours?: number;
   /** For a bucket: read the keys from this S3 Inventory `manifest.json` (a path or `s3://` URL) instead of listing. */
   inventory?: string;
+  /**
+   * For a bucket: how long a request may send nothing (no connection, no answer, no byte of a body)
+   * before it is given up and retried; a request that times out three times fails the run, naming
+   * its object. 60 seconds unless told.
+   */
+  networkTimeoutMs?: number;
   /** The time settling is judged at; now unless told (tests). */
   now?: Date;
 }
@@ -151,6 +158,7 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   checkSignal(options.signal);
   checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
   checkPath(options.inventory, "inventory", false);
+  checkNumber(options.networkTimeoutMs, "networkTimeoutMs", 1, MAX_TIMER_MS);
   if (options.now !== undefined && !(options.now instanceof Date && Number.isFinite(options.now.getTime())))
     throw invalidOption("now", "must be a valid Date");
   if (options.inventory !== undefined && !isS3Url(options.rawFolder))
@@ -183,8 +191,18 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
       const source = await S3ObjectSource.open(options.rawFolder, {
         inventory: options.inventory,
         workers: maxWorkers,
+        timeoutMs: options.networkTimeoutMs,
       });
-      return await reduceObjects(source, reducedFolder, options, { maxWorkers, bufferBytes, years, started });
+      try {
+        return await reduceObjects(source, reducedFolder, options, {
+          maxWorkers,
+          bufferBytes,
+          years,
+          started,
+        });
+      } finally {
+        source.close();
+      }
     } finally {
       release();
     }

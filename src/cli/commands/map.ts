@@ -3,13 +3,14 @@ import { UsageError } from "../../errors.js";
 import type { MapProgress, MapSummary } from "../../map/map-binned.js";
 import { formatBytes, formatCount, formatSeconds } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
+import { addNetworkTimeoutOption, type NetworkFlags, networkTimeoutMsOf } from "../network-options.js";
 import { MAP_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { addRetiredPrivacyFlags, type RetiredFlags, refuseRetiredPrivacyFlags } from "../retired-flags.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface MapFlags extends IpKeyFlags, RetiredFlags {
+interface MapFlags extends IpKeyFlags, RetiredFlags, NetworkFlags {
   binned_s3_logs_folder_path: string;
   mapped_s3_logs_folder_path?: string;
   dandiset_logs_folder_path?: string;
@@ -94,6 +95,7 @@ export function configureMapCommand(command: Command): Command {
       wholeNumber,
     );
   addRetiredPrivacyFlags(command);
+  addNetworkTimeoutOption(command);
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addKeepRawLinesOption(command);
@@ -109,7 +111,7 @@ export function configureMapCommand(command: Command): Command {
           binnedFolder: flags.binned_s3_logs_folder_path,
           mappedFolder,
           catalog: flags.catalog,
-          api: { apiUrl: flags.api_url },
+          api: { apiUrl: flags.api_url, timeoutMs: networkTimeoutMsOf(flags) },
           restrictTo: flags.restrict_to_dandisets,
           excluded: flags.excluded_dandisets,
           limit: flags.dandiset_limit,

@@ -4,12 +4,13 @@ import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
 import { addLogObjectOptions, type LogObjectFlags } from "../log-object-options.js";
+import { addNetworkTimeoutOption, type NetworkFlags, networkTimeoutMsOf } from "../network-options.js";
 import { REDUCE_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface ReduceFlags extends IpKeyFlags, LogObjectFlags {
+interface ReduceFlags extends IpKeyFlags, LogObjectFlags, NetworkFlags {
   raw_s3_logs_folder_path: string;
   reduced_s3_logs_folder_path: string;
   maximum_number_of_workers: number;
@@ -60,6 +61,7 @@ export function configureReduceCommand(command: Command): Command {
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addLogObjectOptions(command);
+  addNetworkTimeoutOption(command);
   addKeepRawLinesOption(command);
   return command.option("--quiet", "no progress display").action((flags: ReduceFlags) =>
     runCommand(REDUCE_FLAGS, async (signal) => {
@@ -76,6 +78,7 @@ export function configureReduceCommand(command: Command): Command {
           operation: flags.operation_type,
           settleHours: flags.settle_hours,
           inventory: flags.inventory,
+          networkTimeoutMs: networkTimeoutMsOf(flags),
           ipKey,
           keepRawLines: flags.keep_raw_lines,
           signal,

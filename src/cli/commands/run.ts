@@ -4,6 +4,7 @@ import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.j
 import { formatSeconds } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
 import { addLogObjectOptions, type LogObjectFlags } from "../log-object-options.js";
+import { addNetworkTimeoutOption, type NetworkFlags, networkTimeoutMsOf } from "../network-options.js";
 import { RUN_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
@@ -14,7 +15,7 @@ import { describeMapSummary } from "./map.js";
 import { describeReduceSummary, writeReduceFailures } from "./reduce.js";
 import { describeReportSummary } from "./report.js";
 
-interface RunFlags extends IpKeyFlags, LogObjectFlags {
+interface RunFlags extends IpKeyFlags, LogObjectFlags, NetworkFlags {
   raw_s3_logs_folder_path: string;
   work_folder: string;
   catalog?: string;
@@ -97,6 +98,7 @@ export function configureRunCommand(command: Command): Command {
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addLogObjectOptions(command);
+  addNetworkTimeoutOption(command);
   addKeepRawLinesOption(command);
   return command
     .option("--quiet", "no progress display")
@@ -119,6 +121,7 @@ export function configureRunCommand(command: Command): Command {
             excludedIps: flags.excluded_ips,
             settleHours: flags.settle_hours,
             inventory: flags.inventory,
+            networkTimeoutMs: networkTimeoutMsOf(flags),
             skipReport: flags.report === false,
             ipKey,
             keepRawLines: flags.keep_raw_lines,
