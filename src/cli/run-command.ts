@@ -1,7 +1,7 @@
 import { CommanderError } from "commander";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { explainWriteFailure } from "../io/folders.js";
-import { LockedError } from "../io/run-lock.js";
+import { formatAge, LockedError } from "../io/run-lock.js";
 import { type OptionFlags, withFlagNames } from "./option-flags.js";
 
 export const EXIT_OK = 0;
@@ -22,6 +22,7 @@ const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 export async function runCommand(
   flags: OptionFlags,
   action: (signal: AbortSignal) => Promise<number>,
+  settings: { stuckAfterHours?: number } = {},
 ): Promise<never> {
   const controller = new AbortController();
   let interrupts = 0;
@@ -39,7 +40,9 @@ export async function runCommand(
     // Whatever a signal cut short (a request the SDK aborted, a stream destroyed) is an interruption.
     const interrupted = controller.signal.aborted && !(error instanceof UsageError);
     code = interrupted ? EXIT_INTERRUPTED : exitCodeOf(error);
-    const message = messageOf(error, flags);
+    const stuck = stuckRun(error, settings.stuckAfterHours);
+    if (stuck !== null) code = EXIT_FAILED;
+    const message = stuck ?? messageOf(error, flags);
     process.stderr.write(
       `${interrupted && !(error instanceof AbortedError) ? `error: interrupted: ${message.slice("error: ".length)}` : message}\n`,
     );
@@ -50,6 +53,22 @@ export async function runCommand(
   await new Promise((resolve) => setImmediate(resolve));
   if (controller.signal.aborted && code === EXIT_OK) code = EXIT_INTERRUPTED;
   process.exit(code);
+}
+
+/**
+ * A lock held longer than `--stuck_after_hours` by a live run: not "busy, try later" (75, which a
+ * cron setup may well keep quiet) but a failure that names the run and how long it has held the
+ * folder, so that a hung run is seen the next morning, not weeks later.
+ */
+function stuckRun(error: unknown, stuckAfterHours: number | undefined): string | null {
+  if (!(error instanceof LockedError) || stuckAfterHours === undefined) return null;
+  const held = error.heldForMs();
+  if (held === null || held < stuckAfterHours * 3600_000) return null;
+  return (
+    `error: ${error.holder} has held ${error.lockPath} for ${formatAge(held)}, longer than --stuck_after_hours ` +
+    `${stuckAfterHours}: it may be stuck; look at it (ps -p ${error.holder?.split(" ")[1]}) and stop it if so ` +
+    "(a stopped run is undone by the next)"
+  );
 }
 
 export function exitCodeOf(error: unknown): number {

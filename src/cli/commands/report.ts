@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
+import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
 import { REPORT_FLAGS } from "../option-flags.js";
 import { positiveInteger } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 import { generatedAtFromEnvironment } from "../source-date-epoch.js";
 
-interface ReportFlags {
+interface ReportFlags extends LockFlags {
   mapped_s3_logs_folder_path: string;
   output_folder: string;
   summaries_folder_path?: string;
@@ -17,6 +18,7 @@ interface ReportFlags {
 
 /** The report step: the static site of charts and tables made from the mapped folder. */
 export function configureReportCommand(command: Command): Command {
+  addStuckAfterOption(command);
   return command
     .description(
       "Make a static usage report from mapped tables: index.html ranking the Dandisets, with archive-wide " +
@@ -45,23 +47,27 @@ export function configureReportCommand(command: Command): Command {
     )
     .option("--quiet", "no progress display")
     .action((flags: ReportFlags) =>
-      runCommand(REPORT_FLAGS, async (signal) => {
-        // Loaded here: the chart renderer takes a third of a second to load, which other commands need not pay.
-        const { buildReport } = await import("../../report/build-report.js");
-        const summary = await withProgress("report", "items", flags.quiet, (update) =>
-          buildReport({
-            mappedFolder: flags.mapped_s3_logs_folder_path,
-            outputFolder: flags.output_folder,
-            summariesFolder: flags.summaries_folder_path,
-            generatedAt: generatedAtFromEnvironment(),
-            workers: flags.maximum_number_of_workers,
-            signal,
-            onProgress: (p) => update(p.done, p.total),
-          }),
-        );
-        process.stdout.write(`${describeReportSummary(summary)}\n`);
-        return EXIT_OK;
-      }),
+      runCommand(
+        REPORT_FLAGS,
+        async (signal) => {
+          // Loaded here: the chart renderer takes a third of a second to load, which other commands need not pay.
+          const { buildReport } = await import("../../report/build-report.js");
+          const summary = await withProgress("report", "items", flags.quiet, (update) =>
+            buildReport({
+              mappedFolder: flags.mapped_s3_logs_folder_path,
+              outputFolder: flags.output_folder,
+              summariesFolder: flags.summaries_folder_path,
+              generatedAt: generatedAtFromEnvironment(),
+              workers: flags.maximum_number_of_workers,
+              signal,
+              onProgress: (p) => update(p.done, p.total),
+            }),
+          );
+          process.stdout.write(`${describeReportSummary(summary)}\n`);
+          return EXIT_OK;
+        },
+        lockSettingsOf(flags),
+      ),
     );
 }
 
