@@ -14,6 +14,7 @@ import {
   invalidOption,
   MAX_TIMER_MS,
 } from "../check-options.js";
+import { claimReducedSource } from "../formats/reduced-source.js";
 import { claimReducedFolder } from "../formats/work-formats.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
@@ -187,6 +188,7 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
     const release = lockReducedFolder(reducedFolder);
     try {
       claimReducedFolder(reducedFolder);
+      claimReducedSource(reducedFolder, "log objects", options.rawFolder);
       const { S3ObjectSource } = await import("../s3/s3-source.js");
       const source = await S3ObjectSource.open(options.rawFolder, {
         inventory: options.inventory,
@@ -213,7 +215,9 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   try {
     // Before anything is written: a folder of rows without the status is refused, a new one marked.
     claimReducedFolder(reducedFolder);
-    if (holdsLogObjects(rawFolder))
+    const objects = holdsLogObjects(rawFolder);
+    claimReducedSource(reducedFolder, objects ? "log objects" : "day files", rawFolder);
+    if (objects)
       return await reduceObjects(new LocalObjectFolder(rawFolder), reducedFolder, options, {
         maxWorkers,
         bufferBytes,
