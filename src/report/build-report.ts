@@ -155,7 +155,9 @@ async function updateReport(
   if (fs.existsSync(outputFolder)) removeStaleTempFiles(outputFolder);
   const exists = fs.existsSync(outputFolder);
   const previous = exists ? readState(outputFolder, setting) : emptyState(setting);
-  const previousPages = exists ? pagesWrittenBefore(outputFolder, readStatePages(outputFolder, dandisetPagePath)) : [];
+  const previousPages = exists
+    ? pagesWrittenBefore(outputFolder, readStatePages(outputFolder, dandisetPagePath))
+    : [];
 
   const ids = listDandisets(mappedFolder);
   const pagePaths = new Set(ids.map(dandisetPagePath));

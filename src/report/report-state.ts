@@ -72,10 +72,7 @@ export function readState(folder: string, setting: string): ReportState {
  * it: the pages that report wrote, which a rerun may replace or remove. Null when there is no
  * readable state.
  */
-export function readStatePages(
-  folder: string,
-  pagePathOf: (id: string) => string,
-): string[] | null {
+export function readStatePages(folder: string, pagePathOf: (id: string) => string): string[] | null {
   const text = readTextIfExists(path.join(folder, STATE_FILE));
   if (text === null) return null;
   try {
