@@ -10,6 +10,7 @@ import {
   invalidOption,
 } from "../check-options.js";
 import { AbortedError, UsageError } from "../errors.js";
+import { refuseInsideStepFolder } from "../formats/step-folders.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { isInside, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
@@ -363,6 +364,7 @@ function checkOutputFolder(outputFolder: string, mappedFolder: string): string {
       { code: "ERR_OUTPUT_HOLDS_INPUT", optionNames: FOLDER_OPTIONS },
     );
   }
+  refuseInsideStepFolder(resolved, "outputFolder");
   let entries: string[];
   try {
     entries = fs.readdirSync(resolved);

@@ -16,6 +16,7 @@ import {
   MAX_TIMER_MS,
 } from "../check-options.js";
 import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-client.js";
+import { refuseInsideStepFolder } from "../formats/step-folders.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.js";
@@ -90,6 +91,7 @@ export interface RunAllSummary {
 
 function createFolder(folder: string): string {
   const resolved = path.resolve(folder);
+  refuseInsideStepFolder(resolved, "workFolder");
   fs.mkdirSync(resolved, { recursive: true });
   return resolved;
 }
