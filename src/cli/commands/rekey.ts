@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { IP_KEY_VARIABLE } from "../../privacy/key-derivation.js";
 import type { RekeySummary } from "../../privacy/rekey.js";
 import { formatSeconds, plural } from "../format.js";
+import { warnAboutKeyFile } from "../ip-key-options.js";
 import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
 import { REKEY_FLAGS } from "../option-flags.js";
 import { withProgress } from "../progress.js";
@@ -47,6 +48,7 @@ export function configureRekeyCommand(command: Command): Command {
           const { ipKeyFrom } = await import("../../privacy/ip-key.js");
           const { UsageError } = await import("../../errors.js");
           const { rekeyWorkFolder } = await import("../../privacy/rekey.js");
+          for (const file of [flags.ip_key_file, flags.old_ip_key_file]) await warnAboutKeyFile(file);
           const ipKey = ipKeyFrom(flags.ip_key_file);
           if (ipKey === null)
             throw new UsageError(`rekey needs the new key: set ${IP_KEY_VARIABLE} or give --ip_key_file`, {
