@@ -53,7 +53,7 @@ function kindOf(dirent: fs.Dirent<Buffer>): EntryKind {
 export function notAFile(entry: WalkedEntry, target?: fs.Stats | null): string {
   if (entry.undecodable) return "its name is not valid UTF-8 (shown with \uFFFD); rename it to read it";
   if (entry.kind === "symlink") {
-    if (target === null || target === undefined) return "a symbolic link that leads to no file";
+    if (target === null || target === undefined) return "a symbolic link that leads nowhere";
     return `a symbolic link to ${describeStats(target)}, not to a file`;
   }
   if (entry.kind === "fifo")

@@ -53,9 +53,9 @@ const TURN_BESIDE_WORKERS_MS = 2;
  */
 const HOLD_SECOND_PIECE_WHEN_LEFT = 8;
 
-/** The output of a reduced day file `2020/01/01.log` is `2020/01/01.tsv`. */
+/** The output of a reduced day file `2020/01/01.log` (or `2020/01/01.log.gz`) is `2020/01/01.tsv`. */
 export function reducedPathOf(relativePath: string): string {
-  return relativePath.replace(/\.log$/, ".tsv");
+  return relativePath.replace(/\.log(\.gz)?$/, ".tsv");
 }
 
 /**
