@@ -73,15 +73,18 @@ describe("reading a bucket that misbehaves", () => {
     assert.ok(objects.length >= 30, `${objects.length} objects`);
   });
 
-  test("a GET, a listing or a data file that never answers ends the run, naming it, well within two minutes", async () => {
+  test("a GET, a listing or an inventory manifest that never answers ends the run, naming it, well within two minutes", async () => {
     const hungGet = await standIn();
     hungGet.server.faults = { neverAnswerGets: true };
     const hungList = await standIn();
     hungList.server.faults = { neverAnswerLists: true };
+    const hungManifest = await standIn();
+    hungManifest.server.put("inventory", "logging/all/manifest.json", Buffer.from("{}"));
+    hungManifest.server.faults = { neverAnswerGets: true };
     const started = Date.now();
     const work = tempFolder("bucket-hung");
     // run, the daily job: it must end, and release its lock, so that tomorrow's run is not refused.
-    const [get, list] = await Promise.all([
+    const [get, list, manifest] = await Promise.all([
       runCliAsync(
         "main",
         [
@@ -103,6 +106,18 @@ describe("reading a bucket that misbehaves", () => {
         reduceArgs("s3://logging/logs/", tempFolder("bucket-hung-list"), "--network_timeout_seconds", "1"),
         hungList.env,
       ),
+      runCliAsync(
+        "main",
+        reduceArgs(
+          "s3://logging/logs/",
+          tempFolder("bucket-hung-inventory"),
+          "--inventory",
+          "s3://inventory/logging/all/manifest.json",
+          "--network_timeout_seconds",
+          "1",
+        ),
+        hungManifest.env,
+      ),
     ]);
     const seconds = (Date.now() - started) / 1000;
     assert.ok(seconds < 60, `ended after ${seconds} s`);
@@ -113,6 +128,11 @@ describe("reading a bucket that misbehaves", () => {
     );
     assert.equal(list.code, 1, list.stderr);
     assertOneLine(list, /nothing came from s3:\/\/logging\/logs\/ for 1 s, 3 times/);
+    assert.equal(manifest.code, 1, manifest.stderr);
+    assertOneLine(
+      manifest,
+      /nothing came from inventory manifest s3:\/\/inventory\/logging\/all\/manifest\.json for 1 s/,
+    );
     assert.ok(!fs.existsSync(path.join(work, ".run.lock")), "the lock is released");
     assert.ok(!fs.existsSync(path.join(work, "reduced", ".reduce_lock")), "the lock is released");
     assert.ok(!fs.existsSync(path.join(work, "reduced", ".reducing_objects")), "no scratch file is left");
