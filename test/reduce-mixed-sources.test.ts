@@ -45,8 +45,8 @@ describe("a reduced folder takes one kind of raw logs", () => {
   test("day files into a folder reduced from log objects are refused (they would count late rows twice)", () => {
     const reduced = tempFolder("mixed-from-objects");
     assert.equal(reduce(objects, reduced).code, 0);
-    assert.equal(fs.readFileSync(path.join(reduced, ".reduced_source"), "utf8"), "log objects\n");
     assertRefused(days, reduced, "log objects", "day files");
+    assert.equal(fs.readFileSync(path.join(reduced, ".reduced_source"), "utf8"), "log objects\n");
     // A folder of log objects reduced before the kind was recorded: told by its journal.
     fs.rmSync(path.join(reduced, ".reduced_source"));
     assertRefused(days, reduced, "log objects", "day files");
@@ -55,8 +55,8 @@ describe("a reduced folder takes one kind of raw logs", () => {
   test("log objects into a folder reduced from day files are refused, from a folder or a bucket", async () => {
     const reduced = tempFolder("mixed-from-days");
     assert.equal(reduce(days, reduced).code, 0);
-    assert.equal(fs.readFileSync(path.join(reduced, ".reduced_source"), "utf8"), "day files\n");
     assertRefused(objects, reduced, "day files", "log objects");
+    assert.equal(fs.readFileSync(path.join(reduced, ".reduced_source"), "utf8"), "day files\n");
     // Refused before any request: no S3 is reached.
     await assert.rejects(
       reduceAllDandiRawS3Logs({ rawFolder: "s3://logging/logs/", reducedFolder: reduced }),
