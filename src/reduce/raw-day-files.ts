@@ -36,7 +36,7 @@ export function listRawLogFiles(folder: string): {
     try {
       stat = entry.kind === "fifo" ? null : fs.statSync(entry.path);
     } catch {}
-    if (stat !== null && stat.isFile())
+    if (stat?.isFile())
       files.push({ relativePath: entry.relativePath, size: stat.size, mtimeMs: stat.mtimeMs });
     else skipped.push({ file: entry.relativePath, reason: notAFile(entry, stat) });
   }
