@@ -169,6 +169,7 @@ const BIN: Record<keyof BinAllOptions, Case[]> = ((base: BinAllOptions) => {
       bad("binnedFolder", path.join(REDUCED, "binned"), "ERR_OUTPUT_INSIDE_INPUT"),
     ],
     fileLimit: [bad("fileLimit", 0, "ERR_INVALID_FILE_LIMIT")],
+    workers: [bad("workers", 0, "ERR_INVALID_WORKERS"), bad("workers", 1.5, "ERR_INVALID_WORKERS")],
     bufferBytes: [bad("bufferBytes", Number.NaN, "ERR_INVALID_BUFFER_BYTES")],
     onProgress: [bad("onProgress", 1, "ERR_INVALID_ON_PROGRESS")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],

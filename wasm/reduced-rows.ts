@@ -223,15 +223,18 @@ export function idOfScratchKey(length: u32): i32 {
   return found >= 0 ? found : addKey(scratchKey, length);
 }
 
-/** Spreads objects over passes by the first six hex digits of their uuid, as partitionOf does. */
-function partitionOf(p: usize, length: usize, partitions: u32): u32 {
+/**
+ * Whether an object is in pass `partition` of `partitions` and share `share` of `shares`, by the
+ * first six hex digits of its uuid, as ReducedRowParser's inPartition tells it.
+ */
+function isInPartition(p: usize, length: usize, partition: u32, partitions: u32, share: u32, shares: u32): bool {
   const uuid = p + uuidOffset(length);
   let value: u32 = 0;
   for (let i: usize = 0; i < 6; i++) {
     const c = <u32>load<u8>(uuid + i);
     value = value * 16 + (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
   }
-  return value % partitions;
+  return value % partitions == partition && (value >>> 12) % shares == share;
 }
 
 // ---- Rows.
@@ -247,7 +250,7 @@ function partitionOf(p: usize, length: usize, partitions: u32): u32 {
 /**
  * Parses the rows of `[start, end)` (inside the input region, `end` just past a newline) until the
  * end or the first line it leaves to JavaScript, whose start it returns. Accepted rows of
- * `partition` are added to the RowStore's arena and arrays (row `rows` on, the arena from
+ * `partition` and `share` are added to the RowStore's arena and arrays (row `rows` on, the arena from
  * `arenaLength` on; JavaScript made room) as binned rows of day `day`. With `status` (1) rows have
  * the HTTP status as a fifth column, which the binned row keeps as its fourth.
  */
@@ -256,6 +259,8 @@ export function parse(
   end: usize,
   partition: u32,
   partitions: u32,
+  share: u32,
+  shares: u32,
   arena: usize,
   arenaLength: u32,
   ends: usize,
@@ -331,7 +336,7 @@ export function parse(
     validRows++;
     if (firstTimestamp < 0 || timestamp < firstTimestamp) firstTimestamp = timestamp;
     if (timestamp > lastTimestamp) lastTimestamp = timestamp;
-    if (partitions == 1 || partitionOf(keyStart, keyLength, partitions) == partition) {
+    if ((partitions == 1 && shares == 1) || isInPartition(keyStart, keyLength, partition, partitions, share, shares)) {
       memory.copy(out, s, TIMESTAMP_LENGTH);
       out += TIMESTAMP_LENGTH;
       store<u8>(out++, TAB);

@@ -16,6 +16,8 @@ interface FastRowsExports {
     end: number,
     partition: number,
     partitions: number,
+    share: number,
+    shares: number,
     arena: number,
     arenaLength: number,
     ends: number,
@@ -96,7 +98,7 @@ export interface RowRegions {
 export interface FastParse {
   /** In the caller's buffer: the end, or the start of a line left to the caller. */
   stopped: number;
-  /** Rows of the pass's partition, added to the store. */
+  /** Rows of the pass's partition and share, added to the store. */
   rowsAdded: number;
   bytesAdded: number;
   /** All valid rows read, of every partition. */
@@ -162,6 +164,8 @@ export class FastRows {
     from: number,
     partition: number,
     partitions: number,
+    share: number,
+    shares: number,
     regions: RowRegions,
     day: number,
     status: boolean,
@@ -174,6 +178,8 @@ export class FastRows {
       end + offset,
       partition,
       partitions,
+      share,
+      shares,
       r.arena,
       r.arenaLength,
       r.ends,

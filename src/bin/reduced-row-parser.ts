@@ -58,6 +58,9 @@ export interface ReducedRowParserOptions {
   /** Only rows of objects in `partition` of `partitions` are stored (a day too big for one pass). */
   partition?: number;
   partitions?: number;
+  /** And of those, only the rows of objects in `share` of `shares` (a batch shared out over threads). */
+  share?: number;
+  shares?: number;
   /**
    * False parses every line in JavaScript, the reference the WebAssembly fast path must agree with
    * (the tests compare the two); true by default.
@@ -82,6 +85,8 @@ export class ReducedRowParser {
   private readonly day: number;
   private readonly partition: number;
   private readonly partitions: number;
+  private readonly share: number;
+  private readonly shares: number;
   private readonly fastPath: boolean;
   private readonly status: boolean;
   private readonly header: Buffer;
@@ -93,6 +98,8 @@ export class ReducedRowParser {
     this.day = options.day;
     this.partition = options.partition ?? 0;
     this.partitions = options.partitions ?? 1;
+    this.share = options.share ?? 0;
+    this.shares = options.shares ?? 1;
     this.fastPath = options.fastPath ?? true;
     this.status = options.status ?? false;
     this.header = this.status ? STATUS_HEADER : PLAIN_HEADER;
@@ -130,6 +137,8 @@ export class ReducedRowParser {
           s,
           this.partition,
           this.partitions,
+          this.share,
+          this.shares,
           this.day,
           this.status,
         );
@@ -212,8 +221,16 @@ export class ReducedRowParser {
             if (stats.first === -1 || timestamp < stats.first) stats.first = timestamp;
             if (timestamp > stats.last) stats.last = timestamp;
             if (
-              this.partitions === 1 ||
-              partitionOf(buf, keyStart, this.store.keys[object].length, this.partitions) === this.partition
+              (this.partitions === 1 && this.shares === 1) ||
+              isInPartition(
+                buf,
+                keyStart,
+                this.store.keys[object].length,
+                this.partition,
+                this.partitions,
+                this.share,
+                this.shares,
+              )
             ) {
               this.keep(view, s, timestamp, ipStart, ipEnd, object, bytesStart, bytesEnd, statusAt);
             }
@@ -325,15 +342,24 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-/** Spreads objects over passes by the first six hex digits of their uuid, which are random. */
-export function partitionOf(
+/**
+ * Whether an object is in pass `partition` of `partitions` and in share `share` of `shares`, by the
+ * first six hex digits of its uuid, which are random. Passes go by the whole number, shares by its
+ * first three digits alone: a blob's are its top folder (`blobs/aaa/`), so the threads of a batch's
+ * shares make their files' folders apart (two threads making folders in one folder wait on each
+ * other's lock there), and a share holds the same objects in every pass.
+ */
+export function isInPartition(
   buf: Uint8Array,
   keyStart: number,
   keyLength: number,
+  partition: number,
   partitions: number,
-): number {
+  share: number,
+  shares: number,
+): boolean {
   const uuid = keyStart + (keyLength === ZARR_KEY_LENGTH ? ZARR_UUID_OFFSET : BLOB_UUID_OFFSET);
   let value = 0;
   for (let i = uuid; i < uuid + 6; i++) value = value * 16 + HEX_VALUE[buf[i]];
-  return value % partitions;
+  return value % partitions === partition && (value >>> 12) % shares === share;
 }

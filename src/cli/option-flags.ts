@@ -30,6 +30,7 @@ export const BIN_FLAGS: OptionFlags = {
   reducedFolder: "--reduced_s3_logs_folder_path",
   binnedFolder: "--binned_s3_logs_folder_path",
   fileLimit: "--file_limit",
+  workers: "--maximum_number_of_workers",
   bufferBytes: "--maximum_buffer_size_in_mb",
   keepRawLines: "--keep_raw_lines",
 };

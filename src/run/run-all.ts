@@ -39,7 +39,7 @@ export interface RunAllOptions {
   catalog?: string;
   api?: DandiApiClientOptions;
   ipRangesFolder?: string;
-  /** Threads for reduce (`workers` of reduce) and for drawing the report's pages (of `buildReport`). */
+  /** Threads for reduce, bin and map (each step's `workers`) and for drawing the report's pages (of `buildReport`). */
   workers?: number;
   bufferBytes?: number;
   excludedYears?: readonly string[];
@@ -172,6 +172,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
     const bin = await binAllReducedS3LogsByObjectKey({
       reducedFolder: folders.reduced,
       binnedFolder: folders.binned,
+      workers: options.workers,
       bufferBytes: options.bufferBytes,
       keepRawLines: options.keepRawLines,
       signal,
