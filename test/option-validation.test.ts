@@ -308,6 +308,7 @@ const MAP: Record<keyof MapOptions | "options", Case[]> = ((base: MapOptions) =>
     ],
     api: [bad("api", "public", "ERR_INVALID_API"), ...Object.values(api).flat()],
     objectType: [bad("objectType", "trees", "ERR_INVALID_OBJECT_TYPE")],
+    workers: [bad("workers", 0, "ERR_INVALID_WORKERS"), bad("workers", "2", "ERR_INVALID_WORKERS")],
     rebuild: [bad("rebuild", "yes", "ERR_INVALID_REBUILD")],
     publishEmbargoed: [bad("publishEmbargoed", 1, "ERR_INVALID_PUBLISH_EMBARGOED")],
     summariesFolder: [

@@ -42,6 +42,7 @@ export const MAP_FLAGS: OptionFlags = {
   ipRangesFolder: "--ip_ranges_folder",
   objectType: "--object_type",
   rebuild: "--rebuild",
+  workers: "--maximum_number_of_workers",
   summariesFolder: "--summaries_folder_path",
   regionDisclosureThreshold: "--region_disclosure_threshold",
   publishEmbargoed: "--publish_embargoed",

@@ -158,3 +158,19 @@ export function weekOf(day: string): string {
   }
   return week;
 }
+
+/**
+ * Adds (or with -1 takes off) an object's activity by day and region to `activity`, and its bytes by
+ * week under its asset type when it has one (the listed objects' numbers, by which the archive's
+ * bytes by type are told).
+ */
+export function addActivity(
+  activity: Activity,
+  delta: { byDay: Tally; byRegion: Tally },
+  sign: 1 | -1,
+  type: string | null,
+): void {
+  activity.byDay.addAll(delta.byDay, sign);
+  activity.byRegion.addAll(delta.byRegion, sign);
+  if (type !== null) addWeeks(activity.byWeek, delta.byDay, type, sign);
+}

@@ -190,6 +190,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       ipRangesFolder: options.ipRangesFolder,
       ipKey: options.ipKey,
       keepRawLines: options.keepRawLines,
+      workers: options.workers,
       signal,
       onWarning: options.onWarning,
       onProgress: (p) => onProgress?.("map", p.done, p.total),
