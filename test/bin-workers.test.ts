@@ -105,6 +105,51 @@ for (const scenario of SCENARIOS) {
   });
 }
 
+test("two threads reject the same lines, and list them in the error log in the same order", async () => {
+  const root = tempFolder("bin-workers-damaged");
+  const reduced = path.join(root, "reduced");
+  const days = generateReducedDays(reduced, { ...SPREAD, days: 3 });
+  // Damaged copies of rows of many objects (so of both shares), blank and CRLF lines, a key inside
+  // a Zarr, and a line longer than the read buffer.
+  const file = path.join(reduced, days[1]);
+  const rows = fs.readFileSync(file, "latin1").split("\n").slice(1, 400);
+  const damaged: string[] = [];
+  rows.forEach((row, i) => {
+    const [timestamp, ip, key, bytes, status] = row.split("\t");
+    const kinds = [
+      `${timestamp}\t${ip}\t${key}\tx${bytes}\t${status}`,
+      `${timestamp}\t${ip}\t${key}\t${bytes}\t2x0`,
+      `${timestamp.replace("T", " ")}\t${ip}\t${key}\t${bytes}\t${status}`,
+      `${timestamp}\tnot-an-ip\t${key}\t${bytes}\t${status}`,
+      `${timestamp}\t${ip}\t${key}/inside.zarr\t${bytes}\t${status}`,
+      `${timestamp}\t${ip}\t${key}\t${bytes}`,
+      "",
+      `${row}\r`,
+      "garbage",
+    ];
+    damaged.push(kinds[i % kinds.length]);
+  });
+  damaged.push(`${rows[0]}${"x".repeat(1_200_000)}`);
+  fs.appendFileSync(file, `${damaged.join("\n")}\n${rows.slice(0, 50).join("\n")}\n`);
+  const logs: string[] = [];
+  const rejected: unknown[] = [];
+  for (const workers of [1, 2]) {
+    process.env.DANDI_S3_LOG_PARSER_HOME = tempFolder(`home-${workers}`);
+    const summary = await binAllReducedS3LogsByObjectKey({
+      reducedFolder: reduced,
+      binnedFolder: path.join(root, `binned-${workers}`),
+      workers,
+    });
+    assert.equal(summary.threads, workers);
+    assert.notEqual(summary.errorLogPath, null);
+    logs.push(fs.readFileSync(summary.errorLogPath as string, "utf8"));
+    rejected.push(summary.rowsRejected);
+  }
+  assert.deepEqual(rejected[1], rejected[0]);
+  assert.equal(logs[1], logs[0]);
+  assert.deepEqual(readTree(path.join(root, "binned-2")), readTree(path.join(root, "binned-1")));
+});
+
 /** Sealed records of a share's undo log (bytes 8-15), 0 while it has none. */
 function sealedRecords(file: string): number {
   try {

@@ -32,6 +32,7 @@ import {
 import { ObjectFolders } from "./object-files.js";
 import { ObjectSizes } from "./object-sizes.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
+import type { DayStats } from "./reduced-row-parser.js";
 import { emptyRejectCounts, REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
 import { applyUndoLog, readUndoLog, sharesWithUndoLogs, UndoLogWriter, undoLogPath } from "./undo-log.js";
 
@@ -388,8 +389,7 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
     // Named by the batch's number, so a list left by a batch that is then undone is simply replaced.
     writeChanges(run.binnedFolder, batchNumber, changes);
     run.sizes.prepareCommit(batchNumber);
-    // Every share reads every row of the batch: the first share's counts are the batch's.
-    const { stats } = results[0];
+    const stats = batch.days.map((_, i) => daySpan(results.map((r) => r.stats[i])));
     const journal = [
       ...run.journal,
       ...batch.days.map((d, i) => ({
@@ -414,10 +414,13 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
       summary.objectsCreated += result.created;
       summary.ambiguousTies += result.ambiguousTies;
     }
+    // Every share reads every byte of the batch.
     summary.bytesRead += results[0].bytesRead;
-    REJECT_REASONS.forEach((reason, r) => {
-      summary.rowsRejected[reason] += results[0].rejected[r];
-    });
+    for (const result of results)
+      REJECT_REASONS.forEach((reason, r) => {
+        summary.rowsRejected[reason] += result.rejected[r];
+      });
+    if (shares > 1) listRejects(run, batch, results);
   } catch (error) {
     for (const log of undoLogs) log.close();
     if (!committed) run.sizes.discardBatch();
@@ -476,8 +479,12 @@ async function binShares(
       out: run.out,
       signal: stop.signal,
       onProgress: (fraction) => onProgress(0, fraction),
-      onReject: (day, line, reason, text) =>
-        run.errorLog.record({ file: day, line, reason, text: errorTextOf(text, 0, text.length) }),
+      // Alone, rejects are listed as met; shared out, each share keeps its own (see listRejects).
+      onReject:
+        shares === 1
+          ? (day, line, reason, text) =>
+              run.errorLog.record({ file: day, line, reason, text: errorTextOf(text, 0, text.length) })
+          : undefined,
     }),
   ];
   for (let share = 1; share < shares; share++) {
@@ -514,6 +521,30 @@ async function binShares(
   } finally {
     run.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** A day's rows and time span over the shares, each of which counted its own lines. */
+function daySpan(shares: readonly DayStats[]): DayStats {
+  const span: DayStats = { rows: 0, first: -1, last: -1 };
+  for (const { rows, first, last } of shares) {
+    span.rows += rows;
+    if (first !== -1 && (span.first === -1 || first < span.first)) span.first = first;
+    if (last > span.last) span.last = last;
+  }
+  return span;
+}
+
+/** Lists the lines the shares rejected in the error log, in the order one thread meets them (day, then line). */
+function listRejects(run: RunState, batch: Batch, results: readonly ShareResult[]): void {
+  const records = results.flatMap((r) => r.rejects).sort((a, b) => a.day - b.day || a.line - b.line);
+  for (const { day, line, reason, text } of records)
+    run.errorLog.record({ file: batch.days[day].day, line, reason, text });
+  REJECT_REASONS.forEach((reason, r) => {
+    run.errorLog.countUnlisted(
+      reason,
+      results.reduce((sum, result) => sum + result.unlisted[r], 0),
+    );
+  });
 }
 
 /** The shares' changes of one pass, each list in key order, merged into one list in key order. */

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { DEFAULT_RECORDS_PER_REASON, errorTextOf } from "../io/error-log.js";
 import type { ObjectChange } from "./change-feed.js";
 import type { BinnedDay } from "./journal.js";
 import { type ObjectFolders, writeObjectFiles } from "./object-files.js";
@@ -49,7 +50,11 @@ export interface ShareTools {
   readBuffer: Buffer;
   scratch: Buffer;
   out: Buffer;
-  /** Lines that are not valid rows, of every share (only one share listens): the day, as in ReducedRowParser. */
+  /**
+   * Lines that are not valid rows, as they are met: the day, as in ReducedRowParser. Left out, a
+   * share keeps them in its result (the first of each reason), for the main thread to list them in
+   * the order one thread meets them.
+   */
   onReject?: (day: string, line: number, reason: RejectReason, text: Buffer) => void;
   /** The share's work done, from 0 to 1. */
   onProgress: (fraction: number) => void;
@@ -64,11 +69,22 @@ export interface ShareResult {
   /** The object files each pass changed, in key order. */
   changes: ObjectChange[][];
   ambiguousTies: number;
-  /** Per day, over every share's rows: the same in each share, and what the journal keeps. */
+  /** Per day, the share's lines (see `ownerOf`): the batch's, added up over the shares, go in the journal. */
   stats: DayStats[];
-  /** Lines rejected, by reason (REJECT_REASONS' order), of every share. */
+  /** The share's lines rejected, by reason (REJECT_REASONS' order). */
   rejected: number[];
+  /** Without `onReject`: the first lines rejected of each reason, and how many more each reason had. */
+  rejects: RejectRecord[];
+  unlisted: number[];
   bytesRead: number;
+}
+
+export interface RejectRecord {
+  /** Index of the day in the batch, and 1-based line. */
+  day: number;
+  line: number;
+  reason: RejectReason;
+  text: string;
 }
 
 export async function binShare(task: ShareTask, tools: ShareTools): Promise<ShareResult> {
@@ -86,7 +102,16 @@ export async function binShare(task: ShareTask, tools: ShareTools): Promise<Shar
     ambiguousTies: 0,
     stats: [],
     rejected: REJECT_REASONS.map(() => 0),
+    rejects: [],
+    unlisted: REJECT_REASONS.map(() => 0),
     bytesRead: 0,
+  };
+  const kept = REJECT_REASONS.map(() => 0);
+  const keep = (day: number, line: number, reason: RejectReason, buf: Buffer, start: number, end: number) => {
+    const r = REJECT_REASONS.indexOf(reason);
+    if (kept[r]++ < DEFAULT_RECORDS_PER_REASON)
+      result.rejects.push({ day, line, reason, text: errorTextOf(buf, start, end) });
+    else result.unlisted[r]++;
   };
   const total = Math.max(1, task.bytes) * task.passes;
   for (let pass = 0; pass < task.passes; pass++) {
@@ -105,9 +130,11 @@ export async function binShare(task: ShareTask, tools: ShareTools): Promise<Shar
         share: task.share,
         shares: task.shares,
         onReject:
-          pass === 0 && onReject !== undefined
-            ? (line, reason, buf, start, end) => onReject(day.day, line, reason, buf.subarray(start, end))
-            : undefined,
+          pass !== 0
+            ? undefined
+            : onReject !== undefined
+              ? (line, reason, buf, start, end) => onReject(day.day, line, reason, buf.subarray(start, end))
+              : (line, reason, buf, start, end) => keep(i, line, reason, buf, start, end),
       });
       const bytes = await readReducedDay(
         path.join(task.reducedFolder, day.day),

@@ -47,6 +47,7 @@ interface FastRowsExports {
   rowsAdded: Global;
   bytesAdded: Global;
   validRows: Global;
+  skippedLines: Global;
   firstTimestamp: Global;
   lastTimestamp: Global;
   outGroupStart: Global;
@@ -101,8 +102,10 @@ export interface FastParse {
   /** Rows of the pass's partition and share, added to the store. */
   rowsAdded: number;
   bytesAdded: number;
-  /** All valid rows read, of every partition. */
+  /** All valid rows read, of every partition (of the share's lines). */
   validRows: number;
+  /** Lines of other shares passed over. */
+  skippedLines: number;
   first: number;
   last: number;
 }
@@ -197,6 +200,7 @@ export class FastRows {
       rowsAdded: e.rowsAdded.value,
       bytesAdded: e.bytesAdded.value,
       validRows: e.validRows.value,
+      skippedLines: e.skippedLines.value,
       first: e.firstTimestamp.value,
       last: e.lastTimestamp.value,
     };

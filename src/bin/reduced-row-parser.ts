@@ -58,7 +58,11 @@ export interface ReducedRowParserOptions {
   /** Only rows of objects in `partition` of `partitions` are stored (a day too big for one pass). */
   partition?: number;
   partitions?: number;
-  /** And of those, only the rows of objects in `share` of `shares` (a batch shared out over threads). */
+  /**
+   * The share of the lines this parser takes (a batch shared out over threads, see bin-share.ts):
+   * lines of other shares (`ownerOf`) are only counted, and checked, stored, rejected and counted
+   * in `stats` by their own share's parser.
+   */
   share?: number;
   shares?: number;
   /**
@@ -152,7 +156,7 @@ export class ReducedRowParser {
   }
 
   private count(read: FastParse): void {
-    this.line += read.validRows;
+    this.line += read.validRows + read.skippedLines;
     if (read.validRows === 0) return;
     const stats = this.stats;
     stats.rows += read.validRows;
@@ -168,6 +172,7 @@ export class ReducedRowParser {
   private parseLine(buf: Buffer, view: DataView, s: number, lastNewline: number): number {
     const stats = this.stats;
     this.line++;
+    if (this.shares > 1 && ownerOf(buf, s, this.shares) !== this.share) return buf.indexOf(NEWLINE, s) + 1;
     this.slowLines++;
     const timestamp = timestampAt(buf, s);
     if (timestamp >= 0 && buf[s + TIMESTAMP_LENGTH] === TAB) {
@@ -252,7 +257,8 @@ export class ReducedRowParser {
   /** Counts a line longer than any read buffer, whose start is `buf[start, end)`. */
   skipLongLine(buf: Buffer, start: number, end: number): void {
     this.line++;
-    this.reject("line_too_long", buf, start, end);
+    // Its key cannot be told: the first share's.
+    if (this.share === 0) this.reject("line_too_long", buf, start, end);
   }
 
   private keep(
@@ -339,6 +345,42 @@ function isStatusAt(buf: Buffer, at: number): boolean {
 
 function isBlank(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== SPACE && buf[i] !== TAB && buf[i] !== CR) return false;
+  return true;
+}
+
+/**
+ * The share of the line at `s`: when its third field starts `zarr/` or `blobs/` with six hex digits
+ * where the uuid begins, that of the uuid (as `isInPartition` gives a valid row's object, a key
+ * inside a Zarr included), else 0. Decided by the line's own bytes before anything is checked, so
+ * that each thread checks its own lines alone (wasm/reduced-rows.ts agrees). The bytes looked at
+ * past the second tab are all checked to be what a key holds, so none is the line's newline.
+ */
+export function ownerOf(buf: Uint8Array, s: number, shares: number): number {
+  let p = s;
+  while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+  if (buf[p] !== TAB) return 0;
+  p++;
+  while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+  if (buf[p] !== TAB) return 0;
+  const key = p + 1;
+  let uuid: number;
+  if (startsWith(buf, key, ZARR_PREFIX)) uuid = key + ZARR_UUID_OFFSET;
+  else if (startsWith(buf, key, BLOB_PREFIX)) uuid = key + BLOB_UUID_OFFSET;
+  else return 0;
+  let value = 0;
+  for (let i = uuid; i < uuid + 6; i++) {
+    const digit = i < buf.length ? HEX_VALUE[buf[i]] : -1;
+    if (digit < 0) return 0;
+    value = value * 16 + digit;
+  }
+  return (value >>> 12) % shares;
+}
+
+const ZARR_PREFIX = Buffer.from("zarr/");
+const BLOB_PREFIX = Buffer.from("blobs/");
+
+function startsWith(buf: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
   return true;
 }
 
