@@ -1,7 +1,7 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../io/atomic-file.js";
-import { readTextIfExists } from "../io/read-if-exists.js";
+import { packageFileStamp } from "../io/package-stamp.js";
+import { readCacheText } from "../io/prebuilt-caches.js";
 import { settingsFolder } from "../io/settings.js";
 import { cityFilePath, cleanName, openCityFile } from "./city-database.js";
 import type { MmdbFile } from "./mmdb-file.js";
@@ -56,19 +56,17 @@ const PLACES_FORMAT = 2;
 
 /**
  * Every place of one database file, from the cache or read from the file (then kept). The cache is
- * named after the package's version and the file's size, which change with its content, and not its
- * time, which a reinstall of the same version changes.
+ * named after the file's content (the package's version, the file's size and a checksum of its ends,
+ * see io/package-stamp.ts), and not its time, which a reinstall of the same version changes.
  */
 function placesOf(name: string): Map<string, PlaceMean> {
   let cache: string | null = null;
   try {
-    const file = cityFilePath(name);
-    const { version } = JSON.parse(
-      fs.readFileSync(path.join(path.dirname(file), "package.json"), "utf8"),
-    ) as { version?: unknown };
-    const stamp = `${String(version).replace(/[^0-9A-Za-z.-]/g, "")}-${fs.statSync(file).size.toString(36)}`;
+    const stamp = packageFileStamp(cityFilePath(name));
+    if (stamp === null) throw new Error("no stamp");
     cache = path.join(settingsFolder(), "cache", `places-${PLACES_FORMAT}-${name}-${stamp}.json`);
-    const kept = JSON.parse(readTextIfExists(cache) ?? "null") as Record<
+    // The package's prebuilt copy when the settings folder has none (io/prebuilt-caches.ts).
+    const kept = JSON.parse(readCacheText(cache) ?? "null") as Record<
       string,
       [number, number, number]
     > | null;
