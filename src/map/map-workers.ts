@@ -33,7 +33,7 @@ export class MapWorkers {
 
   /**
    * Runs every task, on this thread (`here`) and on the workers (`there` makes a task's message),
-   * the next task to whoever is free; `onResult` gets each result as it comes, by task index.
+   * the next task to whoever is free (a worker holds two); `onResult` gets each result as it comes, by task index.
    * Returns once no thread works on a task any more: on a failure (or `signal` aborting) the others
    * finish the task in hand and take no other, and the first error is thrown.
    */
@@ -69,7 +69,12 @@ export class MapWorkers {
         fail(error);
       }
     };
-    await Promise.all([onThisThread(), ...this.workers.map(onWorker)]);
+    // Two tasks in hand per worker: the main thread answers only between its own tasks, and a
+    // worker that finished its one task would wait for it idle.
+    await Promise.all([
+      onThisThread(),
+      ...this.workers.flatMap((worker) => [onWorker(worker), onWorker(worker)]),
+    ]);
     if (failure !== null) throw failure;
   }
 
