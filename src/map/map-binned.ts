@@ -60,6 +60,8 @@ interface MapSetup {
   columns: AddressColumns;
   errorLog: ErrorLog;
   unlock: (() => void)[];
+  /** The worker threads of a map shared out (map-shared.ts), null on one thread. */
+  pool: MapWorkers | null;
 }
 
 /**
@@ -100,6 +102,13 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     if (setup.summariesFolder !== null)
       setup.unlock.push(acquireRunLock(path.join(setup.summariesFolder, SUMMARIES_LOCK)));
     const committed = recover(setup.mappedFolder, setup.stateFolder);
+    // A rebuild or a first map shared out starts its workers now: they boot while the catalog is
+    // read and the run planned.
+    const hasher = RequesterHasher.open(setup.stateFolder, (column) => setup.addresses.addressOf(column));
+    const rows =
+      binJournal === null ? Number.POSITIVE_INFINITY : binJournal.reduce((sum, d) => sum + d.rows, 0);
+    const early = options.rebuild === true || committed === null;
+    setup.pool = startWorkers(options, setup, hasher, mapThreads(options.workers ?? 1, early, rows));
     const summary = emptyMapSummary();
     const catalog = await catalogFor(options, summary);
     const plan = planMapRun({
@@ -112,7 +121,17 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       summariesFolder: setup.summariesFolder,
       summary,
     });
-    const run = startRun(options, setup, plan, committed, summary, binJournal);
+    // The plan may map everything anew for another reason (a binned folder made anew): then too.
+    if (setup.pool === null && !early)
+      setup.pool = startWorkers(
+        options,
+        setup,
+        hasher,
+        mapThreads(options.workers ?? 1, plan.decision.rebuild, rows),
+      );
+    if (!plan.decision.rebuild) await closeWorkers(setup);
+    summary.threads = (setup.pool?.count ?? 0) + 1;
+    const run = startRun(options, setup, plan, committed, summary, hasher);
     try {
       options.onProgress?.({ phase: "map", done: 0, total: run.progress.total });
       const objects = await mapObjects(run, plan);
@@ -122,7 +141,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
           run.pool,
           addressFingerprints(setup.resolver.addresses()),
         );
-        await run.pool.close();
+        await closeWorkers(setup);
         run.pool = null;
       }
       const archiveRequesters = writeArchiveNumbers(run, plan, objects, dandisets);
@@ -133,7 +152,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       return summary;
     } catch (error) {
       // The workers stop first: none may write once the run's changes are being undone.
-      await run.pool?.close();
+      await closeWorkers(setup);
       run.undo.close();
       // Put the folder back as the last committed run left it; if even that fails, the next run does.
       try {
@@ -142,6 +161,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       throw error;
     }
   } finally {
+    await closeWorkers(setup);
     setup.errorLog.close();
     for (const unlock of setup.unlock.reverse()) unlock();
   }
@@ -180,7 +200,34 @@ function openMapRun(options: MapOptions): MapSetup {
     columns,
     errorLog,
     unlock,
+    pool: null,
   };
+}
+
+/** `threads - 1` worker threads, null for one thread. */
+function startWorkers(
+  options: MapOptions,
+  setup: MapSetup,
+  hasher: RequesterHasher,
+  threads: number,
+): MapWorkers | null {
+  if (threads <= 1) return null;
+  return new MapWorkers(
+    {
+      binnedFolder: setup.binnedFolder,
+      mappedFolder: setup.mappedFolder,
+      ipRangesFolder: options.ipRangesFolder,
+      ipKeyBytes: setup.ipKeyBytes,
+      requesterKey: hasher.keyBytes,
+    },
+    threads - 1,
+  );
+}
+
+async function closeWorkers(setup: MapSetup): Promise<void> {
+  const pool = setup.pool;
+  setup.pool = null;
+  await pool?.close();
 }
 
 function startRun(
@@ -189,27 +236,9 @@ function startRun(
   plan: MapPlan,
   committed: MapJournal | null,
   summary: MapSummary,
-  binJournal: BinJournal,
+  hasher: RequesterHasher,
 ): MapRun {
   const undo = new MapUndoLog(setup.mappedFolder, setup.stateFolder, (committed?.batch ?? 0) + 1);
-  const hasher = RequesterHasher.open(setup.stateFolder, (column) => setup.addresses.addressOf(column));
-  // Rows to map, as bin's journal counts them (a folder without one: about 300 an object).
-  const rows = binJournal?.reduce((sum, d) => sum + d.rows, 0) ?? plan.pending.length * 300;
-  const threads = mapThreads(options.workers ?? 1, plan, rows);
-  summary.threads = threads;
-  const pool =
-    threads > 1
-      ? new MapWorkers(
-          {
-            binnedFolder: setup.binnedFolder,
-            mappedFolder: setup.mappedFolder,
-            ipRangesFolder: options.ipRangesFolder,
-            ipKeyBytes: setup.ipKeyBytes,
-            requesterKey: hasher.keyBytes,
-          },
-          threads - 1,
-        )
-      : null;
   return {
     options,
     binnedFolder: setup.binnedFolder,
@@ -222,7 +251,7 @@ function startRun(
     undo,
     writer: new OutputWriter(setup.mappedFolder, undo, holdsNothingPublished(setup.mappedFolder)),
     progress: { done: 0, total: plan.pending.length + plan.plans.size },
-    pool,
+    pool: setup.pool,
     distinctAddresses: null,
   };
 }

@@ -41,9 +41,9 @@ const MIN_ROWS_PER_THREAD = 150_000;
 /** Objects per task: small enough that the threads finish together, large enough to cost few messages. */
 const OBJECTS_PER_TASK = 32;
 
-/** How many threads a run maps on: 1 unless it maps everything anew and has rows enough for more. */
-export function mapThreads(workers: number, plan: MapPlan, binnedRows: number): number {
-  if (workers <= 1 || !plan.decision.rebuild) return 1;
+/** How many threads a run maps on: 1 unless it maps everything anew (`rebuild`) and has rows enough for more. */
+export function mapThreads(workers: number, rebuild: boolean, binnedRows: number): number {
+  if (workers <= 1 || !rebuild) return 1;
   const perThread = shareThreshold("DANDI_S3_LOG_PARSER_MAP_SHARE_ROWS", MIN_ROWS_PER_THREAD);
   return Math.max(1, Math.min(workers, Math.floor(binnedRows / perThread)));
 }
