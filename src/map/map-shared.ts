@@ -140,7 +140,8 @@ export async function mapDandisetsShared(
       const delta = objects.deltas.get(object);
       if (delta !== undefined) deltas.push([object, packDelta(delta)]);
     }
-    return [{ plan: dandiset, deltas }];
+    const { entriesOf: _, ...plan } = dandiset;
+    return [{ plan, deltas }];
   });
   const done = new Array<DandisetDone>(tasks.length);
   const tools = toolsOf(run);

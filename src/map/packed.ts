@@ -3,13 +3,14 @@ import type { ObjectDelta } from "./mapped-objects.js";
 import { type Activity, Tally } from "./tally.js";
 
 /**
- * Map's numbers as they cross between threads: a Tally's keys in their order, with its numbers in
- * typed arrays, which a message copies in one piece where a Map of bigints is copied entry by
- * entry. Keys keep their order both ways, so a tally rebuilt on the other side iterates as the
- * original did.
+ * Map's numbers as they cross between threads: a Tally's keys in their order, joined in one string,
+ * with its numbers in typed arrays, which a message copies in one piece where a Map of bigints (or
+ * an array of strings) is copied entry by entry. Keys keep their order both ways, so a tally
+ * rebuilt on the other side iterates as the original did.
  */
 export interface PackedTally {
-  keys: string[];
+  /** The keys, each followed by a NUL (which no date, region, path or week key holds). */
+  keys: string;
   bytes: BigInt64Array;
   /** Requests, downloads and views of each key, three numbers a key. */
   counts: Float64Array;
@@ -19,7 +20,7 @@ const MAX_BYTES = 2n ** 63n - 1n;
 
 export function packTally(tally: Tally): PackedTally {
   const n = tally.size;
-  const keys = new Array<string>(n);
+  let keys = "";
   const bytes = new BigInt64Array(n);
   const counts = new Float64Array(n * 3);
   let i = 0;
@@ -27,7 +28,9 @@ export function packTally(tally: Tally): PackedTally {
     // 9.2 EB: far above any archive's bytes, but a wrapped number would be silently wrong.
     if (value > MAX_BYTES || value < -MAX_BYTES)
       throw new RunError(`${value} bytes under ${key} is too many to pass between threads`);
-    keys[i] = key;
+    if (key.includes("\0"))
+      throw new RunError(`a key holding a NUL cannot pass between threads: ${JSON.stringify(key)}`);
+    keys += `${key}\0`;
     bytes[i] = value;
     counts[i * 3] = tally.requests.get(key) ?? 0;
     counts[i * 3 + 1] = tally.downloads.get(key) ?? 0;
@@ -40,8 +43,12 @@ export function packTally(tally: Tally): PackedTally {
 /** Adds a packed tally to `into` (a new one by default), key by key in its order. */
 export function unpackTally(packed: PackedTally, into = new Tally()): Tally {
   const { keys, bytes, counts } = packed;
-  for (let i = 0; i < keys.length; i++)
-    into.add(keys[i], bytes[i], counts[i * 3], counts[i * 3 + 1], counts[i * 3 + 2]);
+  let at = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const end = keys.indexOf("\0", at);
+    into.add(keys.slice(at, end), bytes[i], counts[i * 3], counts[i * 3 + 1], counts[i * 3 + 2]);
+    at = end + 1;
+  }
   return into;
 }
 

@@ -3,7 +3,7 @@ import type { AddressColumns } from "./address-columns.js";
 import type { ObjectKey } from "./binned-objects.js";
 import { BinnedHeaderError } from "./binned-rows.js";
 import { type DandisetContext, redoDandiset } from "./dandiset-numbers.js";
-import type { DandisetPlan } from "./dandiset-plans.js";
+import { type DandisetPlan, entriesOfVersions } from "./dandiset-plans.js";
 import type { DandisetRecord } from "./map-state.js";
 import { type ObjectDelta, type PendingObject, updateMappedObject } from "./mapped-objects.js";
 import type { OutputWriter } from "./output-writer.js";
@@ -93,9 +93,13 @@ export function mapObjectItems(tools: ThreadTools, items: readonly ObjectItem[])
   return { outcomes, archive: packActivity(archive), listed: packActivity(listed) };
 }
 
-/** A Dandiset to make anew, with the deltas of its objects that this run mapped. */
+/**
+ * A Dandiset to make anew, with the deltas of its objects that this run mapped. Its plan goes
+ * without `entriesOf`, which is made again from its versions on the other side (a message copies a
+ * Map entry by entry).
+ */
 export interface DandisetItem {
-  plan: DandisetPlan;
+  plan: Omit<DandisetPlan, "entriesOf">;
   deltas: [ObjectKey, PackedDelta][];
 }
 
@@ -125,7 +129,7 @@ export function redoDandisetItems(
       hasher: tools.hasher,
       changed: new Map<string, Activity>(),
     };
-    const record = redoDandiset(plan, context);
+    const record = redoDandiset({ ...plan, entriesOf: entriesOfVersions(plan.versions) }, context);
     const changed = context.changed.get(plan.identifier);
     return {
       record,
