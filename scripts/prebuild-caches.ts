@@ -5,9 +5,10 @@ import { fileURLToPath } from "node:url";
 
 /**
  * Makes the caches shipped in `data/prebuilt/` (see src/io/prebuilt-caches.ts) from the packages
- * installed now: run after updating `@ip-location-db/*`, `world-atlas`, Vega or `data/ip-ranges/`
+ * installed now: run after updating `@ip-location-db/asn`, `world-atlas`, Vega or `data/ip-ranges/`
  * (`npm run build:caches`); a test checks that the folder holds what this makes. Each cache is
  * made by the code that reads it, in a settings folder of its own, with the prebuilt ones unread.
+ * The places of the city database ship apart, in `data/places/` (scripts/build-places.ts).
  */
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const PREBUILT = path.join(ROOT, "data", "prebuilt");
@@ -23,12 +24,10 @@ export async function buildPrebuiltCaches(into: string): Promise<string[]> {
   process.env.DANDI_S3_LOG_PARSER_PREBUILT = "off";
   try {
     const { CloudAsnTable } = await import("../src/geo/asn-table.ts");
-    const { allPlaces } = await import("../src/geo/city-places.ts");
     const { ProviderRanges } = await import("../src/geo/provider-ranges.ts");
     const { bundledRangesFolder, chooseRangeFiles } = await import("../src/geo/range-files.ts");
     const { worldShapes } = await import("../src/report/world-map.ts");
     CloudAsnTable.load();
-    allPlaces();
     // The package's own range files only: copies update-ip-ranges keeps are the user's.
     ProviderRanges.fromFiles(
       chooseRangeFiles(bundledRangesFolder(), path.join(home, "none")).map((c) => c.file),

@@ -42,10 +42,16 @@ export function checkPath(value: unknown, option: string, required: boolean): vo
     throw invalidOption(option, `must be a path, not ${shown(value)}`);
 }
 
+/** A whole number of `min` or more that a double holds exactly (at most 2^53 - 1). */
 export function checkWholeNumber(value: unknown, option: string, min: number): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min)
     throw invalidOption(option, `must be a whole number of ${min} or more, not ${shown(value)}`);
+  if (!Number.isSafeInteger(value))
+    throw invalidOption(
+      option,
+      `must be a whole number of at most ${Number.MAX_SAFE_INTEGER}, not ${shown(value)} (not exact as a number)`,
+    );
 }
 
 /** A number of milliseconds or a share: finite, within `[min, max]`. */
@@ -61,6 +67,12 @@ export function checkNumber(
     throw invalidOption(option, `must be a number ${range}, not ${shown(value)}`);
   }
 }
+
+/**
+ * The longest a timer can wait: Node fires a longer one after 1 ms (with a warning), which would turn
+ * a generous timeout into none at all.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const MIB = 1024 * 1024;
 

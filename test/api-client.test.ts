@@ -223,34 +223,140 @@ describe("reading the catalog from the API", () => {
   });
 });
 
-describe("paging that never ends", () => {
-  test("a server whose next links go on past its count is stopped with a coded error", async () => {
-    const http = await import("node:http");
-    let calls = 0;
-    const server = http.createServer((request, response) => {
-      calls++;
-      const page = Number(new URL(request.url ?? "/", "http://x").searchParams.get("page") ?? 1);
-      response.writeHead(200, { "Content-Type": "application/json" });
-      const next = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/dandisets/?page=${page + 1}`;
-      response.end(
-        JSON.stringify({
-          count: 4,
-          next,
-          previous: null,
-          results: [{ identifier: "000001" }, { identifier: "000002" }],
-        }),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const port = (server.address() as { port: number }).port;
-      const client = new DandiApiClient({ apiUrl: `http://127.0.0.1:${port}/api`, retry: FAST });
-      await assert.rejects(client.listDandisetIdentifiers(), { code: "ERR_API_ENDLESS_PAGES" });
-      // Two pages hold the four results it announced; two more are allowed for a count that grew.
-      assert.equal(calls, 4);
-    } finally {
+/** A local API whose `/dandisets/` pages are made by `page`, counting the requests it answers. */
+async function pagingServer(
+  page: (n: number, nextUrl: string) => Record<string, unknown> | null,
+): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
+  const http = await import("node:http");
+  let calls = 0;
+  const server = http.createServer((request, response) => {
+    calls++;
+    const n = Number(new URL(request.url ?? "/", "http://x").searchParams.get("page") ?? 1);
+    const body = page(
+      n,
+      `http://127.0.0.1:${(server.address() as { port: number }).port}/api/dandisets/?page=${n + 1}`,
+    );
+    // null: accept the request and never answer it.
+    if (body === null) return;
+    response.writeHead(200, { "Content-Type": "application/json" });
+    response.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/api`,
+    calls: () => calls,
+    close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const ids = (...numbers: number[]) => numbers.map((n) => ({ identifier: String(n).padStart(6, "0") }));
+
+describe("paging that never ends", () => {
+  test("a server whose next links go on past its count is stopped with a coded error", async () => {
+    const server = await pagingServer((n, next) => ({
+      count: 4,
+      next,
+      previous: null,
+      results: ids(2 * n - 1, 2 * n),
+    }));
+    try {
+      const client = new DandiApiClient({ apiUrl: server.url, retry: FAST });
+      await assert.rejects(client.listDandisetIdentifiers(), {
+        code: "ERR_API_ENDLESS_PAGES",
+        message: /the API gave 8 results, where its first page said there were 4/,
+      });
+      // Two pages hold the four results it announced; a page more is allowed for a count that grew.
+      assert.equal(server.calls(), 4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("next links that keep changing, with no count, are stopped once a page repeats an earlier one", async () => {
+    const server = await pagingServer((_n, next) => ({
+      count: null,
+      next,
+      previous: null,
+      results: ids(1, 2),
+    }));
+    try {
+      const client = new DandiApiClient({ apiUrl: server.url, retry: FAST });
+      await assert.rejects(client.listDandisetIdentifiers(), {
+        code: "ERR_API_ENDLESS_PAGES",
+        message: /page=2 repeats the results of an earlier page/,
+      });
+      assert.equal(server.calls(), 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a page that never comes is retried, then fails naming its URL, after three timeouts", async () => {
+    const server = await pagingServer(() => null);
+    try {
+      const client = new DandiApiClient({ apiUrl: server.url, retry: FAST, timeoutMs: 200 });
+      const started = Date.now();
+      await assert.rejects(client.listDandisetIdentifiers(), {
+        code: "ERR_NETWORK_TIMEOUT",
+        message: new RegExp(
+          `^${server.url}/dandisets/\\?page_size=1000: no answer within 0.2 s, still after 3 attempts`,
+        ),
+      });
+      assert.equal(server.calls(), 3);
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("--network_timeout_seconds", () => {
+  test("catalog and run end, one line naming the page, when the API never answers", async () => {
+    const { runCliAsync, tempFolder } = await import("./helpers.ts");
+    const server = await pagingServer(() => null);
+    try {
+      const root = tempFolder("api-timeout");
+      fs.mkdirSync(path.join(root, "raw"));
+      const [catalog, run] = await Promise.all([
+        runCliAsync("main", [
+          "catalog",
+          "--output",
+          path.join(root, "catalog.json"),
+          "--api_url",
+          server.url,
+          "--network_timeout_seconds",
+          "0.3",
+          "--quiet",
+        ]),
+        runCliAsync("main", [
+          "run",
+          "--raw_s3_logs_folder_path",
+          path.join(root, "raw"),
+          "--work_folder",
+          path.join(root, "work"),
+          "--api_url",
+          server.url,
+          "--network_timeout_seconds",
+          "0.3",
+          "--no-ip_key_warning",
+          "--quiet",
+        ]),
+      ]);
+      for (const result of [catalog, run]) {
+        assert.equal(result.code, 1, result.stderr);
+        const lines = result.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, result.stderr);
+        assert.match(
+          lines[0],
+          new RegExp(`^error: ${server.url}/dandisets/\\?page_size=1000: no answer within 0.3 s`),
+        );
+      }
+      assert.ok(!fs.existsSync(path.join(root, "work", ".run.lock")));
+    } finally {
+      await server.close();
     }
   });
 });

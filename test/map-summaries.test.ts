@@ -34,6 +34,7 @@ const SUFFIXES = [".nwb", ".nii.gz", ".mp4", ".json", ".nwb", ".ome.tif"];
 function catalogOf(
   rows: SessionRow[],
   moved: string[] = [],
+  dropped: string | null = null,
 ): { catalog: Catalog; listed: Map<string, Listed> } {
   const keys = [...new Set(rows.map((row) => row.key))].sort();
   const listed = new Map<string, Listed>();
@@ -48,7 +49,7 @@ function catalogOf(
         : i === 5
           ? "000006"
           : null;
-    if (dandiset === null) return;
+    if (dandiset === null || dandiset === dropped) return;
     const id = key.slice(key.lastIndexOf("/") + 1);
     const zarr = key.startsWith("zarr/");
     const assetPath = `sub-${i % 11}/file-${i}${zarr ? ".ome.zarr" : SUFFIXES[i % SUFFIXES.length]}`;
@@ -421,10 +422,11 @@ describe("access summaries", () => {
     // Day 3 comes late, binned into place between days 2 and 4.
     await binDays(reducedAll, [days[2]], reduced, incBinned);
     await run(catalogFile);
-    // Two undetermined objects join Dandiset 000001, and the last day comes.
+    // Two undetermined objects join Dandiset 000001, Dandiset 000004 is deleted (its objects become
+    // undetermined), and the last day comes.
     const unlisted = [...new Set(rows.map((r) => r.key))].filter((key) => !listed.has(key)).slice(0, 2);
     const secondCatalog = path.join(runRoot, "catalog-2.json");
-    writeCatalog(secondCatalog, catalogOf(rows, unlisted).catalog);
+    writeCatalog(secondCatalog, catalogOf(rows, unlisted, "000004").catalog);
     await binDays(reducedAll, days.slice(4), reduced, incBinned);
     const last = await run(secondCatalog);
     assert.ok(

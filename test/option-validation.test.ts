@@ -108,6 +108,10 @@ const REDUCE: Record<keyof ReduceAllOptions | "options", Case[]> = ((base: Reduc
     onProgress: [bad("onProgress", "every second", "ERR_INVALID_ON_PROGRESS")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
     settleHours: [bad("settleHours", -1, "ERR_INVALID_SETTLE_HOURS", "-1")],
+    networkTimeoutMs: [
+      bad("networkTimeoutMs", 0, "ERR_INVALID_NETWORK_TIMEOUT_MS", "0"),
+      bad("networkTimeoutMs", 2 ** 31, "ERR_INVALID_NETWORK_TIMEOUT_MS", "past what a timer can wait"),
+    ],
     inventory: [
       bad("inventory", 3, "ERR_INVALID_INVENTORY"),
       bad("inventory", "manifest.json", "ERR_INVALID_INVENTORY", "for a folder, not a bucket"),
@@ -407,6 +411,7 @@ const RUN: Record<keyof RunAllOptions | "options", Case[]> = ((base: RunAllOptio
     excludedIps: [bad("excludedIps", [42], "ERR_INVALID_EXCLUDED_IPS")],
     settleHours: [bad("settleHours", "3", "ERR_INVALID_SETTLE_HOURS")],
     inventory: [bad("inventory", "", "ERR_INVALID_INVENTORY")],
+    networkTimeoutMs: [bad("networkTimeoutMs", "60s", "ERR_INVALID_NETWORK_TIMEOUT_MS")],
     skipReport: [bad("skipReport", "yes", "ERR_INVALID_SKIP_REPORT")],
     regionDisclosureThreshold: [
       bad("regionDisclosureThreshold", "5", "ERR_INVALID_REGION_DISCLOSURE_THRESHOLD", "a string"),

@@ -96,7 +96,7 @@ describe("report from generated mapped folders", () => {
     checkFigures(readReport(output), expected);
   });
 
-  test("a rerun cleans up after killed runs and removes what is not part of the report", async () => {
+  test("a rerun cleans up after killed runs, and leaves alone what the report did not write", async () => {
     const parent = tempFolder("report-gen-rerun");
     const output = path.join(parent, "report");
     await buildReport({
@@ -104,7 +104,8 @@ describe("report from generated mapped folders", () => {
       outputFolder: output,
       generatedAt: new Date("2024-01-01T00:00:00Z"),
     });
-    fs.writeFileSync(path.join(output, "dandisets", "999999.html"), "left from an older report");
+    // Named like a page, but no state of the report lists it: not the report's to remove.
+    fs.writeFileSync(path.join(output, "dandisets", "999999.html"), "not written by the report");
     // What killed runs leave behind (their process id is long gone): a staging folder, a page written aside.
     fs.mkdirSync(path.join(parent, ".report.tmp-2147483646-0badcafe", "dandisets"), { recursive: true });
     fs.writeFileSync(path.join(output, "dandisets", ".000001.html.tmp-2147483646-0badcafe"), "half a page");
@@ -115,10 +116,11 @@ describe("report from generated mapped folders", () => {
     });
     assert.deepEqual(
       [summary.pagesWritten, summary.pagesUnchanged, summary.pagesRemoved, summary.drawnFromScratch],
-      [1, OPTIONS.dandisets, 1, false],
+      [1, OPTIONS.dandisets, 0, false],
     );
     assert.deepEqual(fs.readdirSync(parent), ["report"]);
-    assert.equal(fs.readdirSync(path.join(output, "dandisets")).length, OPTIONS.dandisets);
+    assert.equal(fs.readdirSync(path.join(output, "dandisets")).length, OPTIONS.dandisets + 1);
+    fs.rmSync(path.join(output, "dandisets", "999999.html"));
     assert.match(fs.readFileSync(path.join(output, "index.html"), "utf8"), /2024-02-02 00:00:00 UTC/);
 
     // A run killed between the two renames of a report drawn from scratch leaves the previous report

@@ -150,10 +150,14 @@ describe("incremental report, what counts as a change", () => {
     changeMappedFolder(newer, CHANGE, OPTIONS);
     const after = await reportFromScratch(newer);
 
-    // What a kill leaves after the state that drops the changing pages, and the first page renamed.
+    // What a kill leaves after the state that drops the changing pages (listing them, and the pages
+    // to come, as the report's without a record), and the first page renamed.
     const killedMidCommit = () => {
       const state = JSON.parse(before.get("report-state.json")!);
       for (const id of [...CHANGE.changed, ...CHANGE.removed]) delete state.pages[id];
+      state.otherPages = [...CHANGE.changed, ...CHANGE.removed, ...CHANGE.added].map(
+        (id) => `dandisets/${id}.html`,
+      );
       fs.writeFileSync(path.join(output, "report-state.json"), `${JSON.stringify(state)}\n`);
       const page = "dandisets/000003.html";
       fs.writeFileSync(path.join(output, page), after.get(page)!);

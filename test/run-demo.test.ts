@@ -70,3 +70,45 @@ describe("the demo", () => {
     assert.ok(bytes < 1_000_000, `${bytes} bytes`);
   });
 });
+
+describe("SOURCE_DATE_EPOCH", () => {
+  const epoch = "1700000000";
+  const stamp = new Date(Number(epoch) * 1000).toISOString();
+  const generatedAt = (work: string) =>
+    (
+      JSON.parse(fs.readFileSync(path.join(work, "report", "report.json"), "utf8")) as {
+        generated_at: string;
+      }
+    ).generated_at;
+
+  test("fixes the report's time in run and demo, as in report", () => {
+    const run = path.join(tempFolder("epoch-run"), "work");
+    const env = { SOURCE_DATE_EPOCH: epoch };
+    const args = ["--raw_s3_logs_folder_path", path.join(SAMPLES, "raw"), "--work_folder", run];
+    const ran = runCli(
+      "main",
+      ["run", ...args, "--catalog", path.join(SAMPLES, "catalog.json"), "--quiet"],
+      env,
+    );
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(generatedAt(run), stamp);
+    const demo = path.join(tempFolder("epoch-demo"), "work");
+    const shown = runCli("main", ["demo", "--work_folder", demo, "--quiet"], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(generatedAt(demo), stamp);
+    // The same tables and the same time: the same report, byte for byte.
+    assert.deepEqual(readTree(path.join(demo, "report")), readTree(path.join(run, "report")));
+  });
+
+  test("a value that is not whole seconds is a usage error, before any work", () => {
+    const work = path.join(tempFolder("epoch-bad"), "work");
+    for (const command of [["run", "--raw_s3_logs_folder_path", path.join(SAMPLES, "raw")], ["demo"]]) {
+      const result = runCli("main", [...command, "--work_folder", work, "--quiet"], {
+        SOURCE_DATE_EPOCH: "yesterday",
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^error: SOURCE_DATE_EPOCH is "yesterday"/);
+      assert.ok(!fs.existsSync(work));
+    }
+  });
+});

@@ -153,6 +153,45 @@ describe("the run lock", () => {
     }
   });
 
+  test("a lock a live run has held longer than --stuck_after_hours is reported as stuck, with its age", () => {
+    const work = tempFolder("work");
+    // This test's own process is alive: the lock is held, by a run that started 30 hours ago.
+    const since = new Date(Date.now() - 30 * 3600_000 - 5 * 60_000).toISOString();
+    fs.writeFileSync(
+      path.join(work, ".run.lock"),
+      `${JSON.stringify({ pid: process.pid, host: os.hostname(), since })}\n`,
+    );
+    const run = (...more: string[]) =>
+      runCli("main", [
+        "run",
+        "--raw_s3_logs_folder_path",
+        path.join(FIXTURES, "reduction", "reduction_example_1", "raw_logs"),
+        "--work_folder",
+        work,
+        "--catalog",
+        path.join(ROOT, "samples", "catalog.json"),
+        "--quiet",
+        "--no-ip_key_warning",
+        ...more,
+      ]);
+    const busy = run();
+    assert.equal(busy.code, 75, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`started ${since} \\(30 h 5 min ago\\), is working in`));
+    const notYet = run("--stuck_after_hours", "48");
+    assert.equal(notYet.code, 75, notYet.stderr);
+    const stuck = run("--stuck_after_hours", "24");
+    assert.equal(stuck.code, 1, stuck.stderr);
+    assert.equal(stuck.stderr.trim().split("\n").length, 1, stuck.stderr);
+    assert.match(
+      stuck.stderr,
+      new RegExp(
+        `^error: run ${process.pid} on .* has held .*\\.run\\.lock for 30 h 5 min, longer than --stuck_after_hours 24: it may be stuck`,
+      ),
+    );
+    // The lock is the live run's: left as it was.
+    assert.match(fs.readFileSync(path.join(work, ".run.lock"), "utf8"), new RegExp(since));
+  });
+
   test("bin exits with 75 while another bin run holds its binned folder", () => {
     const binned = tempFolder("binned");
     const release = acquireRunLock(path.join(binned, ".bin_lock"));

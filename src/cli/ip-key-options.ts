@@ -25,5 +25,13 @@ export function addKeepRawLinesOption(command: Command): Command {
 /** The key of `--ip_key_file`, else of the environment, derived; null for none. */
 export async function ipKeyOfFlags(flags: IpKeyFlags): Promise<IpKey | null> {
   const { ipKeyFrom } = await import("../privacy/ip-key.js");
+  await warnAboutKeyFile(flags.ip_key_file);
   return ipKeyFrom(flags.ip_key_file);
+}
+
+/** Prints, on stderr, what is wrong with where a key file lies (see ipKeyFileWarnings). */
+export async function warnAboutKeyFile(file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  const { ipKeyFileWarnings } = await import("../privacy/ip-key.js");
+  for (const warning of ipKeyFileWarnings(file)) process.stderr.write(`warning: ${warning}\n`);
 }

@@ -22,6 +22,7 @@ export const REDUCE_FLAGS: OptionFlags = {
   operation: "--operation_type",
   settleHours: "--settle_hours",
   inventory: "--inventory",
+  networkTimeoutMs: "--network_timeout_seconds",
   ipKey: "--ip_key_file",
   keepRawLines: "--keep_raw_lines",
 };
@@ -74,6 +75,7 @@ export const RUN_FLAGS: OptionFlags = {
   excludedIps: "--excluded_ips",
   settleHours: "--settle_hours",
   inventory: "--inventory",
+  networkTimeoutMs: "--network_timeout_seconds",
   ipKey: "--ip_key_file",
   keepRawLines: "--keep_raw_lines",
   regionDisclosureThreshold: "--region_disclosure_threshold",

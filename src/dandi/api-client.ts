@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   checkFunction,
   checkNumber,
@@ -6,6 +7,7 @@ import {
   checkString,
   checkWholeNumber,
   invalidOption,
+  MAX_TIMER_MS,
 } from "../check-options.js";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { type CatalogAsset, CatalogError, toCatalogAsset } from "./catalog.js";
@@ -37,9 +39,16 @@ export interface DandiApiClientOptions {
   onRetry?: (event: { url: string; attempt: number; reason: string; delayMs: number }) => void;
 }
 
-/** The API answered with a status that retrying will not change. */
 /** Pages of one listing at most when the API gives no count: a thousand times the archive's largest. */
 const MAX_PAGES = 100_000;
+/**
+ * Attempts at one page that timed out, at most: an API that sent nothing for a minute three times
+ * over is stuck, and waiting through every retry (eight, with their backoff) only keeps the daily
+ * job, and its lock, waiting longer.
+ */
+const TIMEOUT_ATTEMPTS = 3;
+
+type AttemptOutcome = { value: unknown } | { reason: string; retryAfterMs: number | null; timedOut: boolean };
 
 /** A Dandiset as `/dandisets/` lists it. */
 export interface ListedDandiset {
@@ -108,7 +117,7 @@ export function checkApiClientOptions(options: DandiApiClientOptions | undefined
   if (options.apiUrl !== undefined) resolveApiUrl(options.apiUrl);
   checkString(options.apiKey, `${prefix}apiKey`);
   checkWholeNumber(options.concurrency, `${prefix}concurrency`, 1);
-  checkNumber(options.timeoutMs, `${prefix}timeoutMs`, 1);
+  checkNumber(options.timeoutMs, `${prefix}timeoutMs`, 1, MAX_TIMER_MS);
   checkObject(options.retry, `${prefix}retry`);
   if (options.retry !== undefined) {
     checkWholeNumber(options.retry.attempts, `${prefix}retry.attempts`, 1);
@@ -210,23 +219,33 @@ export class DandiApiClient {
   /**
    * Every page's `results`, following `next` links (later asset pages carry `count: null`). A server
    * whose `next` links never end is stopped: at most as many pages as the first page's `count` needs
-   * (plus two), or `MAX_PAGES` when it gives none, and never an empty page that points further.
+   * (plus two), and no more results than that count and a page; a page whose results repeat an
+   * earlier page's (`next` links that keep changing and lead nowhere new), or `MAX_PAGES` when it
+   * gives no count; and never an empty page that points further.
    */
   async *pages(firstUrl: string): AsyncGenerator<unknown[]> {
     let url: string | null = firstUrl;
     const seen = new Set<string>();
+    const digests = new Set<string>();
     let limit = MAX_PAGES;
     let expected: number | null = null;
+    let results = 0;
+    let margin = 0;
+    const endless = (problem: string) =>
+      new RunError(`${firstUrl}: ${problem}; stopped there: check \`apiUrl\``, {
+        code: "ERR_API_ENDLESS_PAGES",
+        optionNames: ["apiUrl"],
+      });
     while (url !== null) {
       if (seen.has(url))
-        throw new RunError(`${url}: the API's "next" link points back to a page already read`);
-      if (seen.size >= limit) {
-        throw new RunError(
-          `${firstUrl}: the API kept answering "next" past ${limit} pages` +
-            `${expected === null ? "" : ` (it said there were ${expected} results)`}; stopped there: check \`apiUrl\``,
-          { code: "ERR_API_ENDLESS_PAGES", optionNames: ["apiUrl"] },
+        throw new RunError(`${url}: the API's "next" link points back to a page already read`, {
+          code: "ERR_API_ENDLESS_PAGES",
+        });
+      if (seen.size >= limit)
+        throw endless(
+          `the API kept answering "next" past ${limit} pages` +
+            `${expected === null ? "" : ` (it said there were ${expected} results)`}`,
         );
-      }
       seen.add(url);
       const page = (await this.getJson(url)) as { results?: unknown; next?: unknown; count?: unknown };
       if (typeof page !== "object" || page === null || !Array.isArray(page.results)) {
@@ -234,6 +253,7 @@ export class DandiApiClient {
       }
       if (seen.size === 1 && typeof page.count === "number" && page.results.length > 0) {
         expected = page.count;
+        margin = page.results.length;
         limit = Math.min(MAX_PAGES, Math.ceil(page.count / page.results.length) + 2);
       }
       if (page.results.length === 0 && typeof page.next === "string") {
@@ -241,6 +261,14 @@ export class DandiApiClient {
           code: "ERR_API_ENDLESS_PAGES",
         });
       }
+      results += page.results.length;
+      if (expected !== null && results > expected + margin)
+        throw endless(`the API gave ${results} results, where its first page said there were ${expected}`);
+      // Items can shift by one between pages while the archive changes; a whole page never repeats.
+      const digest = createHash("sha256").update(JSON.stringify(page.results)).digest("base64");
+      if (digests.has(digest) && typeof page.next === "string")
+        throw endless(`${url} repeats the results of an earlier page, and its "next" link leads further`);
+      digests.add(digest);
       yield page.results;
       if (page.next !== null && page.next !== undefined && typeof page.next !== "string") {
         throw new RunError(`${url}: "next" must be a URL or null`);
@@ -251,14 +279,16 @@ export class DandiApiClient {
 
   /** GETs `url` and parses its JSON, retrying what a later attempt may fix. */
   async getJson(url: string): Promise<unknown> {
+    let timeouts = 0;
     for (let attempt = 1; ; attempt++) {
       if (this.signal?.aborted) throw new AbortedError("interrupted while reading the DANDI API");
       const outcome = await this.limiter.run(() => this.attempt(url));
       if ("value" in outcome) return outcome.value;
-      if (attempt >= this.retry.attempts) {
+      if (outcome.timedOut) timeouts++;
+      if (attempt >= this.retry.attempts || timeouts >= TIMEOUT_ATTEMPTS) {
         throw new RunError(
           `${url}: ${outcome.reason}, still after ${attempt} attempts; check the API (\`apiUrl\` ${this.apiUrl}) and try again later`,
-          { code: "ERR_API_UNREACHABLE", optionNames: ["apiUrl"] },
+          { code: outcome.timedOut ? "ERR_NETWORK_TIMEOUT" : "ERR_API_UNREACHABLE", optionNames: ["apiUrl"] },
         );
       }
       const delayMs =
@@ -275,9 +305,7 @@ export class DandiApiClient {
     }
   }
 
-  private async attempt(
-    url: string,
-  ): Promise<{ value: unknown } | { reason: string; retryAfterMs: number | null }> {
+  private async attempt(url: string): Promise<AttemptOutcome> {
     this.requests++;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = this.signal === undefined ? timeout : AbortSignal.any([this.signal, timeout]);
@@ -292,8 +320,9 @@ export class DandiApiClient {
     } catch (error) {
       if (this.signal?.aborted) throw new AbortedError("interrupted while reading the DANDI API");
       return {
-        reason: timeout.aborted ? `no answer within ${this.timeoutMs} ms` : networkReason(error),
+        reason: timeout.aborted ? `no answer within ${this.timeoutMs / 1000} s` : networkReason(error),
         retryAfterMs: null,
+        timedOut: timeout.aborted,
       };
     }
     if (!response.ok) {
@@ -303,6 +332,7 @@ export class DandiApiClient {
         return {
           reason: `HTTP ${response.status}`,
           retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
+          timedOut: false,
         };
       }
       throw new ApiStatusError(url, response.status);
@@ -312,7 +342,17 @@ export class DandiApiClient {
     } catch (error) {
       if (this.signal?.aborted) throw new AbortedError("interrupted while reading the DANDI API");
       // A body cut short by a dropped connection; the next attempt will likely get it whole.
-      return { reason: `an unreadable answer (${(error as Error).message})`, retryAfterMs: null };
+      if (timeout.aborted)
+        return {
+          reason: `no whole answer within ${this.timeoutMs / 1000} s`,
+          retryAfterMs: null,
+          timedOut: true,
+        };
+      return {
+        reason: `an unreadable answer (${(error as Error).message})`,
+        retryAfterMs: null,
+        timedOut: false,
+      };
     }
   }
 }

@@ -84,7 +84,7 @@ export function earlierVersionError(folder: string, option: string): UsageError 
 }
 
 /** Whether a day file (`DD.tsv`, `DD_0002.tsv`) or held rows lie below `folder`; stops at the first. */
-function holdsReducedRows(folder: string): boolean {
+export function holdsReducedRows(folder: string): boolean {
   let dir: fs.Dir;
   try {
     dir = fs.opendirSync(folder);

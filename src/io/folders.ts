@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunError, UsageError } from "../errors.js";
+import { refuseInsideStepFolder } from "../formats/step-folders.js";
 
 /**
  * Checks that `folder` exists and is a directory; `option` names it in the message, as the caller
@@ -92,7 +93,10 @@ export function explainWriteFailure(error: unknown, target: string): unknown {
   );
 }
 
-/** Checks that an output folder is not the input folder or inside it, then creates it. */
+/**
+ * Checks that an output folder is not the input folder or inside it, nor (but for reduce's and bin's
+ * own) inside a reduced or binned folder, then creates it.
+ */
 export function prepareOutputFolder(
   output: string,
   input: string,
@@ -106,6 +110,8 @@ export function prepareOutputFolder(
       { code: "ERR_OUTPUT_INSIDE_INPUT", optionNames: [outputOption, inputOption] },
     );
   }
+  if (outputOption !== "reducedFolder" && outputOption !== "binnedFolder")
+    refuseInsideStepFolder(resolved, outputOption);
   makeFolder(resolved, outputOption);
   return resolved;
 }

@@ -7,6 +7,33 @@ import { isProcessAlive } from "./process-alive.js";
 export class LockedError extends Error {
   override name = "LockedError";
   readonly code = "ERR_LOCKED";
+
+  constructor(
+    message: string,
+    /** Who holds the lock: `run 123 on host`, or null when its record cannot be read. */
+    readonly holder: string | null = null,
+    /** When that run took it, as its record says; null when unknown. */
+    readonly heldSince: Date | null = null,
+    /** The lock file. */
+    readonly lockPath: string | null = null,
+  ) {
+    super(message);
+  }
+
+  /** How long the holder has held the lock, in ms; null when its record does not say. */
+  heldForMs(now = Date.now()): number | null {
+    return this.heldSince === null ? null : Math.max(0, now - this.heldSince.getTime());
+  }
+}
+
+/** A duration for people: `45 s`, `12 min`, `3 h 12 min`, `2 days 5 h`. */
+export function formatAge(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 1) return `${Math.floor(ms / 1000)} s`;
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} days ${hours % 24} h`;
 }
 
 interface LockOwner {
@@ -126,12 +153,24 @@ function isStale(holder: Holder, host: string): boolean {
   return holder.owner !== null && holder.owner.host === host && !isProcessAlive(holder.owner.pid);
 }
 
+/**
+ * The refusal of a lock a live run holds, with its age: a run that has held a folder for a day is
+ * probably stuck, and cron mail that says "started 26 h ago" says so where "started at …" needs a
+ * calculation. (`--stuck_after_hours` turns such an age into a failure; see cli/run-command.ts.)
+ */
 function lockedBy(holder: Holder, lockPath: string, doing = "working in"): LockedError {
   const { owner } = holder;
-  const who = owner === null ? "another run" : `run ${owner.pid} on ${owner.host}, started ${owner.since},`;
+  const since = owner === null ? Number.NaN : Date.parse(owner.since);
+  const heldSince = Number.isFinite(since) ? new Date(since) : null;
+  const age = heldSince === null ? "" : ` (${formatAge(Math.max(0, Date.now() - since))} ago)`;
+  const holderName = owner === null ? null : `run ${owner.pid} on ${owner.host}`;
+  const who = owner === null ? "another run" : `${holderName}, started ${owner.since}${age},`;
   return new LockedError(
     `${who} is ${doing} ${path.dirname(lockPath)}; try again when it has finished ` +
       `(if no such run exists any more, remove ${lockPath})`,
+    holderName,
+    heldSince,
+    lockPath,
   );
 }
 

@@ -102,6 +102,35 @@ export function readIpKeyPassword(file: string | undefined, variable = IP_KEY_VA
   return value;
 }
 
+/**
+ * What is wrong with where a key file lies, as ssh checks a private key: readable or writable by
+ * anyone but its owner (the key decrypts every address of the work folder), or reached through a
+ * symbolic link (whoever can change the link chooses the key). Warnings, not refusals: the key is
+ * still the one given. Empty when the file is fine or cannot be read (reading it says why).
+ */
+export function ipKeyFileWarnings(file: string): string[] {
+  const warnings: string[] = [];
+  let link: fs.Stats;
+  let stat: fs.Stats;
+  try {
+    link = fs.lstatSync(file);
+    stat = fs.statSync(file);
+  } catch {
+    return warnings;
+  }
+  if (link.isSymbolicLink())
+    warnings.push(
+      `the IP key file ${file} is a symbolic link (to ${fs.readlinkSync(file)}): whoever can change the link chooses the key; give the file itself`,
+    );
+  const open = stat.mode & 0o077;
+  if (open !== 0)
+    warnings.push(
+      `the IP key file ${file} can be ${open & 0o044 ? "read" : "written"} by others (mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}); ` +
+        `it decrypts every address in the work folder: chmod 600 ${file}`,
+    );
+  return warnings;
+}
+
 /** The key a command was given (see readIpKeyPassword), derived, or null. */
 export function ipKeyFrom(file: string | undefined, variable = IP_KEY_VARIABLE): IpKey | null {
   const password = readIpKeyPassword(file, variable);

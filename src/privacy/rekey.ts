@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { ObjectSizes } from "../bin/object-sizes.js";
 import { undoLogPath } from "../bin/undo-log.js";
 import { checkFunction, checkOptionsObject, checkPath, checkSignal } from "../check-options.js";
+import { toAssetKey } from "../dandi/object-key.js";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { commitFile, removeStaleTempFiles, tempPathFor, writeFileAtomic } from "../io/atomic-file.js";
 import { requireFolder } from "../io/folders.js";
@@ -10,6 +11,7 @@ import { symbolicLinkError } from "../io/no-follow.js";
 import { readTextIfExists } from "../io/read-if-exists.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { REDUCE_LOCK_NAME } from "../reduce/reduce-all.js";
+import { UNIT_FILE } from "../reduce/units.js";
 import { PENDING_FOLDER } from "../s3/object-journal.js";
 import { checkIpKey, IpKey } from "./ip-key.js";
 import {
@@ -109,7 +111,7 @@ export async function rekeyWorkFolder(options: RekeyOptions): Promise<RekeySumma
     // Both folders listed before either gets its marker: a link in either stops rekey before any change.
     const listed = (["reduced", "binned"] as const)
       .filter((kind) => fs.existsSync(folders[kind]))
-      .map((kind) => ({ kind, folder: folders[kind], files: dataFilesOf(folders[kind]) }));
+      .map((kind) => ({ kind, folder: folders[kind], files: dataFilesOf(folders[kind], kind) }));
     for (const { kind, folder, files } of listed) {
       const marker = startMarker(folder, to, options.oldIpKey ?? null);
       if (marker === null) continue;
@@ -206,21 +208,55 @@ function writeMarker(folder: string, marker: RekeyMarker): void {
 }
 
 /**
- * The folder's tables, not its own files (`.bin_changes/`, journals, records), but with the rows
- * reduce holds in `.pending_days/` for days not settled yet: they lead their day's file later.
+ * The files of `folder` that reduce or bin wrote, and nothing else: reduced days (`YYYY/MM/DD.tsv`,
+ * `YYYY/MM/DD_0002.tsv`) and the rows reduce holds for days not settled yet
+ * (`.pending_days/YYYY/MM/DD_0001.tsv`), or binned objects (`blobs/aaa/bbb/<uuid>.tsv`,
+ * `zarr/<uuid>.tsv`). Another `.tsv` placed there (a summaries folder put inside `reduced/`) is not
+ * rekey's to rewrite: its second column would have become tokens.
  */
-function dataFilesOf(folder: string): string[] {
+function dataFilesOf(folder: string, kind: keyof typeof COLUMNS): string[] {
   const files: string[] = [];
   for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
     const file = path.relative(folder, path.join(entry.parentPath, entry.name)).split(path.sep).join("/");
-    const parts = file.split("/");
-    if (!parts.every((part, i) => !part.startsWith(".") || (i === 0 && part === PENDING_FOLDER))) continue;
+    const own = kind === "reduced" ? ownReducedPath(file) : ownBinnedPath(file);
+    if (own === null) continue;
     // A link would be skipped, its rows left under the old key, or read from outside the folder:
     // refused, as bin and map refuse it.
     if (entry.isSymbolicLink()) throw symbolicLinkError(path.join(folder, file));
-    if (entry.isFile() && entry.name.endsWith(".tsv")) files.push(file);
+    if (own === "file" && entry.isFile()) files.push(file);
   }
   return files.sort();
+}
+
+/** Whether a path below a reduced folder is one of reduce's rows (`file`), a folder on the way to them, or neither. */
+function ownReducedPath(file: string): "file" | "folder" | null {
+  const parts = file.split("/");
+  const rest = parts[0] === PENDING_FOLDER ? parts.slice(1) : parts;
+  if (rest.length === 0) return "folder";
+  if (!/^\d{4}$/.test(rest[0])) return null;
+  if (rest.length === 1) return "folder";
+  if (!/^\d{2}$/.test(rest[1])) return null;
+  if (rest.length === 2) return "folder";
+  return rest.length === 3 && UNIT_FILE.test(rest[2]) ? "file" : null;
+}
+
+/** The same for a binned folder: an object file whose path is a DANDI asset key's. */
+function ownBinnedPath(file: string): "file" | "folder" | null {
+  const parts = file.split("/");
+  if (parts[0] === "zarr") {
+    if (parts.length === 1) return "folder";
+    return parts.length === 2 && isObjectFile(file) ? "file" : null;
+  }
+  if (parts[0] !== "blobs") return null;
+  if (parts.length <= 3)
+    return parts.every((part, i) => i === 0 || /^[0-9a-fA-F]{3}$/.test(part)) ? "folder" : null;
+  return parts.length === 4 && isObjectFile(file) ? "file" : null;
+}
+
+function isObjectFile(file: string): boolean {
+  if (!file.endsWith(".tsv")) return false;
+  const key = file.slice(0, -".tsv".length);
+  return toAssetKey(key) === key;
 }
 
 function siblingOf(file: string): string {

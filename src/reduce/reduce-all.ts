@@ -12,11 +12,15 @@ import {
   checkSignal,
   checkWholeNumber,
   invalidOption,
+  MAX_TIMER_MS,
 } from "../check-options.js";
+import { RunError } from "../errors.js";
+import { claimReducedSource } from "../formats/reduced-source.js";
 import { claimReducedFolder } from "../formats/work-formats.js";
-import { removeStaleTempFiles } from "../io/atomic-file.js";
+import { removeStaleTempFiles, tempPathFor } from "../io/atomic-file.js";
 import { ErrorLog } from "../io/error-log.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
+import { gunzipFile, isGzipFile } from "../io/gzip.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { checkIpKey, type IpKey } from "../privacy/ip-key.js";
 import { claimIpMode, ipModeOf } from "../privacy/ip-mode.js";
@@ -71,6 +75,12 @@ export interface ReduceAllOptions {
   settleHours?: number;
   /** For a bucket: read the keys from this S3 Inventory `manifest.json` (a path or `s3://` URL) instead of listing. */
   inventory?: string;
+  /**
+   * For a bucket: how long a request may send nothing (no connection, no answer, no byte of a body)
+   * before it is given up and retried; a request that times out three times fails the run, naming
+   * its object. 60 seconds unless told.
+   */
+  networkTimeoutMs?: number;
   /** The time settling is judged at; now unless told (tests). */
   now?: Date;
 }
@@ -110,7 +120,7 @@ const MAX_READ_BUFFER_BYTES = 1024 * 1024;
  * without its last lines, or with a line cut in two.
  */
 export const STILL_WRITTEN_MS = 5 * 60 * 1000;
-const DAY_PATH = /^(\d{4})\/(\d{2})\/(\d{2})\.log$/;
+const DAY_PATH = /^(\d{4})\/(\d{2})\/(\d{2})\.log(\.gz)?$/;
 
 /** A raw day file is `.../YYYY/MM/DD.log`; its year is the name of the folder two levels up. */
 function yearFolderOf(relativePath: string): string {
@@ -121,8 +131,8 @@ function yearFolderOf(relativePath: string): string {
 export { reducedPathOf };
 
 /**
- * Why a `.log` file is not a day file, or null when it is one: `YYYY/MM/DD.log` (two-digit month
- * and day) of a date that exists. `4.log` beside `04.log` would count a day twice, and `13/01.log`
+ * Why a `.log` file is not a day file, or null when it is one: `YYYY/MM/DD.log` or `YYYY/MM/DD.log.gz`
+ * (two-digit month and day) of a date that exists. `4.log` beside `04.log` would count a day twice, and `13/01.log`
  * or `02/31.log` name no day at all.
  */
 export function dayFileProblem(relativePath: string): string | null {
@@ -151,6 +161,7 @@ function validate(options: ReduceAllOptions): { workers: number; bufferBytes: nu
   checkSignal(options.signal);
   checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
   checkPath(options.inventory, "inventory", false);
+  checkNumber(options.networkTimeoutMs, "networkTimeoutMs", 1, MAX_TIMER_MS);
   if (options.now !== undefined && !(options.now instanceof Date && Number.isFinite(options.now.getTime())))
     throw invalidOption("now", "must be a valid Date");
   if (options.inventory !== undefined && !isS3Url(options.rawFolder))
@@ -179,12 +190,23 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
     const release = lockReducedFolder(reducedFolder);
     try {
       claimReducedFolder(reducedFolder);
+      claimReducedSource(reducedFolder, "log objects", options.rawFolder);
       const { S3ObjectSource } = await import("../s3/s3-source.js");
       const source = await S3ObjectSource.open(options.rawFolder, {
         inventory: options.inventory,
         workers: maxWorkers,
+        timeoutMs: options.networkTimeoutMs,
       });
-      return await reduceObjects(source, reducedFolder, options, { maxWorkers, bufferBytes, years, started });
+      try {
+        return await reduceObjects(source, reducedFolder, options, {
+          maxWorkers,
+          bufferBytes,
+          years,
+          started,
+        });
+      } finally {
+        source.close();
+      }
     } finally {
       release();
     }
@@ -195,7 +217,9 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
   try {
     // Before anything is written: a folder of rows without the status is refused, a new one marked.
     claimReducedFolder(reducedFolder);
-    if (holdsLogObjects(rawFolder))
+    const objects = holdsLogObjects(rawFolder);
+    claimReducedSource(reducedFolder, objects ? "log objects" : "day files", rawFolder);
+    if (objects)
       return await reduceObjects(new LocalObjectFolder(rawFolder), reducedFolder, options, {
         maxWorkers,
         bufferBytes,
@@ -272,22 +296,68 @@ async function reduceDayFiles(
   todo.sort((a, b) => b.size - a.size || (a.relativePath < b.relativePath ? -1 : 1));
 
   const errorLog = new ErrorLog("reduce", undefined, options.keepRawLines);
-  const context: PoolContext = {
-    ...reducerSettings(options, errorLog, { maxWorkers, bufferBytes, years }),
-    rawFolder,
-    reducedFolder,
-    summary,
-    progress: new ProgressTracker(todo, options.onProgress),
-  };
+  const scratch: string[] = [];
   try {
-    const pieces = planPieces(todo, maxWorkers, options.rangeBytes);
-    await new ReducePool(todo, pieces, context).run(maxWorkers);
+    const readable = await decompressDayFiles(
+      rawFolder,
+      reducedFolder,
+      todo,
+      summary,
+      scratch,
+      options.signal,
+    );
+    const context: PoolContext = {
+      ...reducerSettings(options, errorLog, { maxWorkers, bufferBytes, years }),
+      rawFolder,
+      reducedFolder,
+      summary,
+      progress: new ProgressTracker(readable, options.onProgress),
+    };
+    const pieces = planPieces(readable, maxWorkers, options.rangeBytes);
+    await new ReducePool(readable, pieces, context).run(maxWorkers);
   } finally {
     errorLog.close();
+    for (const file of scratch) fs.rmSync(file, { force: true });
   }
   summary.errorLogPath = errorLog.count > 0 ? errorLog.path : null;
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * The day files to reduce as the reducer reads them: a gzip-compressed one (`DD.log.gz`, or any day
+ * file that starts with gzip's magic number) decompressed first into a scratch file beside its
+ * output, of the name a temporary file has (0600, removed at the end, or by the next run after a
+ * kill). One that cannot be decompressed is a failure of its day, as an unreadable file is.
+ */
+async function decompressDayFiles(
+  rawFolder: string,
+  reducedFolder: string,
+  todo: readonly DayFile[],
+  summary: ReduceSummary,
+  scratch: string[],
+  signal?: AbortSignal,
+): Promise<DayFile[]> {
+  const readable: DayFile[] = [];
+  for (const file of todo) {
+    const input = path.join(rawFolder, file.relativePath);
+    if (!isGzipFile(input)) {
+      readable.push(file);
+      continue;
+    }
+    const plain = tempPathFor(path.join(reducedFolder, file.output ?? reducedPathOf(file.relativePath)));
+    fs.mkdirSync(path.dirname(plain), { recursive: true });
+    scratch.push(plain);
+    try {
+      const size = await gunzipFile(input, plain, file.relativePath, signal);
+      readable.push({ ...file, input: plain, size, start: 0 });
+    } catch (error) {
+      if (error instanceof RunError)
+        summary.failures.push({ file: file.relativePath, message: error.message });
+      else throw error;
+    }
+  }
+  return readable;
 }
 
 type DayFilePlan =
@@ -335,6 +405,14 @@ function planDayFile(
       return {
         type: "changed",
         message: `grew after being reduced ${MAX_UNITS} times; reduce it into a new folder`,
+      };
+    if (isGzipFile(input))
+      return {
+        type: "changed",
+        message:
+          `is compressed and changed after it was reduced (it was ${last.end} bytes, now ${file.size}); only its ` +
+          `new lines would be reduced, and a compressed file cannot be read from the middle: put the new lines in a day file of their own, ` +
+          `or delete ${units.map((u) => u.unit).join(", ")} and their lines in .reduced_days, and bin into a new folder`,
       };
   }
   const unit: UnitRecord = {

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RunError, UsageError } from "../errors.js";
+import { AbortedError, RunError, UsageError } from "../errors.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import type { ErrorLog } from "../io/error-log.js";
 import { removeEmptyParents } from "../io/folders.js";
@@ -77,6 +77,7 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
   removeUncommitted(reducedFolder, journal);
   const listing = await source.list(options.signal);
   for (const skipped of listing.skipped) summary.filesSkipped.push(skipped);
+  refuseRepeatedKeys(listing.objects, source.description);
 
   const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
   const settledBefore = Math.max(newest, options.now) - options.settleHours * 3600 * 1000;
@@ -144,7 +145,13 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
   try {
     let bytesBefore = 0;
     const bytesTotal = todo.reduce((sum, o) => sum + o.size, 0);
-    for (const batch of source.readsInPlace ? [todo] : batchesOf(todo)) {
+    // A local folder's objects are read in place, but in batches too: a compressed one is
+    // decompressed into the scratch folder first, and a batch bounds the room that takes.
+    for (const batch of batchesOf(todo)) {
+      if (options.signal?.aborted)
+        throw new AbortedError(
+          "reduce was interrupted; nothing of this run was kept, the next run reads its objects again",
+        );
       const fetched = await source.fetch(batch, scratch, options.signal);
       try {
         await reduceBatch(batch, fetched.paths, splitter, options, (progress) =>
@@ -192,6 +199,18 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
     fs.rmSync(scratch, { recursive: true, force: true });
   }
   return result;
+}
+
+/**
+ * Each object once: a source lists each key once (see s3/listed-entries.ts), and this holds it to
+ * that, since an object read twice would have its rows counted twice with nothing later to notice.
+ */
+function refuseRepeatedKeys(objects: readonly LogObject[], source: string): void {
+  for (let i = 1; i < objects.length; i++)
+    if (objects[i].key === objects[i - 1].key)
+      throw new RunError(`${source} listed the log object ${objects[i].key} twice; nothing was read`, {
+        code: "ERR_CONFLICTING_LISTING",
+      });
 }
 
 /** Held rows of a day are `YYYY/MM/DD_0001.tsv`, `_0002.tsv`, … in the order they were read. */

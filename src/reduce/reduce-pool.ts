@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Worker } from "node:worker_threads";
 import { AbortedError, RunError } from "../errors.js";
 import { tempPathFor } from "../io/atomic-file.js";
-import type { ErrorLog, LineError } from "../io/error-log.js";
+import { type ErrorLog, ErrorLogWriteError, type LineError } from "../io/error-log.js";
 import { startWorker } from "../io/worker-thread.js";
 import { DayAssembly } from "./day-assembly.js";
 import { addLineCounts, type LineCounts } from "./line-counts.js";
@@ -53,9 +53,9 @@ const TURN_BESIDE_WORKERS_MS = 2;
  */
 const HOLD_SECOND_PIECE_WHEN_LEFT = 8;
 
-/** The output of a reduced day file `2020/01/01.log` is `2020/01/01.tsv`. */
+/** The output of a reduced day file `2020/01/01.log` (or `2020/01/01.log.gz`) is `2020/01/01.tsv`. */
 export function reducedPathOf(relativePath: string): string {
-  return relativePath.replace(/\.log$/, ".tsv");
+  return relativePath.replace(/\.log(\.gz)?$/, ".tsv");
 }
 
 /**
@@ -207,6 +207,11 @@ export class ReducePool {
       result = { type: "done", counts: task.part ? reduction.finishPart() : reduction.commit() };
     } catch (error) {
       if (this.stopped !== null) throw this.stopped;
+      // Not this day's fault, and every day's: the run stops.
+      if (error instanceof ErrorLogWriteError) {
+        this.stop(error);
+        throw error;
+      }
       result = { type: "failed", message: (error as Error).message };
     } finally {
       reduction?.abort();
@@ -221,7 +226,13 @@ export class ReducePool {
       const task = this.inFlight.get(message.id);
       if (this.stopped !== null || task === undefined) return;
       const piece = this.pieces[message.id];
-      this.addErrors(piece, message.errors);
+      try {
+        this.addErrors(piece, message.errors);
+      } catch (error) {
+        // Thrown here, in a listener, it would end the process with a stack trace.
+        this.stop(error as Error);
+        return;
+      }
       if (message.type === "progress") {
         this.context.progress.advance(piece.id, message.bytesRead, piece.bytes);
         return;
@@ -293,7 +304,8 @@ export class ReducePool {
     try {
       if (!assembly.partDone(piece.part, result.counts)) return;
     } catch (error) {
-      this.failDay(piece, (error as Error).message);
+      if (error instanceof ErrorLogWriteError) this.stop(error);
+      else this.failDay(piece, (error as Error).message);
       return;
     }
     this.assemblies.delete(piece.day);

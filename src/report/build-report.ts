@@ -10,6 +10,7 @@ import {
   invalidOption,
 } from "../check-options.js";
 import { AbortedError, UsageError } from "../errors.js";
+import { refuseInsideStepFolder } from "../formats/step-folders.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { isInside, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
@@ -28,13 +29,13 @@ import {
 import { fingerprintDandiset } from "./page-fingerprint.js";
 import type { PageContext } from "./page-parts.js";
 import { drawPages } from "./page-pool.js";
-import { AsideWriter, listPages, removeStrayEntries, stagingWriter } from "./page-writer.js";
+import { AsideWriter, pagesWrittenBefore, removePagesGone, stagingWriter } from "./page-writer.js";
 import {
   emptyState,
   type PageRecord,
   type ReportState,
   readState,
-  STATE_FILE,
+  readStatePages,
   writeState,
 } from "./report-state.js";
 import {
@@ -153,8 +154,11 @@ async function updateReport(
   });
   recoverSideFolders(outputFolder);
   if (fs.existsSync(outputFolder)) removeStaleTempFiles(outputFolder);
-  const previous = fs.existsSync(outputFolder) ? readState(outputFolder, setting) : emptyState(setting);
-  const previousPages = listPages(outputFolder);
+  const exists = fs.existsSync(outputFolder);
+  const previous = exists ? readState(outputFolder, setting) : emptyState(setting);
+  const previousPages = exists
+    ? pagesWrittenBefore(outputFolder, readStatePages(outputFolder, dandisetPagePath))
+    : [];
 
   const ids = listDandisets(mappedFolder);
   const pagePaths = new Set(ids.map(dandisetPagePath));
@@ -169,15 +173,19 @@ async function updateReport(
   const toDraw = ids.filter(
     (id) => previous.pages[id]?.fingerprint !== fingerprints.get(id) || !existing.has(dandisetPagePath(id)),
   );
-  // Without a state nothing is known of the pages there: draw all of them aside and swap them in whole.
+  // Without a state nothing is known of the pages there: every page is drawn.
   const fromScratch = Object.keys(previous.pages).length === 0;
   const total = toDraw.length + 1;
 
-  const staging = fromScratch ? createStagingFolder(outputFolder) : null;
+  // A first report appears whole: drawn in a staging folder and renamed into place. Into a folder
+  // that exists, pages go in place, as on any rerun: swapping the folder would drop what else it
+  // holds (a CNAME, a logo), or replace a link to a site's folder with a folder of its own.
+  const staging = exists ? null : createStagingFolder(outputFolder);
   const aside = staging === null ? new AsideWriter(outputFolder) : null;
   const writer = staging === null ? aside! : stagingWriter(staging);
   const state = emptyState(setting);
   let chartWarnings: string[] = [];
+  let pagesRemoved = 0;
   const requestSources: Record<RequestSource, number> = { tables: 0, "asset files": 0, none: 0 };
   try {
     fs.mkdirSync(path.join(staging ?? outputFolder, "dandisets"), { recursive: true });
@@ -230,7 +238,7 @@ async function updateReport(
       writeState(staging, state);
       commitStagingFolder(staging, outputFolder);
     } else {
-      commitInPlace(outputFolder, aside!, previous, toDraw, state, pagePaths);
+      pagesRemoved = commitInPlace(outputFolder, aside!, previous, toDraw, state, pagePaths, previousPages);
     }
   } catch (error) {
     if (staging !== null) discardStagingFolder(staging);
@@ -242,7 +250,7 @@ async function updateReport(
     indexPath: path.join(outputFolder, INDEX),
     pagesWritten: total,
     pagesUnchanged: ids.length - toDraw.length,
-    pagesRemoved: previousPages.filter((page) => !pagePaths.has(page)).length,
+    pagesRemoved,
     drawnFromScratch: fromScratch,
     dandisets: ids.length,
     requestSources,
@@ -289,9 +297,10 @@ function checkOptions(options: BuildReportOptions): void {
  * steps; each leaves what the next run repairs:
  * 1. the state, without the pages about to change: a kill after this redraws them, whatever they hold;
  * 2. the new pages, then the index and report.json that link them, renamed into place;
- * 3. pages of Dandisets gone, and anything else not part of the report, removed (the next run removes
- *    what is left, as it does not belong to the report either);
+ * 3. pages the report wrote of Dandisets gone removed, and nothing else (a kill before this leaves
+ *    them listed in no state; the next run removes them as the pages of an earlier report);
  * 4. the full state, last: only now are the new pages known to be drawn from their tables.
+ * Returns how many pages it removed.
  */
 function commitInPlace(
   outputFolder: string,
@@ -300,16 +309,24 @@ function commitInPlace(
   redrawn: readonly string[],
   state: ReportState,
   pagePaths: ReadonlySet<string>,
-): void {
+  writtenBefore: readonly string[],
+): number {
   const pending = emptyState(state.setting);
   const changing = new Set(redrawn);
   for (const [id, record] of Object.entries(previous.pages)) {
     if (!changing.has(id) && state.pages[id] !== undefined) pending.pages[id] = record;
   }
+  // Every page that may be there once the renames start, vouched for by no record: the new pages
+  // and those about to be removed, so that a kill leaves none the next run would take for a user's.
+  const vouched = new Set(Object.keys(pending.pages).map(dandisetPagePath));
+  pending.otherPages = [...new Set([...writtenBefore, ...redrawn.map(dandisetPagePath)])].filter(
+    (page) => !vouched.has(page),
+  );
   writeState(outputFolder, pending);
   aside.commit();
-  removeStrayEntries(outputFolder, new Set([INDEX, REPORT_MARKER, STATE_FILE, "dandisets"]), pagePaths);
+  const removed = removePagesGone(outputFolder, writtenBefore, pagePaths);
   writeState(outputFolder, state);
+  return removed;
 }
 
 function describeReport(context: PageContext, dandisets: number): string {
@@ -327,8 +344,10 @@ function describeReport(context: PageContext, dandisets: number): string {
 }
 
 /**
- * The output folder is replaced wholesale, so it must not hold the input, lie inside it, or be a folder
- * of something else that a mistyped flag would wipe.
+ * The report writes `index.html`, `report.json`, `report-state.json` and `dandisets/` into the output
+ * folder, so it must not hold the input or lie inside it; a folder that already holds other things
+ * but no report is refused, as a mistyped flag. A folder with a report in it may hold anything else
+ * besides: the report only ever replaces or removes its own files.
  */
 function checkOutputFolder(outputFolder: string, mappedFolder: string): string {
   const resolved = path.resolve(outputFolder);
@@ -345,6 +364,7 @@ function checkOutputFolder(outputFolder: string, mappedFolder: string): string {
       { code: "ERR_OUTPUT_HOLDS_INPUT", optionNames: FOLDER_OPTIONS },
     );
   }
+  refuseInsideStepFolder(resolved, "outputFolder");
   let entries: string[];
   try {
     entries = fs.readdirSync(resolved);
@@ -360,8 +380,8 @@ function checkOutputFolder(outputFolder: string, mappedFolder: string): string {
   }
   if (entries.length > 0 && !entries.includes(REPORT_MARKER)) {
     throw new UsageError(
-      `\`outputFolder\` ${outputFolder} is not empty and holds no earlier report (no ${REPORT_MARKER}), ` +
-        "and it would be replaced; choose a new or empty folder",
+      `\`outputFolder\` ${outputFolder} is not empty and holds no earlier report (no ${REPORT_MARKER}); ` +
+        "choose a new or empty folder (files added beside a report later are left alone)",
       { code: "ERR_OUTPUT_NOT_A_REPORT", optionNames: ["outputFolder"] },
     );
   }

@@ -48,32 +48,39 @@ export class AsideWriter implements PageWriter {
 }
 
 /**
- * Removes what a report folder holds besides the report: pages of Dandisets no longer mapped and files
- * left by older versions, so a folder brought up to date equals one drawn from scratch. Temporary files
- * of running processes are left to them (those of dead ones are removed before drawing).
+ * The pages an earlier report in `folder` wrote, as `dandisets/<file>`: those its state lists (see
+ * report-state.ts), whatever version wrote it; with no readable state, every `.html` file in
+ * `dandisets/` (a report of a version before the state, or one whose state was lost). Anything
+ * else in the folder is not the report's: a `CNAME`, a `.nojekyll`, a logo, notes beside the pages.
  */
-export function removeStrayEntries(
-  folder: string,
-  keep: ReadonlySet<string>,
-  pages: ReadonlySet<string>,
-): void {
-  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
-    if (keep.has(entry.name) || isTempFile(entry.name)) continue;
-    fs.rmSync(path.join(folder, entry.name), { recursive: true, force: true });
-  }
-  const pageFolder = path.join(folder, "dandisets");
-  for (const entry of fs.readdirSync(pageFolder, { withFileTypes: true })) {
-    if (pages.has(`dandisets/${entry.name}`) || isTempFile(entry.name)) continue;
-    fs.rmSync(path.join(pageFolder, entry.name), { recursive: true, force: true });
-  }
-}
-
-/** The pages a report folder holds now, as `dandisets/<file>`; none when there is no report. */
-export function listPages(folder: string): string[] {
+export function pagesWrittenBefore(folder: string, statePages: readonly string[] | null): string[] {
   const pageFolder = path.join(folder, "dandisets");
   if (!fs.existsSync(pageFolder)) return [];
-  return fs
-    .readdirSync(pageFolder)
-    .filter((name) => !isTempFile(name))
-    .map((name) => `dandisets/${name}`);
+  const present = new Set(
+    fs
+      .readdirSync(pageFolder, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && !isTempFile(entry.name))
+      .map((entry) => `dandisets/${entry.name}`),
+  );
+  if (statePages !== null) return statePages.filter((page) => present.has(page));
+  return [...present].filter((page) => page.endsWith(".html"));
+}
+
+/**
+ * Removes the pages the report wrote for Dandisets no longer mapped, and nothing else: the report
+ * folder is the report's to write, not to empty (it may be a site's folder, or a link to one).
+ * Returns how many it removed.
+ */
+export function removePagesGone(
+  folder: string,
+  written: readonly string[],
+  pages: ReadonlySet<string>,
+): number {
+  let removed = 0;
+  for (const page of written) {
+    if (pages.has(page)) continue;
+    fs.rmSync(path.join(folder, page), { force: true });
+    removed++;
+  }
+  return removed;
 }

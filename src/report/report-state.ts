@@ -33,6 +33,11 @@ export interface ReportState {
   /** What every page depends on besides its own tables: the generator, the source name, the archive mode. */
   setting: string;
   pages: Record<string, PageRecord>;
+  /**
+   * Pages (`dandisets/<file>`) the report wrote, or is writing, that no record vouches for: while a
+   * run replaces and removes pages, so that a run killed then still knows them for its own.
+   */
+  otherPages?: string[];
 }
 
 export function emptyState(setting: string): ReportState {
@@ -62,12 +67,31 @@ export function readState(folder: string, setting: string): ReportState {
   }
 }
 
+/**
+ * The pages the state in `folder` lists (`dandisets/<file>`), whatever settings or version wrote
+ * it: the pages that report wrote, which a rerun may replace or remove. Null when there is no
+ * readable state.
+ */
+export function readStatePages(folder: string, pagePathOf: (id: string) => string): string[] | null {
+  const text = readTextIfExists(path.join(folder, STATE_FILE));
+  if (text === null) return null;
+  try {
+    const { pages, otherPages } = JSON.parse(text) as Partial<ReportState>;
+    if (typeof pages !== "object" || pages === null) return null;
+    const others = Array.isArray(otherPages) ? otherPages.filter((page) => typeof page === "string") : [];
+    return [...new Set([...Object.keys(pages).map(pagePathOf), ...others])];
+  } catch {
+    return null;
+  }
+}
+
 /** Writes the state whole or not at all; pages come out in id order so equal states are equal files. */
 export function writeState(folder: string, state: ReportState): void {
   const pages: Record<string, PageRecord> = {};
   for (const id of Object.keys(state.pages).sort()) pages[id] = state.pages[id];
+  const others = state.otherPages?.length ? { otherPages: [...state.otherPages].sort() } : {};
   writeFileAtomic(
     path.join(folder, STATE_FILE),
-    `${JSON.stringify({ format: state.format, setting: state.setting, pages })}\n`,
+    `${JSON.stringify({ format: state.format, setting: state.setting, pages, ...others })}\n`,
   );
 }

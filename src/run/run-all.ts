@@ -13,8 +13,10 @@ import {
   checkSignal,
   checkWholeNumber,
   invalidOption,
+  MAX_TIMER_MS,
 } from "../check-options.js";
 import { checkApiClientOptions, type DandiApiClientOptions } from "../dandi/api-client.js";
+import { refuseInsideStepFolder } from "../formats/step-folders.js";
 import { prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { type MapSummary, mapBinnedS3LogsToDandisets } from "../map/map-binned.js";
@@ -48,6 +50,11 @@ export interface RunAllOptions {
   settleHours?: number;
   /** For a bucket: an S3 Inventory manifest to take the keys from (reduce's `inventory`). */
   inventory?: string;
+  /**
+   * How long a request may send nothing before it is given up and retried: reduce's S3 requests
+   * (its `networkTimeoutMs`) and map's API pages (`api.timeoutMs`, unless given there). 60 s unless told.
+   */
+  networkTimeoutMs?: number;
   /** Reduce writes addresses as tokens under this key, and map decodes them; in clear without. */
   ipKey?: IpKey | null;
   /** Error-log lines as read, addresses included (for debugging). */
@@ -84,6 +91,7 @@ export interface RunAllSummary {
 
 function createFolder(folder: string): string {
   const resolved = path.resolve(folder);
+  refuseInsideStepFolder(resolved, "workFolder");
   fs.mkdirSync(resolved, { recursive: true });
   return resolved;
 }
@@ -114,6 +122,7 @@ function validate(options: RunAllOptions): void {
   checkExcludedIps(options.excludedIps);
   checkNumber(options.settleHours, "settleHours", 0, 24 * 365);
   checkPath(options.inventory, "inventory", false);
+  checkNumber(options.networkTimeoutMs, "networkTimeoutMs", 1, MAX_TIMER_MS);
   checkBoolean(options.skipReport, "skipReport");
   checkBoolean(options.rebuild, "rebuild");
   checkWholeNumber(options.regionDisclosureThreshold, "regionDisclosureThreshold", 0);
@@ -163,6 +172,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       excludedIps: options.excludedIps,
       settleHours: options.settleHours,
       inventory: options.inventory,
+      networkTimeoutMs: options.networkTimeoutMs,
       ipKey: options.ipKey,
       keepRawLines: options.keepRawLines,
       signal,
@@ -186,7 +196,10 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       regionDisclosureThreshold: options.regionDisclosureThreshold,
       publishEmbargoed: options.publishEmbargoed,
       catalog: options.catalog,
-      api: options.api,
+      api:
+        options.networkTimeoutMs === undefined
+          ? options.api
+          : { timeoutMs: options.networkTimeoutMs, ...options.api },
       ipRangesFolder: options.ipRangesFolder,
       ipKey: options.ipKey,
       keepRawLines: options.keepRawLines,

@@ -1,12 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { tempPathFor } from "../io/atomic-file.js";
+import { gunzipFile, isGzipFile } from "../io/gzip.js";
+import { notAFile, walkFolder } from "../io/walk-folder.js";
 import type { LogObject, LogObjectSource } from "./log-objects.js";
 import { deliveryTimeOf } from "./object-names.js";
 
 /** A local folder of log objects as AWS names them, in either layout (a copy of the logging bucket). */
 export class LocalObjectFolder implements LogObjectSource {
   readonly description: string;
-  readonly readsInPlace = true;
 
   constructor(private readonly folder: string) {
     this.description = folder;
@@ -15,33 +17,69 @@ export class LocalObjectFolder implements LogObjectSource {
   async list(): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }> {
     const objects: LogObject[] = [];
     const skipped: { file: string; reason: string }[] = [];
-    for (const entry of fs.readdirSync(this.folder, { withFileTypes: true, recursive: true })) {
-      if (entry.isDirectory() || entry.name.startsWith(".")) continue;
-      const full = path.join(entry.parentPath, entry.name);
-      const key = path.relative(this.folder, full).split(path.sep).join("/");
-      const delivered = deliveryTimeOf(key);
+    // A file reached twice (a link to another object of the folder, a hard link) is read once.
+    const seen = new Map<string, string>();
+    for (const entry of walkFolder(this.folder)) {
+      if (entry.name.startsWith(".") || (entry.kind === "directory" && !entry.undecodable)) continue;
+      const key = entry.relativePath;
       let stat: fs.Stats | null = null;
-      try {
-        stat = fs.statSync(full);
-      } catch {}
-      if (stat === null || !stat.isFile())
-        skipped.push({ file: key, reason: "a symbolic link that leads to no file" });
+      if (!entry.undecodable)
+        try {
+          stat = fs.statSync(entry.path);
+        } catch {}
+      const delivered = deliveryTimeOf(key);
+      if (stat === null || !stat.isFile()) skipped.push({ file: key, reason: notAFile(entry, stat) });
       else if (delivered === null)
         skipped.push({ file: key, reason: "not named like a log object (YYYY-MM-DD-HH-MM-SS-UNIQUESTRING)" });
-      else objects.push({ key, size: stat.size, etag: "-", delivered });
+      else {
+        const identity = `${stat.dev}:${stat.ino}`;
+        const first = seen.get(identity);
+        if (first !== undefined) skipped.push({ file: key, reason: `the same file as ${first}, read once` });
+        else {
+          seen.set(identity, key);
+          objects.push({ key, size: stat.size, etag: "-", delivered });
+        }
+      }
     }
     objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { objects, skipped };
   }
 
-  async fetch(objects: readonly LogObject[]): Promise<{ paths: string[]; release: () => void }> {
-    return { paths: objects.map((o) => path.join(this.folder, o.key)), release: () => {} };
+  /** The objects' own files; a gzip-compressed one decompressed into `scratchFolder` first. */
+  async fetch(
+    objects: readonly LogObject[],
+    scratchFolder: string,
+    signal?: AbortSignal,
+  ): Promise<{ paths: string[]; release: () => void }> {
+    const made: string[] = [];
+    const release = () => {
+      for (const file of made) fs.rmSync(file, { force: true });
+    };
+    try {
+      const paths: string[] = [];
+      for (const [i, object] of objects.entries()) {
+        const file = path.join(this.folder, object.key);
+        if (!isGzipFile(file)) {
+          paths.push(file);
+          continue;
+        }
+        fs.mkdirSync(scratchFolder, { recursive: true });
+        const plain = tempPathFor(path.join(scratchFolder, `object-${i}-plain`));
+        made.push(plain);
+        await gunzipFile(file, plain, file, signal);
+        paths.push(plain);
+      }
+      return { paths, release };
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 }
 
 /** Whether a local raw folder holds log objects as AWS names them (rather than YYYY/MM/DD.log day files). */
 export function holdsLogObjects(folder: string): boolean {
-  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true }))
-    if (!entry.isDirectory() && deliveryTimeOf(entry.name) !== null) return true;
+  for (const entry of walkFolder(folder))
+    if (entry.kind !== "directory" && deliveryTimeOf(entry.name) !== null) return true;
   return false;
 }

@@ -13,13 +13,12 @@ export interface LogObject {
 export interface LogObjectSource {
   /** What to call the source in messages. */
   readonly description: string;
-  /** Whether `fetch` gives the objects' own files (a local folder), so that they need no batches. */
-  readonly readsInPlace: boolean;
-  /** Every log object, in key order, and the keys that are not log objects (with why). */
+  /** Every log object, each key once, in key order, and the keys that are not log objects (with why). */
   list(signal?: AbortSignal): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }>;
   /**
-   * The objects as local files, in the order given: a local folder gives its own paths; a bucket
-   * downloads them into `scratchFolder` (and `release` removes the downloads).
+   * The objects as local files of plain lines, in the order given: a local folder gives its own
+   * paths; a bucket downloads them into `scratchFolder`; either decompresses a gzip-compressed
+   * object there (and `release` removes what it made).
    */
   fetch(
     objects: readonly LogObject[],

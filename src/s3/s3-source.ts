@@ -4,32 +4,41 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { RunError, UsageError } from "../errors.js";
+import { AbortedError, RunError, UsageError } from "../errors.js";
 import { tempPathFor } from "../io/atomic-file.js";
+import { gunzipFile, isGzipFile } from "../io/gzip.js";
+import { type ListedEntry, uniqueEntries } from "./listed-entries.js";
 import type { LogObject, LogObjectSource } from "./log-objects.js";
 import { deliveryTimeOf } from "./object-names.js";
+import { isTimeoutError, S3RetryStrategy, TIMEOUT_ATTEMPTS } from "./retry-strategy.js";
+import { type S3ReadContext, s3Failure } from "./s3-errors.js";
 
-/** Attempts at one object (the SDK's own retries of a request come on top). */
+/** Attempts at one object whose body breaks off (the SDK's own retries of a request come on top). */
 const OBJECT_ATTEMPTS = 6;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 20_000;
-/** Requests the SDK makes at most for one call, retrying throttling (503 SlowDown), 5xx and dropped connections. */
-const SDK_ATTEMPTS = 8;
+/** How long a request may send nothing (no connection, no answer, no byte of a body) unless told. */
+export const DEFAULT_NETWORK_TIMEOUT_MS = 60_000;
 
 export interface S3SourceOptions {
   /** An S3 Inventory manifest (a path or s3:// URL) to take the keys from instead of listing. */
   inventory?: string;
   /** Reduce workers: downloads run twice as many at once, at least 4. */
   workers: number;
+  /**
+   * How long a request may send nothing before it is given up: a connection not made, an answer
+   * that does not come, a body that stops. Retried, then the run fails naming what it read.
+   */
+  timeoutMs?: number;
 }
 
 /** `s3://bucket/prefix/` split into its bucket and prefix. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
+export function parseS3Url(url: string, option = "rawFolder"): { bucket: string; prefix: string } {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (match === null || match[1] === "")
-    throw new UsageError(`\`rawFolder\` ${url} is not s3://bucket/prefix/`, {
+    throw new UsageError(`\`${option}\` ${url} is not s3://bucket/prefix/`, {
       code: "ERR_BAD_S3_URL",
-      optionNames: ["rawFolder"],
+      optionNames: [option],
     });
   return { bucket: match[1], prefix: match[2] };
 }
@@ -43,7 +52,7 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
  */
 export class S3ObjectSource implements LogObjectSource {
   readonly description: string;
-  readonly readsInPlace = false;
+  private readonly timeoutMs: number;
 
   private constructor(
     private readonly sdk: typeof import("@aws-sdk/client-s3"),
@@ -53,6 +62,7 @@ export class S3ObjectSource implements LogObjectSource {
     private readonly options: S3SourceOptions,
   ) {
     this.description = `s3://${bucket}/${prefix}`;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS;
   }
 
   static async open(url: string, options: S3SourceOptions): Promise<S3ObjectSource> {
@@ -64,32 +74,49 @@ export class S3ObjectSource implements LogObjectSource {
     const sdk = await import("@aws-sdk/client-s3");
     const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
     const hasRegion = Boolean(process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION);
-    let client = new sdk.S3Client({
+    const timeoutMs = options.timeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS;
+    const config = {
       forcePathStyle: customEndpoint,
       followRegionRedirects: true,
-      maxAttempts: SDK_ATTEMPTS,
-    });
+      // The SDK sets no timeout of its own: a server that accepts and never answers held a run,
+      // and its lock, forever. `socketTimeout` is the socket's idle time, so a slow body that keeps
+      // coming is never cut, one that stops is.
+      requestHandler: { connectionTimeout: timeoutMs, socketTimeout: timeoutMs },
+      retryStrategy: new S3RetryStrategy(),
+    };
+    let client = new sdk.S3Client(config);
     if (!hasRegion) {
       // A region from a profile is kept; with none anywhere, us-east-1, from which S3 redirects to the bucket's.
       const region = await client.config.region().catch(() => null);
       if (!region) {
         client.destroy();
-        client = new sdk.S3Client({
-          region: "us-east-1",
-          forcePathStyle: customEndpoint,
-          followRegionRedirects: true,
-          maxAttempts: SDK_ATTEMPTS,
-        });
+        client = new sdk.S3Client({ ...config, region: "us-east-1" });
       }
     }
     return new S3ObjectSource(sdk, client, bucket, prefix, options);
   }
 
+  /** Frees the client's connections, so that a library caller's process can end. */
+  close(): void {
+    this.client.destroy();
+  }
+
+  private context(
+    what: string,
+    option: S3ReadContext["option"],
+    missingKeyIs: S3ReadContext["missingKeyIs"],
+    signal?: AbortSignal,
+  ): S3ReadContext {
+    return { what, option, missingKeyIs, timeoutMs: this.timeoutMs, signal };
+  }
+
   async list(
     signal?: AbortSignal,
   ): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }> {
-    const entries =
-      this.options.inventory === undefined ? await this.listBucket(signal) : await this.readInventory(signal);
+    const entries = uniqueEntries(
+      this.options.inventory === undefined ? await this.listBucket(signal) : await this.readInventory(signal),
+      this.options.inventory ?? this.description,
+    );
     const objects: LogObject[] = [];
     const skipped: { file: string; reason: string }[] = [];
     for (const entry of entries) {
@@ -113,68 +140,127 @@ export class S3ObjectSource implements LogObjectSource {
   ): Promise<{ paths: string[]; release: () => void }> {
     fs.mkdirSync(scratchFolder, { recursive: true });
     const paths = objects.map((_, i) => tempPathFor(path.join(scratchFolder, `object-${i}`)));
+    const written = new Set<string>();
     const release = () => {
-      for (const file of paths) fs.rmSync(file, { force: true });
+      for (const file of written) fs.rmSync(file, { force: true });
     };
+    // The first failure stops the other downloads: none writes a scratch file after the release.
+    const stop = new AbortController();
+    const linked = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
     let next = 0;
     const downloader = async () => {
-      while (next < objects.length) {
+      while (next < objects.length && !linked.aborted) {
         const i = next++;
-        await this.download(objects[i], paths[i], signal);
+        written.add(paths[i]);
+        await this.download(objects[i], paths[i], linked, signal);
+        if (isGzipFile(paths[i])) {
+          // Read as the plain lines it holds; the download's size was checked on the bytes sent.
+          const plain = tempPathFor(path.join(scratchFolder, `object-${i}-plain`));
+          written.add(plain);
+          await gunzipFile(paths[i], plain, `s3://${this.bucket}/${this.prefix}${objects[i].key}`, signal);
+          fs.rmSync(paths[i], { force: true });
+          paths[i] = plain;
+        }
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.max(4, this.options.workers * 2) }, downloader));
+      await Promise.all(
+        Array.from({ length: Math.max(4, this.options.workers * 2) }, () =>
+          downloader().catch((error) => {
+            stop.abort();
+            throw error;
+          }),
+        ),
+      );
     } catch (error) {
       release();
-      throw error;
+      throw signal?.aborted ? new AbortedError(`interrupted while reading ${this.description}`) : error;
     }
     return { paths, release };
   }
 
-  /** One object to `file`, whole; retried from its start when the body breaks off. */
-  private async download(object: LogObject, file: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * One object to `file`, whole; retried from its start when the body breaks off. A body that stops
+   * (nothing for the timeout) is retried too, but `TIMEOUT_ATTEMPTS` timeouts in all end the run:
+   * the SDK has already retried a request that timed out before its answer.
+   */
+  private async download(
+    object: LogObject,
+    file: string,
+    signal: AbortSignal,
+    runSignal: AbortSignal | undefined,
+  ): Promise<void> {
     const key = this.prefix + object.key;
+    const context = this.context(`s3://${this.bucket}/${key}`, "rawFolder", "run", runSignal);
+    let timeouts = 0;
     for (let attempt = 1; ; attempt++) {
+      let answered = false;
       try {
         const answer = await this.client.send(
           new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }),
           { abortSignal: signal },
         );
+        answered = true;
         // Raw lines, addresses in clear: readable by the owner only, as error logs are, while they exist.
         await pipeline(answer.Body as Readable, fs.createWriteStream(file, { mode: 0o600 }), { signal });
         const size = fs.statSync(file).size;
         if (size !== object.size) throw new Error(`${size} bytes arrived of ${object.size}`);
         return;
       } catch (error) {
-        if (signal?.aborted) throw error;
-        if (attempt >= OBJECT_ATTEMPTS || !isTransient(error))
-          throw new RunError(`could not read s3://${this.bucket}/${key}: ${(error as Error).message}`, {
-            cause: error,
-          });
+        if (signal.aborted) throw runSignal?.aborted ? s3Failure(error, context) : error;
+        if (isTimeoutError(error)) timeouts++;
+        const final = !answered && isTimeoutError(error);
+        if (final || timeouts >= TIMEOUT_ATTEMPTS || attempt >= OBJECT_ATTEMPTS || !isTransient(error))
+          throw s3Failure(error, context);
         await sleep(
           Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2),
-        );
+          signal,
+        ).catch(() => {
+          throw s3Failure(error, context);
+        });
       }
     }
   }
 
-  private async listBucket(signal?: AbortSignal): Promise<{ key: string; size: number; etag: string }[]> {
-    const entries: { key: string; size: number; etag: string }[] = [];
+  /**
+   * Every key under the prefix, a page at a time. A server whose pages never end (a continuation
+   * token seen before, or a page of keys all listed already) is stopped, not followed forever.
+   */
+  private async listBucket(signal?: AbortSignal): Promise<ListedEntry[]> {
+    const entries: ListedEntry[] = [];
+    const seenKeys = new Set<string>();
+    const seenTokens = new Set<string>();
+    const context = this.context(this.description, "rawFolder", "usage", signal);
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new this.sdk.ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: this.prefix,
-          ContinuationToken: token,
-        }),
-        { abortSignal: signal },
-      );
-      for (const item of page.Contents ?? [])
-        if (item.Key !== undefined)
-          entries.push({ key: item.Key, size: item.Size ?? 0, etag: cleanEtag(item.ETag) });
+      let page: import("@aws-sdk/client-s3").ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new this.sdk.ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix,
+            ContinuationToken: token,
+          }),
+          { abortSignal: signal },
+        );
+      } catch (error) {
+        throw s3Failure(error, context);
+      }
+      let added = 0;
+      for (const item of page.Contents ?? []) {
+        if (item.Key === undefined) continue;
+        if (!seenKeys.has(item.Key)) added++;
+        seenKeys.add(item.Key);
+        entries.push({ key: item.Key, size: item.Size ?? 0, etag: cleanEtag(item.ETag) });
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (token !== undefined && (seenTokens.has(token) || added === 0))
+        throw new RunError(
+          `the listing of ${this.description} repeats itself (a page of keys already listed, or a continuation ` +
+            "token seen before); stopped: check the S3 endpoint",
+          { code: "ERR_S3_ENDLESS_LISTING" },
+        );
+      if (token !== undefined) seenTokens.add(token);
     } while (token !== undefined);
     return entries;
   }
@@ -182,66 +268,145 @@ export class S3ObjectSource implements LogObjectSource {
   /**
    * The keys an S3 Inventory lists: its `manifest.json` (local, or s3://) names CSV files, gzipped, in
    * its destination bucket, with the columns its `fileSchema` gives; keys in them are URL-encoded.
+   * Every field is checked: a manifest or data file that is not what S3 writes is a usage error
+   * naming the file and line, not a TypeError.
    */
-  private async readInventory(signal?: AbortSignal): Promise<{ key: string; size: number; etag: string }[]> {
+  private async readInventory(signal?: AbortSignal): Promise<ListedEntry[]> {
     const location = this.options.inventory as string;
-    const text = location.startsWith("s3://")
-      ? await this.readText(parseS3Url(location), signal)
-      : fs.readFileSync(location, "utf8");
-    const manifest = JSON.parse(text) as {
-      destinationBucket?: string;
-      fileFormat?: string;
-      fileSchema?: string;
-      files?: { key: string }[];
-    };
-    const bucket = manifest.destinationBucket?.replace(/^arn:aws:s3:::/, "");
-    if (manifest.fileFormat !== "CSV" || !bucket || !manifest.fileSchema || !Array.isArray(manifest.files))
-      throw new UsageError(
-        `inventory manifest ${location} is not an S3 Inventory manifest in CSV format (destinationBucket, fileSchema, files)`,
-        { code: "ERR_BAD_INVENTORY", optionNames: ["inventory"] },
+    const manifest = parseManifest(location, await this.readManifestText(location, signal));
+    const entries: ListedEntry[] = [];
+    // A manifest that names a data file twice would list its keys twice.
+    for (const file of [...new Set(manifest.files)]) {
+      const where = `s3://${manifest.bucket}/${file}`;
+      const csv = await this.readText(
+        { bucket: manifest.bucket, key: file },
+        this.context(`inventory data file ${where}`, "inventory", "usage", signal),
+        true,
       );
-    const columns = manifest.fileSchema.split(",").map((name) => name.trim());
-    const [keyAt, sizeAt, etagAt] = ["Key", "Size", "ETag"].map((name) => columns.indexOf(name));
-    if (keyAt === -1 || sizeAt === -1)
-      throw new UsageError(`inventory manifest ${location} lists no Key and Size columns`, {
-        code: "ERR_BAD_INVENTORY",
-        optionNames: ["inventory"],
-      });
-    const entries: { key: string; size: number; etag: string }[] = [];
-    for (const file of manifest.files) {
-      const csv = await this.readText({ bucket, prefix: file.key }, signal, true);
-      for (const line of csv.split("\n")) {
-        if (line === "") continue;
-        const fields = parseCsvLine(line);
-        const key = decodeURIComponent(fields[keyAt].replaceAll("+", " "));
-        if (!key.startsWith(this.prefix)) continue;
-        entries.push({
-          key,
-          size: Number(fields[sizeAt]),
-          etag: etagAt === -1 ? "-" : cleanEtag(fields[etagAt]),
-        });
+      for (const [i, line] of csv.split("\n").entries()) {
+        if (line === "" || line === "\r") continue;
+        const entry = inventoryEntry(
+          parseCsvLine(line.replace(/\r$/, "")),
+          manifest,
+          `${where} line ${i + 1}`,
+        );
+        if (entry.key.startsWith(this.prefix)) entries.push(entry);
       }
     }
     return entries;
   }
 
+  private async readManifestText(location: string, signal?: AbortSignal): Promise<string> {
+    if (location.startsWith("s3://")) {
+      const { bucket, prefix } = parseS3Url(location, "inventory");
+      return this.readText(
+        { bucket, key: prefix },
+        this.context(`inventory manifest ${location}`, "inventory", "usage", signal),
+        false,
+      );
+    }
+    try {
+      return fs.readFileSync(location, "utf8");
+    } catch (error) {
+      throw new UsageError(
+        `\`inventory\` ${location} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give the path of the inventory's manifest.json`,
+        { code: "ERR_BAD_INVENTORY", optionNames: ["inventory"], cause: error },
+      );
+    }
+  }
+
   private async readText(
-    where: { bucket: string; prefix: string },
-    signal?: AbortSignal,
-    gzipped = false,
+    where: { bucket: string; key: string },
+    context: S3ReadContext,
+    gzipped: boolean,
   ): Promise<string> {
-    const answer = await this.client.send(
-      new this.sdk.GetObjectCommand({ Bucket: where.bucket, Key: where.prefix }),
-      {
-        abortSignal: signal,
-      },
-    );
     const chunks: Buffer[] = [];
-    const body = answer.Body as Readable;
-    const stream = gzipped ? body.pipe(createGunzip()) : body;
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    try {
+      const answer = await this.client.send(
+        new this.sdk.GetObjectCommand({ Bucket: where.bucket, Key: where.key }),
+        { abortSignal: context.signal },
+      );
+      const body = answer.Body as Readable;
+      if (gzipped) {
+        const gunzip = createGunzip();
+        const collect = (async () => {
+          for await (const chunk of gunzip) chunks.push(chunk as Buffer);
+        })();
+        await Promise.all([pipeline(body, gunzip, { signal: context.signal }), collect]);
+      } else for await (const chunk of body) chunks.push(chunk as Buffer);
+    } catch (error) {
+      const zlib = (error as { code?: string }).code?.startsWith("Z_") ?? false;
+      if (zlib && !context.signal?.aborted)
+        throw new UsageError(
+          `${context.what} is not gzip-compressed CSV, as S3 Inventory writes it (${(error as Error).message}); check \`inventory\``,
+          { code: "ERR_BAD_INVENTORY", optionNames: ["inventory"], cause: error },
+        );
+      throw s3Failure(error, context);
+    }
     return Buffer.concat(chunks).toString("utf8");
   }
+}
+
+interface Manifest {
+  bucket: string;
+  files: string[];
+  keyAt: number;
+  sizeAt: number;
+  etagAt: number;
+}
+
+function badInventory(problem: string, cause?: unknown): UsageError {
+  return new UsageError(`${problem}; check \`inventory\``, {
+    code: "ERR_BAD_INVENTORY",
+    optionNames: ["inventory"],
+    cause,
+  });
+}
+
+/** An S3 Inventory manifest in CSV format, every field it needs checked. */
+function parseManifest(location: string, text: string): Manifest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw badInventory(`inventory manifest ${location} is not JSON (${(error as Error).message})`, error);
+  }
+  const what = `inventory manifest ${location}`;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw badInventory(`${what} is not an S3 Inventory manifest (a JSON object)`);
+  const { destinationBucket, fileFormat, fileSchema, files } = parsed as Record<string, unknown>;
+  if (fileFormat !== "CSV")
+    throw badInventory(`${what} has fileFormat ${JSON.stringify(fileFormat)}; only CSV inventories are read`);
+  if (typeof destinationBucket !== "string" || destinationBucket.replace(/^arn:aws:s3:::/, "") === "")
+    throw badInventory(`${what} names no destinationBucket`);
+  if (typeof fileSchema !== "string") throw badInventory(`${what} has no fileSchema (its columns)`);
+  if (!Array.isArray(files)) throw badInventory(`${what} has no list of files`);
+  const keys = files.map((file, i) => {
+    const key = (file as { key?: unknown } | null)?.key;
+    if (typeof key !== "string" || key === "") throw badInventory(`${what} files[${i}] has no key`);
+    return key;
+  });
+  const columns = fileSchema.split(",").map((name) => name.trim());
+  const [keyAt, sizeAt, etagAt] = ["Key", "Size", "ETag"].map((name) => columns.indexOf(name));
+  if (keyAt === -1 || sizeAt === -1) throw badInventory(`${what} lists no Key and Size columns`);
+  return { bucket: destinationBucket.replace(/^arn:aws:s3:::/, ""), files: keys, keyAt, sizeAt, etagAt };
+}
+
+/** One row of an inventory data file; `where` names its file and line for the messages. */
+function inventoryEntry(fields: string[], manifest: Manifest, where: string): ListedEntry {
+  const rawKey = fields[manifest.keyAt];
+  const rawSize = fields[manifest.sizeAt];
+  if (rawKey === undefined || rawKey === "") throw badInventory(`${where} has no Key`);
+  if (rawSize === undefined || !/^\d+$/.test(rawSize) || !Number.isSafeInteger(Number(rawSize)))
+    throw badInventory(`${where} has no Size in bytes (${JSON.stringify(rawSize ?? null)})`);
+  let key: string;
+  try {
+    key = decodeURIComponent(rawKey.replaceAll("+", " "));
+  } catch (error) {
+    throw badInventory(`${where}: its Key ${JSON.stringify(rawKey)} is not URL-encoded`, error);
+  }
+  const etag = manifest.etagAt === -1 ? undefined : fields[manifest.etagAt];
+  return { key, size: Number(rawSize), etag: cleanEtag(etag) };
 }
 
 function cleanEtag(etag: string | undefined): string {
@@ -290,6 +455,17 @@ function isTransient(error: unknown): boolean {
   return true;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../errors.js";
+import { refuseInsideStepFolder } from "../formats/step-folders.js";
 import {
   ARCHIVE_FOLDER,
   ARCHIVE_TOTALS_JSON,
@@ -190,6 +191,7 @@ export function prepareSummariesFolder(
         { code: "ERR_OUTPUT_INSIDE_INPUT", optionNames: ["summariesFolder", option] },
       );
   }
+  refuseInsideStepFolder(resolved, "summariesFolder");
   fs.mkdirSync(resolved, { recursive: true });
   return resolved;
 }

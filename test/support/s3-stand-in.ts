@@ -11,6 +11,14 @@ export interface S3Faults {
   dropMidBody?: number;
   /** Send half the body of every object GET, then hold the rest until the client goes away. */
   holdMidBody?: boolean;
+  /** Accept every object GET (not a listing) and never answer it. */
+  neverAnswerGets?: boolean;
+  /** Accept every listing and never answer it. */
+  neverAnswerLists?: boolean;
+  /** Answer every listing with this error (such as 500 InternalError), every time. */
+  failLists?: { status: number; code: string };
+  /** Answer every request with 403 AccessDenied. */
+  denyAccess?: boolean;
 }
 
 /**
@@ -21,7 +29,7 @@ export class S3StandIn {
   readonly buckets = new Map<string, Map<string, Buffer>>();
   faults: S3Faults = {};
   /** Answers given, by kind: `list`, `get`, `slowDown`, `dropped`, `held`. */
-  readonly served = { list: 0, get: 0, slowDown: 0, dropped: 0, held: 0 };
+  readonly served = { list: 0, get: 0, slowDown: 0, dropped: 0, held: 0, unanswered: 0, failed: 0 };
   private server: http.Server | null = null;
 
   constructor(private readonly pageSize = 1000) {}
@@ -65,6 +73,21 @@ export class S3StandIn {
 
   private answer(request: http.IncomingMessage, response: http.ServerResponse): void {
     const url = new URL(request.url ?? "/", "http://localhost");
+    const listing = url.searchParams.get("list-type") === "2";
+    if (this.faults.denyAccess) {
+      this.served.failed++;
+      error(response, 403, "AccessDenied");
+      return;
+    }
+    if ((listing && this.faults.neverAnswerLists) || (!listing && this.faults.neverAnswerGets)) {
+      this.served.unanswered++;
+      return;
+    }
+    if (listing && this.faults.failLists !== undefined) {
+      this.served.failed++;
+      error(response, this.faults.failLists.status, this.faults.failLists.code);
+      return;
+    }
     const [, bucket, ...rest] = url.pathname.split("/");
     const objects = this.buckets.get(decodeURIComponent(bucket));
     if (objects === undefined) {

@@ -3,12 +3,13 @@ import type { BinSummary } from "../../bin/bin-all.js";
 import { REJECT_DESCRIPTIONS, REJECT_REASONS } from "../../bin/reject-reasons.js";
 import { formatBytes, formatCount, formatCountTable, formatSeconds, plural } from "../format.js";
 import { addKeepRawLinesOption } from "../ip-key-options.js";
+import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
 import { BIN_FLAGS } from "../option-flags.js";
 import { positiveInteger, positiveNumber } from "../options.js";
 import { createProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 
-interface BinFlags {
+interface BinFlags extends LockFlags {
   reduced_s3_logs_folder_path: string;
   binned_s3_logs_folder_path: string;
   file_limit?: number;
@@ -58,28 +59,33 @@ export function configureBinCommand(command: Command): Command {
     );
   // Options shared with other commands, after the command's own.
   addKeepRawLinesOption(command);
+  addStuckAfterOption(command);
   return command.option("--quiet", "no progress display").action((flags: BinFlags) =>
-    runCommand(BIN_FLAGS, async (signal) => {
-      const { binAllReducedS3LogsByObjectKey } = await import("../../bin/bin-all.js");
-      const progress = await createProgress("bin", "bytes", flags.quiet);
-      let summary: BinSummary;
-      try {
-        summary = await binAllReducedS3LogsByObjectKey({
-          reducedFolder: flags.reduced_s3_logs_folder_path,
-          binnedFolder: flags.binned_s3_logs_folder_path,
-          fileLimit: flags.file_limit ?? flags.file_processing_limit,
-          workers: flags.maximum_number_of_workers,
-          bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
-          keepRawLines: flags.keep_raw_lines,
-          signal,
-          onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal),
-        });
-      } finally {
-        progress.stop();
-      }
-      process.stdout.write(`${describeBinSummary(summary)}\n`);
-      return EXIT_OK;
-    }),
+    runCommand(
+      BIN_FLAGS,
+      async (signal) => {
+        const { binAllReducedS3LogsByObjectKey } = await import("../../bin/bin-all.js");
+        const progress = await createProgress("bin", "bytes", flags.quiet);
+        let summary: BinSummary;
+        try {
+          summary = await binAllReducedS3LogsByObjectKey({
+            reducedFolder: flags.reduced_s3_logs_folder_path,
+            binnedFolder: flags.binned_s3_logs_folder_path,
+            fileLimit: flags.file_limit ?? flags.file_processing_limit,
+            workers: flags.maximum_number_of_workers,
+            bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
+            keepRawLines: flags.keep_raw_lines,
+            signal,
+            onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal),
+          });
+        } finally {
+          progress.stop();
+        }
+        process.stdout.write(`${describeBinSummary(summary)}\n`);
+        return EXIT_OK;
+      },
+      lockSettingsOf(flags),
+    ),
   );
 }
 

@@ -3,12 +3,13 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { formatCount, formatSeconds } from "../format.js";
+import { addNetworkTimeoutOption, type NetworkFlags, networkTimeoutMsOf } from "../network-options.js";
 import { CATALOG_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
 
-interface CatalogFlags {
+interface CatalogFlags extends NetworkFlags {
   output: string;
   api_url?: string;
   excluded_dandisets: string[];
@@ -19,6 +20,7 @@ interface CatalogFlags {
 
 /** Writes a snapshot of the archive's catalog, so mapping can run offline and be repeated exactly. */
 export function configureCatalogCommand(command: Command): Command {
+  addNetworkTimeoutOption(command);
   return command
     .description(
       "Read every Dandiset, version and asset from the DANDI API and write them to a snapshot file for " +
@@ -47,6 +49,7 @@ export function configureCatalogCommand(command: Command): Command {
         const fetched = await withProgress("catalog (Dandisets)", "items", flags.quiet, (update) =>
           fetchCatalog({
             apiUrl: flags.api_url,
+            timeoutMs: networkTimeoutMsOf(flags),
             restrictTo: flags.restrict_to_dandisets,
             excluded: flags.excluded_dandisets,
             limit: flags.dandiset_limit,

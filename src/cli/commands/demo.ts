@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { RunError } from "../../errors.js";
 import { DEMO_FLAGS } from "../option-flags.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
+import { generatedAtFromEnvironment } from "../source-date-epoch.js";
 import { describeRunSummary, runFailed, runWithProgress } from "./run.js";
 
 interface DemoFlags {
@@ -47,6 +48,7 @@ export function configureDemoCommand(command: Command): Command {
             rawFolder: path.join(samples, "raw"),
             workFolder: flags.work_folder,
             catalog: path.join(samples, "catalog.json"),
+            generatedAt: generatedAtFromEnvironment(),
             signal,
           },
           flags.quiet,

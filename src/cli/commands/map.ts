@@ -3,13 +3,15 @@ import { UsageError } from "../../errors.js";
 import type { MapProgress, MapSummary } from "../../map/map-binned.js";
 import { formatBytes, formatCount, formatSeconds } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
+import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
+import { addNetworkTimeoutOption, type NetworkFlags, networkTimeoutMsOf } from "../network-options.js";
 import { MAP_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { addRetiredPrivacyFlags, type RetiredFlags, refuseRetiredPrivacyFlags } from "../retired-flags.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface MapFlags extends IpKeyFlags, RetiredFlags {
+interface MapFlags extends IpKeyFlags, RetiredFlags, NetworkFlags, LockFlags {
   binned_s3_logs_folder_path: string;
   mapped_s3_logs_folder_path?: string;
   dandiset_logs_folder_path?: string;
@@ -101,44 +103,50 @@ export function configureMapCommand(command: Command): Command {
       wholeNumber,
     );
   addRetiredPrivacyFlags(command);
+  addNetworkTimeoutOption(command);
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addKeepRawLinesOption(command);
+  addStuckAfterOption(command);
   return command.option("--quiet", "no progress display").action((flags: MapFlags) =>
-    runCommand(MAP_FLAGS, async (signal) => {
-      refuseRetiredPrivacyFlags(flags);
-      const { mapBinnedS3LogsToDandisets } = await import("../../map/map-binned.js");
-      const mappedFolder = mappedFolderOf(flags);
-      const progress = phasedProgress(flags.quiet);
-      let summary: MapSummary;
-      try {
-        summary = await mapBinnedS3LogsToDandisets({
-          binnedFolder: flags.binned_s3_logs_folder_path,
-          mappedFolder,
-          catalog: flags.catalog,
-          api: { apiUrl: flags.api_url },
-          restrictTo: flags.restrict_to_dandisets,
-          excluded: flags.excluded_dandisets,
-          limit: flags.dandiset_limit,
-          objectType: flags.object_type,
-          ipRangesFolder: flags.ip_ranges_folder,
-          rebuild: flags.rebuild,
-          workers: flags.maximum_number_of_workers,
-          summariesFolder: flags.summaries_folder_path,
-          regionDisclosureThreshold: flags.region_disclosure_threshold,
-          publishEmbargoed: flags.publish_embargoed,
-          ipKey: await ipKeyOfFlags(flags),
-          keepRawLines: flags.keep_raw_lines,
-          signal,
-          onProgress: progress.update,
-          onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-        });
-      } finally {
-        progress.stop();
-      }
-      process.stdout.write(`${describeMapSummary(summary)}\n`);
-      return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
-    }),
+    runCommand(
+      MAP_FLAGS,
+      async (signal) => {
+        refuseRetiredPrivacyFlags(flags);
+        const { mapBinnedS3LogsToDandisets } = await import("../../map/map-binned.js");
+        const mappedFolder = mappedFolderOf(flags);
+        const progress = phasedProgress(flags.quiet);
+        let summary: MapSummary;
+        try {
+          summary = await mapBinnedS3LogsToDandisets({
+            binnedFolder: flags.binned_s3_logs_folder_path,
+            mappedFolder,
+            catalog: flags.catalog,
+            api: { apiUrl: flags.api_url, timeoutMs: networkTimeoutMsOf(flags) },
+            restrictTo: flags.restrict_to_dandisets,
+            excluded: flags.excluded_dandisets,
+            limit: flags.dandiset_limit,
+            objectType: flags.object_type,
+            ipRangesFolder: flags.ip_ranges_folder,
+            rebuild: flags.rebuild,
+            workers: flags.maximum_number_of_workers,
+            summariesFolder: flags.summaries_folder_path,
+            regionDisclosureThreshold: flags.region_disclosure_threshold,
+            publishEmbargoed: flags.publish_embargoed,
+            ipKey: await ipKeyOfFlags(flags),
+            keepRawLines: flags.keep_raw_lines,
+            signal,
+            onProgress: progress.update,
+            onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+          });
+        } finally {
+          progress.stop();
+        }
+        process.stdout.write(`${describeMapSummary(summary)}\n`);
+        return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+      },
+      lockSettingsOf(flags),
+    ),
   );
 }
 

@@ -3,13 +3,15 @@ import type { ReduceSummary } from "../../reduce/reduce-all.js";
 import { DEFAULT_OPERATION } from "../../s3log/fields.js";
 import { formatBytes, formatLineCounts, formatSeconds, plural } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
+import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
 import { addLogObjectOptions, type LogObjectFlags } from "../log-object-options.js";
+import { addNetworkTimeoutOption, type NetworkFlags, networkTimeoutMsOf } from "../network-options.js";
 import { REDUCE_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
-interface ReduceFlags extends IpKeyFlags, LogObjectFlags {
+interface ReduceFlags extends IpKeyFlags, LogObjectFlags, NetworkFlags, LockFlags {
   raw_s3_logs_folder_path: string;
   reduced_s3_logs_folder_path: string;
   maximum_number_of_workers: number;
@@ -60,32 +62,39 @@ export function configureReduceCommand(command: Command): Command {
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addLogObjectOptions(command);
+  addNetworkTimeoutOption(command);
   addKeepRawLinesOption(command);
+  addStuckAfterOption(command);
   return command.option("--quiet", "no progress display").action((flags: ReduceFlags) =>
-    runCommand(REDUCE_FLAGS, async (signal) => {
-      const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
-      const ipKey = await ipKeyOfFlags(flags);
-      const summary = await withProgress("reduce", "bytes", flags.quiet, (update) =>
-        reduceAllDandiRawS3Logs({
-          rawFolder: flags.raw_s3_logs_folder_path,
-          reducedFolder: flags.reduced_s3_logs_folder_path,
-          workers: flags.maximum_number_of_workers,
-          bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
-          excludedYears: flags.excluded_years,
-          excludedIps: flags.excluded_ips,
-          operation: flags.operation_type,
-          settleHours: flags.settle_hours,
-          inventory: flags.inventory,
-          ipKey,
-          keepRawLines: flags.keep_raw_lines,
-          signal,
-          onProgress: (p) => update(p.bytesDone, p.bytesTotal),
-        }),
-      );
-      process.stdout.write(`${describeReduceSummary(summary)}\n`);
-      writeReduceFailures(summary);
-      return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
-    }),
+    runCommand(
+      REDUCE_FLAGS,
+      async (signal) => {
+        const { reduceAllDandiRawS3Logs } = await import("../../reduce/reduce-all.js");
+        const ipKey = await ipKeyOfFlags(flags);
+        const summary = await withProgress("reduce", "bytes", flags.quiet, (update) =>
+          reduceAllDandiRawS3Logs({
+            rawFolder: flags.raw_s3_logs_folder_path,
+            reducedFolder: flags.reduced_s3_logs_folder_path,
+            workers: flags.maximum_number_of_workers,
+            bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
+            excludedYears: flags.excluded_years,
+            excludedIps: flags.excluded_ips,
+            operation: flags.operation_type,
+            settleHours: flags.settle_hours,
+            inventory: flags.inventory,
+            networkTimeoutMs: networkTimeoutMsOf(flags),
+            ipKey,
+            keepRawLines: flags.keep_raw_lines,
+            signal,
+            onProgress: (p) => update(p.bytesDone, p.bytesTotal),
+          }),
+        );
+        process.stdout.write(`${describeReduceSummary(summary)}\n`);
+        writeReduceFailures(summary);
+        return summary.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+      },
+      lockSettingsOf(flags),
+    ),
   );
 }
 

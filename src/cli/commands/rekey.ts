@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import { IP_KEY_VARIABLE } from "../../privacy/key-derivation.js";
 import type { RekeySummary } from "../../privacy/rekey.js";
 import { formatSeconds, plural } from "../format.js";
+import { warnAboutKeyFile } from "../ip-key-options.js";
+import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
 import { REKEY_FLAGS } from "../option-flags.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
@@ -9,7 +11,7 @@ import { EXIT_OK, runCommand } from "../run-command.js";
 /** Where the key a folder is encrypted with now comes from, when its key changes. */
 export const OLD_IP_KEY_VARIABLE = "DANDI_S3_LOG_PARSER_OLD_IP_KEY";
 
-interface RekeyFlags {
+interface RekeyFlags extends LockFlags {
   work_folder: string;
   ip_key_file?: string;
   old_ip_key_file?: string;
@@ -18,6 +20,7 @@ interface RekeyFlags {
 
 /** `rekey`: encrypt a work folder kept in clear, or change its key. */
 export function configureRekeyCommand(command: Command): Command {
+  addStuckAfterOption(command);
   return command
     .description(
       "Encrypt the IP addresses of a work folder kept in clear (reduced/ and binned/), or change the key they are " +
@@ -39,22 +42,27 @@ export function configureRekeyCommand(command: Command): Command {
     )
     .option("--quiet", "no progress display")
     .action((flags: RekeyFlags) =>
-      runCommand(REKEY_FLAGS, async (signal) => {
-        const { ipKeyFrom } = await import("../../privacy/ip-key.js");
-        const { UsageError } = await import("../../errors.js");
-        const { rekeyWorkFolder } = await import("../../privacy/rekey.js");
-        const ipKey = ipKeyFrom(flags.ip_key_file);
-        if (ipKey === null)
-          throw new UsageError(`rekey needs the new key: set ${IP_KEY_VARIABLE} or give --ip_key_file`, {
-            code: "ERR_IP_KEY_REQUIRED",
-          });
-        const oldIpKey = ipKeyFrom(flags.old_ip_key_file, OLD_IP_KEY_VARIABLE);
-        const summary = await withProgress("rekey", "items", flags.quiet, (update) =>
-          rekeyWorkFolder({ workFolder: flags.work_folder, ipKey, oldIpKey, signal, onProgress: update }),
-        );
-        process.stdout.write(`${describeRekeySummary(summary)}\n`);
-        return EXIT_OK;
-      }),
+      runCommand(
+        REKEY_FLAGS,
+        async (signal) => {
+          const { ipKeyFrom } = await import("../../privacy/ip-key.js");
+          const { UsageError } = await import("../../errors.js");
+          const { rekeyWorkFolder } = await import("../../privacy/rekey.js");
+          for (const file of [flags.ip_key_file, flags.old_ip_key_file]) await warnAboutKeyFile(file);
+          const ipKey = ipKeyFrom(flags.ip_key_file);
+          if (ipKey === null)
+            throw new UsageError(`rekey needs the new key: set ${IP_KEY_VARIABLE} or give --ip_key_file`, {
+              code: "ERR_IP_KEY_REQUIRED",
+            });
+          const oldIpKey = ipKeyFrom(flags.old_ip_key_file, OLD_IP_KEY_VARIABLE);
+          const summary = await withProgress("rekey", "items", flags.quiet, (update) =>
+            rekeyWorkFolder({ workFolder: flags.work_folder, ipKey, oldIpKey, signal, onProgress: update }),
+          );
+          process.stdout.write(`${describeRekeySummary(summary)}\n`);
+          return EXIT_OK;
+        },
+        lockSettingsOf(flags),
+      ),
     );
 }
 

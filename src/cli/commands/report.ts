@@ -1,13 +1,14 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import type { ReportSummary } from "../../report/build-report.js";
 import { formatCount, formatSeconds } from "../format.js";
+import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
 import { REPORT_FLAGS } from "../option-flags.js";
 import { positiveInteger } from "../options.js";
 import { withProgress } from "../progress.js";
 import { EXIT_OK, runCommand } from "../run-command.js";
+import { generatedAtFromEnvironment } from "../source-date-epoch.js";
 
-interface ReportFlags {
+interface ReportFlags extends LockFlags {
   mapped_s3_logs_folder_path: string;
   output_folder: string;
   summaries_folder_path?: string;
@@ -17,6 +18,7 @@ interface ReportFlags {
 
 /** The report step: the static site of charts and tables made from the mapped folder. */
 export function configureReportCommand(command: Command): Command {
+  addStuckAfterOption(command);
   return command
     .description(
       "Make a static usage report from mapped tables: index.html ranking the Dandisets, with archive-wide " +
@@ -45,39 +47,28 @@ export function configureReportCommand(command: Command): Command {
     )
     .option("--quiet", "no progress display")
     .action((flags: ReportFlags) =>
-      runCommand(REPORT_FLAGS, async (signal) => {
-        // Loaded here: the chart renderer takes a third of a second to load, which other commands need not pay.
-        const { buildReport } = await import("../../report/build-report.js");
-        const summary = await withProgress("report", "items", flags.quiet, (update) =>
-          buildReport({
-            mappedFolder: flags.mapped_s3_logs_folder_path,
-            outputFolder: flags.output_folder,
-            summariesFolder: flags.summaries_folder_path,
-            generatedAt: generatedAtFromEnvironment(),
-            workers: flags.maximum_number_of_workers,
-            signal,
-            onProgress: (p) => update(p.done, p.total),
-          }),
-        );
-        process.stdout.write(`${describeReportSummary(summary)}\n`);
-        return EXIT_OK;
-      }),
+      runCommand(
+        REPORT_FLAGS,
+        async (signal) => {
+          // Loaded here: the chart renderer takes a third of a second to load, which other commands need not pay.
+          const { buildReport } = await import("../../report/build-report.js");
+          const summary = await withProgress("report", "items", flags.quiet, (update) =>
+            buildReport({
+              mappedFolder: flags.mapped_s3_logs_folder_path,
+              outputFolder: flags.output_folder,
+              summariesFolder: flags.summaries_folder_path,
+              generatedAt: generatedAtFromEnvironment(),
+              workers: flags.maximum_number_of_workers,
+              signal,
+              onProgress: (p) => update(p.done, p.total),
+            }),
+          );
+          process.stdout.write(`${describeReportSummary(summary)}\n`);
+          return EXIT_OK;
+        },
+        lockSettingsOf(flags),
+      ),
     );
-}
-
-/**
- * `SOURCE_DATE_EPOCH` (seconds since 1970, the reproducible-builds convention) fixes the time the index
- * says it was generated, so two runs over the same tables give the same files.
- */
-function generatedAtFromEnvironment(): Date | undefined {
-  const value = process.env.SOURCE_DATE_EPOCH;
-  if (value === undefined || value === "") return undefined;
-  if (!/^\d+$/.test(value)) {
-    throw new UsageError(
-      `SOURCE_DATE_EPOCH is "${value}"; set it to whole seconds since 1970-01-01 UTC, or unset it`,
-    );
-  }
-  return new Date(Number(value) * 1000);
 }
 
 export function describeReportSummary(summary: ReportSummary): string {

@@ -3,17 +3,20 @@ import { IP_KEY_VARIABLE } from "../../privacy/key-derivation.js";
 import type { RunAllOptions, RunAllSummary, StepName } from "../../run/run-all.js";
 import { formatSeconds } from "../format.js";
 import { addIpKeyOption, addKeepRawLinesOption, type IpKeyFlags, ipKeyOfFlags } from "../ip-key-options.js";
+import { addStuckAfterOption, type LockFlags, lockSettingsOf } from "../lock-options.js";
 import { addLogObjectOptions, type LogObjectFlags } from "../log-object-options.js";
+import { addNetworkTimeoutOption, type NetworkFlags, networkTimeoutMsOf } from "../network-options.js";
 import { RUN_FLAGS } from "../option-flags.js";
 import { commaList, positiveInteger, positiveNumber, wholeNumber } from "../options.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
+import { generatedAtFromEnvironment } from "../source-date-epoch.js";
 import { describeBinSummary } from "./bin.js";
 import { describeMapSummary } from "./map.js";
 import { describeReduceSummary, writeReduceFailures } from "./reduce.js";
 import { describeReportSummary } from "./report.js";
 
-interface RunFlags extends IpKeyFlags, LogObjectFlags {
+interface RunFlags extends IpKeyFlags, LogObjectFlags, NetworkFlags, LockFlags {
   raw_s3_logs_folder_path: string;
   work_folder: string;
   catalog?: string;
@@ -96,41 +99,51 @@ export function configureRunCommand(command: Command): Command {
   // Options shared with other commands, after the command's own.
   addIpKeyOption(command);
   addLogObjectOptions(command);
+  addNetworkTimeoutOption(command);
   addKeepRawLinesOption(command);
+  addStuckAfterOption(command);
   return command
     .option("--quiet", "no progress display")
     .option("--no-ip_key_warning", "no warning when IP addresses are kept in clear (no key given)")
     .action((flags: RunFlags) =>
-      runCommand(RUN_FLAGS, async (signal) => {
-        const ipKey = await ipKeyOfFlags(flags);
-        if (ipKey === null && flags.ip_key_warning !== false) process.stderr.write(`${NO_IP_KEY_WARNING}\n`);
-        const summary = await runWithProgress(
-          {
-            rawFolder: flags.raw_s3_logs_folder_path,
-            workFolder: flags.work_folder,
-            catalog: flags.catalog,
-            api: { apiUrl: flags.api_url },
-            ipRangesFolder: flags.ip_ranges_folder,
-            workers: flags.maximum_number_of_workers,
-            bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
-            excludedYears: flags.excluded_years,
-            excludedIps: flags.excluded_ips,
-            settleHours: flags.settle_hours,
-            inventory: flags.inventory,
-            skipReport: flags.report === false,
-            ipKey,
-            keepRawLines: flags.keep_raw_lines,
-            regionDisclosureThreshold: flags.region_disclosure_threshold,
-            publishEmbargoed: flags.publish_embargoed,
-            rebuild: flags.rebuild,
-            signal,
-          },
-          flags.quiet,
-        );
-        process.stdout.write(`${describeRunSummary(summary)}\n`);
-        writeReduceFailures(summary.reduce);
-        return runFailed(summary) ? EXIT_FAILED : EXIT_OK;
-      }),
+      runCommand(
+        RUN_FLAGS,
+        async (signal) => {
+          const generatedAt = generatedAtFromEnvironment();
+          const ipKey = await ipKeyOfFlags(flags);
+          if (ipKey === null && flags.ip_key_warning !== false)
+            process.stderr.write(`${NO_IP_KEY_WARNING}\n`);
+          const summary = await runWithProgress(
+            {
+              rawFolder: flags.raw_s3_logs_folder_path,
+              workFolder: flags.work_folder,
+              catalog: flags.catalog,
+              api: { apiUrl: flags.api_url },
+              ipRangesFolder: flags.ip_ranges_folder,
+              workers: flags.maximum_number_of_workers,
+              bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
+              excludedYears: flags.excluded_years,
+              excludedIps: flags.excluded_ips,
+              settleHours: flags.settle_hours,
+              inventory: flags.inventory,
+              networkTimeoutMs: networkTimeoutMsOf(flags),
+              skipReport: flags.report === false,
+              ipKey,
+              keepRawLines: flags.keep_raw_lines,
+              regionDisclosureThreshold: flags.region_disclosure_threshold,
+              publishEmbargoed: flags.publish_embargoed,
+              rebuild: flags.rebuild,
+              generatedAt,
+              signal,
+            },
+            flags.quiet,
+          );
+          process.stdout.write(`${describeRunSummary(summary)}\n`);
+          writeReduceFailures(summary.reduce);
+          return runFailed(summary) ? EXIT_FAILED : EXIT_OK;
+        },
+        lockSettingsOf(flags),
+      ),
     );
 }
 

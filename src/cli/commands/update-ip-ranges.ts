@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { UpdateIpRangesSummary } from "../../geo/update-ip-ranges.js";
 import { formatBytes, plural } from "../format.js";
 import { UPDATE_IP_RANGES_FLAGS } from "../option-flags.js";
-import { positiveNumber } from "../options.js";
+import { timeoutSeconds } from "../options.js";
 import { EXIT_FAILED, EXIT_OK, runCommand } from "../run-command.js";
 
 interface UpdateIpRangesFlags {
@@ -32,7 +32,7 @@ export function configureUpdateIpRangesCommand(command: Command): Command {
       "https://www.gstatic.com/ipranges/cloud.json",
     )
     .option("--github_url <url>", "where to download GitHub meta from", "https://api.github.com/meta")
-    .option("--timeout_seconds <n>", "give up on a download after this many seconds", positiveNumber, 60)
+    .option("--timeout_seconds <n>", "give up on a download after this many seconds", timeoutSeconds, 60)
     .action((flags: UpdateIpRangesFlags) =>
       runCommand(UPDATE_IP_RANGES_FLAGS, async (signal) => {
         const { updateIpRanges } = await import("../../geo/update-ip-ranges.js");
