@@ -24,7 +24,7 @@ export function packTally(tally: Tally): PackedTally {
   const bytes = new BigInt64Array(n);
   const counts = new Float64Array(n * 3);
   let i = 0;
-  for (const [key, value] of tally.bytes) {
+  tally.forEach((key, value, requests, downloads, views) => {
     // 9.2 EB: far above any archive's bytes, but a wrapped number would be silently wrong.
     if (value > MAX_BYTES || value < -MAX_BYTES)
       throw new RunError(`${value} bytes under ${key} is too many to pass between threads`);
@@ -32,11 +32,11 @@ export function packTally(tally: Tally): PackedTally {
       throw new RunError(`a key holding a NUL cannot pass between threads: ${JSON.stringify(key)}`);
     keys += `${key}\0`;
     bytes[i] = value;
-    counts[i * 3] = tally.requests.get(key) ?? 0;
-    counts[i * 3 + 1] = tally.downloads.get(key) ?? 0;
-    counts[i * 3 + 2] = tally.views.get(key) ?? 0;
+    counts[i * 3] = requests;
+    counts[i * 3 + 1] = downloads;
+    counts[i * 3 + 2] = views;
     i++;
-  }
+  });
   return { keys, bytes, counts };
 }
 
