@@ -276,3 +276,36 @@ test("a batch on two threads whose second undo log is missing is refused, not bi
   assert.equal(rerun.code, 1);
   assert.match(rerun.stderr, /\.bin_undo_log\.1 is missing, but batch 1 was changing object files/);
 });
+
+test("bin on two threads aborted mid-batch undoes the batch on every thread and rejects with AbortedError", async () => {
+  const root = tempFolder("bin-workers-abort");
+  const reduced = path.join(root, "reduced");
+  generateReducedDays(reduced, { seed: 33, days: 3, rowsPerDay: 20_000, blobCount: 900, zarrCount: 40 });
+  const binned = path.join(root, "binned");
+  const controller = new AbortController();
+  const timer = setInterval(() => {
+    if (sealedRecords(path.join(binned, ".bin_undo_log.1")) >= 3) controller.abort();
+  }, 1);
+  try {
+    await assert.rejects(
+      binAllReducedS3LogsByObjectKey({
+        reducedFolder: reduced,
+        binnedFolder: binned,
+        workers: 2,
+        signal: controller.signal,
+      }),
+      (error: Error) => error.name === "AbortedError",
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(controller.signal.aborted, "the batch ended before the abort");
+  // Nothing but the journal of no day and the format marker: every share's files were undone.
+  assert.deepEqual([...readTree(binned).keys()], [".binned_days", ".binned_format"]);
+  const again = await binAllReducedS3LogsByObjectKey({
+    reducedFolder: reduced,
+    binnedFolder: binned,
+    workers: 2,
+  });
+  assert.equal(again.daysBinned, 3);
+});
