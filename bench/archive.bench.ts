@@ -33,8 +33,8 @@ function line(label: string, timing: Timing): string {
   return `${label.padEnd(58)} ${timing.seconds.toFixed(2).padStart(7)} s${memory}`;
 }
 
-/** The generated days, made once and kept under bench-output/ (same seed, same bytes). */
-function inputs(): { raw: string; quiet: string; catalog: string; days: string[] } {
+/** The generated days, made once and kept under bench-output/ (same seed, same bytes); the rebuild bench reads them too. */
+export function inputs(): { raw: string; quiet: string; catalog: string; days: string[] } {
   const folder = path.join(CACHE, "archive");
   const raw = path.join(folder, "raw");
   const quiet = path.join(folder, "quiet");

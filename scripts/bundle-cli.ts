@@ -24,6 +24,10 @@ const ENTRY_POINTS: Record<string, string> = {
   main: "src/cli/main.ts",
   // Reduce's worker thread, started by the commands' bundles as ./worker.cjs beside them.
   worker: "src/reduce/worker.ts",
+  // Bin's worker threads, started as ./bin-worker.cjs.
+  "bin-worker": "src/bin/bin-worker.ts",
+  // Map's worker threads (a rebuild shared out), started as ./map-worker.cjs.
+  "map-worker": "src/map/map-worker.ts",
   // The report's worker threads, started as ./page-worker.cjs; Vega stays outside, loaded by each.
   "page-worker": "src/report/page-worker.ts",
   "reduce-all-dandi-raw-s3-logs": "src/cli/reduce-all-dandi-raw-s3-logs.ts",

@@ -94,6 +94,8 @@ function parseAll(
   partition = 0,
   partitions = 1,
   status = false,
+  share = 0,
+  shares = 1,
 ) {
   const store = new RowStore(text.length);
   const rejects: string[] = [];
@@ -102,6 +104,8 @@ function parseAll(
     status,
     partition,
     partitions,
+    share,
+    shares,
     fastPath,
     onReject: (line, reason, buf, start, end) =>
       rejects.push(`${line} ${reason} ${buf.toString("latin1", start, end)}`),
@@ -164,6 +168,48 @@ for (const status of [true, false]) {
       const { slowLines, ...fast } = parseAll(text, true, 1 << 20, partition, 3, status);
       assert.deepEqual(fast, reference, `partition ${partition}`);
       assert.ok(slowLines < reference.lines * 0.4);
+    }
+  });
+
+  test(`the two parsers agree on each share of a batch, and the shares add up to the whole: ${rows}`, () => {
+    const text = sampleText(17, 3000, status);
+    for (const partitions of [1, 2]) {
+      for (let partition = 0; partition < partitions; partition++) {
+        const { slowLines: _, ...whole } = parseAll(text, false, 4096, partition, partitions, status);
+        const rejects: string[] = [];
+        const rows: number[] = [];
+        let valid = 0;
+        for (let share = 0; share < 3; share++) {
+          const { slowLines: __, ...reference } = parseAll(
+            text,
+            false,
+            4096,
+            partition,
+            partitions,
+            status,
+            share,
+            3,
+          );
+          const { slowLines: ___, ...fast } = parseAll(
+            text,
+            true,
+            4096,
+            partition,
+            partitions,
+            status,
+            share,
+            3,
+          );
+          assert.deepEqual(fast, reference, `pass ${partition} of ${partitions}, share ${share}`);
+          assert.equal(reference.lines, whole.lines, "every share counts every line");
+          rejects.push(...reference.rejects);
+          rows.push(...reference.timestamps);
+          valid += reference.stats.rows;
+        }
+        assert.equal(valid, whole.stats.rows);
+        assert.deepEqual(rejects.sort(), [...whole.rejects].sort());
+        assert.deepEqual(rows.sort(), [...whole.timestamps].sort());
+      }
     }
   });
 

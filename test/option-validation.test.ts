@@ -173,6 +173,7 @@ const BIN: Record<keyof BinAllOptions, Case[]> = ((base: BinAllOptions) => {
       bad("binnedFolder", path.join(REDUCED, "binned"), "ERR_OUTPUT_INSIDE_INPUT"),
     ],
     fileLimit: [bad("fileLimit", 0, "ERR_INVALID_FILE_LIMIT")],
+    workers: [bad("workers", 0, "ERR_INVALID_WORKERS"), bad("workers", 1.5, "ERR_INVALID_WORKERS")],
     bufferBytes: [bad("bufferBytes", Number.NaN, "ERR_INVALID_BUFFER_BYTES")],
     onProgress: [bad("onProgress", 1, "ERR_INVALID_ON_PROGRESS")],
     signal: [bad("signal", NOT_A_SIGNAL, "ERR_INVALID_SIGNAL")],
@@ -311,6 +312,7 @@ const MAP: Record<keyof MapOptions | "options", Case[]> = ((base: MapOptions) =>
     ],
     api: [bad("api", "public", "ERR_INVALID_API"), ...Object.values(api).flat()],
     objectType: [bad("objectType", "trees", "ERR_INVALID_OBJECT_TYPE")],
+    workers: [bad("workers", 0, "ERR_INVALID_WORKERS"), bad("workers", "2", "ERR_INVALID_WORKERS")],
     rebuild: [bad("rebuild", "yes", "ERR_INVALID_REBUILD")],
     publishEmbargoed: [bad("publishEmbargoed", 1, "ERR_INVALID_PUBLISH_EMBARGOED")],
     summariesFolder: [

@@ -21,6 +21,11 @@ function tables(work: string): Map<string, string> {
   return all;
 }
 
+// Bin and map share out from the smallest batches and maps on, so that two threads go through
+// their workers here (see bin-workers.test.ts, map-workers.test.ts).
+process.env.DANDI_S3_LOG_PARSER_BIN_SHARE_BYTES = "1024";
+process.env.DANDI_S3_LOG_PARSER_MAP_SHARE_ROWS = "100";
+
 describe("run, day after day", () => {
   const raw = tempFolder("raw");
   const generated = generateRawLogs(raw, {
@@ -34,7 +39,7 @@ describe("run, day after day", () => {
   });
   const catalog = path.join(tempFolder("catalog"), "catalog.json");
   fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 51, dandisets: 5 })));
-  const run = (rawFolder: string, work: string) =>
+  const run = (rawFolder: string, work: string, workers = 1) =>
     runCli("main", [
       "run",
       "--raw_s3_logs_folder_path",
@@ -46,6 +51,8 @@ describe("run, day after day", () => {
       // Every change published, so that the summaries too are those of one run (see region-disclosure.ts).
       "--region_disclosure_threshold",
       "0",
+      "--maximum_number_of_workers",
+      String(workers),
       "--quiet",
     ]);
 
@@ -61,73 +68,85 @@ describe("run, day after day", () => {
     assert.ok(fs.existsSync(path.join(reference, "report", "index.html")));
   });
 
-  test("days arriving over three runs give exactly the tables of one run on all of them", () => {
-    const partial = tempFolder("partial");
-    const work = path.join(tempFolder("incremental"), "work");
-    for (const days of [2, 5, 6]) {
-      for (const day of generated.days.slice(0, days)) {
-        const target = path.join(partial, day.relativePath);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        if (!fs.existsSync(target)) fs.copyFileSync(path.join(raw, day.relativePath), target);
-      }
-      const result = run(partial, work);
-      assert.equal(result.code, 0, result.stderr);
-    }
+  test("one run on two threads writes the tables of one thread", () => {
+    const work = path.join(tempFolder("two-threads"), "work");
+    const result = run(raw, work, 2);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /on 2 threads/);
     assert.deepEqual(tables(work), expected);
   });
 
-  test("killed with SIGKILL at several moments, then run again: the same tables", async () => {
-    // Kills aimed at each step by what the run has written, not by the clock.
-    // A folder the run removes while it is walked (an undo log's saved files) reads as empty this time.
-    const entries = (folder: string) => {
-      try {
-        return fs.readdirSync(folder, { recursive: true }).map(String);
-      } catch {
-        return [];
+  for (const workers of [1, 2])
+    test(`days arriving over three runs give exactly the tables of one run on all of them (${workers === 1 ? "one thread" : "two threads"})`, () => {
+      const partial = tempFolder("partial");
+      const work = path.join(tempFolder("incremental"), "work");
+      for (const days of [2, 5, 6]) {
+        for (const day of generated.days.slice(0, days)) {
+          const target = path.join(partial, day.relativePath);
+          fs.mkdirSync(path.dirname(target), { recursive: true });
+          if (!fs.existsSync(target)) fs.copyFileSync(path.join(raw, day.relativePath), target);
+        }
+        const result = run(partial, work, workers);
+        assert.equal(result.code, 0, result.stderr);
       }
-    };
-    const moments: [string, (work: string) => boolean][] = [
-      [
-        "after reduce's first day",
-        (work) => entries(path.join(work, "reduced")).some((f) => /\d\d\.tsv$/.test(f)),
-      ],
-      ["while binning", (work) => fs.existsSync(path.join(work, "binned", ".binned_days"))],
-      ["while mapping", (work) => entries(path.join(work, "mapped")).length > 0],
-      ["while building the report", (work) => entries(work).some((f) => f.startsWith(".report.tmp-"))],
-    ];
-    const missed: string[] = [];
-    for (const [moment, reached] of moments) {
-      const work = path.join(tempFolder("killed"), "work");
-      const child = startCli("main", [
-        "run",
-        "--raw_s3_logs_folder_path",
-        raw,
-        "--work_folder",
-        work,
-        "--catalog",
-        catalog,
-        "--region_disclosure_threshold",
-        "0",
-        "--quiet",
-      ]);
-      const closed = once(child, "close");
-      while (isRunning(child) && !reached(work)) await new Promise((resolve) => setTimeout(resolve, 1));
-      const landed = isRunning(child);
-      child.kill("SIGKILL");
-      await closed;
-      if (landed) {
-        assert.equal(child.signalCode, "SIGKILL", `killed ${moment}`);
-        assert.ok(
-          !fs.existsSync(path.join(work, "report", "index.html")),
-          `the run was over when killed ${moment}`,
-        );
-      } else {
-        missed.push(moment);
+      assert.deepEqual(tables(work), expected);
+    });
+
+  for (const workers of [1, 2])
+    test(`killed with SIGKILL at several moments, then run again: the same tables (${workers === 1 ? "one thread" : "two threads"})`, async () => {
+      // Kills aimed at each step by what the run has written, not by the clock.
+      // A folder the run removes while it is walked (an undo log's saved files) reads as empty this time.
+      const entries = (folder: string) => {
+        try {
+          return fs.readdirSync(folder, { recursive: true }).map(String);
+        } catch {
+          return [];
+        }
+      };
+      const moments: [string, (work: string) => boolean][] = [
+        [
+          "after reduce's first day",
+          (work) => entries(path.join(work, "reduced")).some((f) => /\d\d\.tsv$/.test(f)),
+        ],
+        ["while binning", (work) => fs.existsSync(path.join(work, "binned", ".binned_days"))],
+        ["while mapping", (work) => entries(path.join(work, "mapped")).length > 0],
+        ["while building the report", (work) => entries(work).some((f) => f.startsWith(".report.tmp-"))],
+      ];
+      const missed: string[] = [];
+      for (const [moment, reached] of moments) {
+        const work = path.join(tempFolder("killed"), "work");
+        const child = startCli("main", [
+          "run",
+          "--raw_s3_logs_folder_path",
+          raw,
+          "--work_folder",
+          work,
+          "--catalog",
+          catalog,
+          "--region_disclosure_threshold",
+          "0",
+          "--maximum_number_of_workers",
+          String(workers),
+          "--quiet",
+        ]);
+        const closed = once(child, "close");
+        while (isRunning(child) && !reached(work)) await new Promise((resolve) => setTimeout(resolve, 1));
+        const landed = isRunning(child);
+        child.kill("SIGKILL");
+        await closed;
+        if (landed) {
+          assert.equal(child.signalCode, "SIGKILL", `killed ${moment}`);
+          assert.ok(
+            !fs.existsSync(path.join(work, "report", "index.html")),
+            `the run was over when killed ${moment}`,
+          );
+        } else {
+          missed.push(moment);
+        }
+        const rerun = run(raw, work, workers);
+        assert.equal(rerun.code, 0, rerun.stderr);
+        assert.deepEqual(tables(work), expected, `killed ${moment}`);
       }
-      const rerun = run(raw, work);
-      assert.equal(rerun.code, 0, rerun.stderr);
-      assert.deepEqual(tables(work), expected, `killed ${moment}`);
-    }
-    assert.ok(missed.length <= 1, `the run ended before these kills: ${missed.join(", ")}`);
-  });
+      assert.ok(missed.length <= 1, `the run ended before these kills: ${missed.join(", ")}`);
+    });
 });

@@ -56,6 +56,8 @@ export let keySlots: usize = 0;
 export let rowsAdded: u32 = 0;
 export let bytesAdded: u32 = 0;
 export let validRows: u32 = 0;
+/** Lines of other shares passed over (see `ownerOf`). */
+export let skippedLines: u32 = 0;
 export let firstTimestamp: f64 = -1;
 export let lastTimestamp: f64 = -1;
 export let keyCount: u32 = 0;
@@ -223,15 +225,76 @@ export function idOfScratchKey(length: u32): i32 {
   return found >= 0 ? found : addKey(scratchKey, length);
 }
 
-/** Spreads objects over passes by the first six hex digits of their uuid, as partitionOf does. */
-function partitionOf(p: usize, length: usize, partitions: u32): u32 {
+/**
+ * Whether an object is in pass `partition` of `partitions` and share `share` of `shares`, by the
+ * first six hex digits of its uuid, as ReducedRowParser's inPartition tells it.
+ */
+function isInPartition(p: usize, length: usize, partition: u32, partitions: u32, share: u32, shares: u32): bool {
   const uuid = p + uuidOffset(length);
   let value: u32 = 0;
   for (let i: usize = 0; i < 6; i++) {
     const c = <u32>load<u8>(uuid + i);
     value = value * 16 + (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
   }
-  return value % partitions;
+  return value % partitions == partition && (value >>> 12) % shares == share;
+}
+
+// ---- Shares: which thread's a line is, as ReducedRowParser's ownerOf tells it.
+
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+
+/** The bytes of `word` equal to the byte repeated in `pattern`, as their high bits (exact up to the first). */
+@inline function bytesEqual(word: u64, pattern: u64): u64 {
+  const x = word ^ pattern;
+  return (x - ONES) & ~x & HIGHS;
+}
+
+/** Where the first newline at or after `p` is, eight bytes at a time (the input ends just past one). */
+function newlineFrom(p: usize): usize {
+  let found: u64 = 0;
+  while (found == 0) {
+    found = bytesEqual(load<u64>(p), 0x0a0a0a0a0a0a0a0a);
+    p += 8;
+  }
+  return p - 8 + <usize>(ctz(found) >> 3);
+}
+
+/** Where the first tab or newline at or after `p` is, eight bytes at a time. */
+function tabOrNewlineFrom(p: usize): usize {
+  let found: u64 = 0;
+  while (found == 0) {
+    const word = load<u64>(p);
+    found = bytesEqual(word, 0x0909090909090909) | bytesEqual(word, 0x0a0a0a0a0a0a0a0a);
+    p += 8;
+  }
+  return p - 8 + <usize>(ctz(found) >> 3);
+}
+
+/**
+ * The share of the line at `s`: when its third field starts `zarr/` or `blobs/` with six hex digits
+ * where the uuid begins, that of the uuid (as `isInPartition` gives a valid row's object), else 0.
+ * Decided by the line's own bytes before it is checked, so that each thread checks and counts its
+ * own lines alone. The bytes looked at past the second tab are all checked to be what a key holds,
+ * so none of them is the line's newline.
+ */
+function ownerOf(s: usize, shares: u32): u32 {
+  const first = tabOrNewlineFrom(s);
+  if (load<u8>(first) != TAB) return 0;
+  const second = tabOrNewlineFrom(first + 1);
+  if (load<u8>(second) != TAB) return 0;
+  const key = second + 1;
+  let uuid: usize = 0;
+  if (load<u32>(key) == 0x7272617a && load<u8>(key + 4) == 0x2f) uuid = key + 5; // "zarr/"
+  else if (load<u32>(key) == 0x626f6c62 && load<u16>(key + 4) == 0x2f73) uuid = key + 14; // "blobs/"
+  else return 0;
+  let value: u32 = 0;
+  for (let i: usize = 0; i < 6; i++) {
+    const c = <u32>load<u8>(uuid + i);
+    if (!isHex(c)) return 0;
+    value = value * 16 + (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
+  }
+  return (value >>> 12) % shares;
 }
 
 // ---- Rows.
@@ -247,15 +310,18 @@ function partitionOf(p: usize, length: usize, partitions: u32): u32 {
 /**
  * Parses the rows of `[start, end)` (inside the input region, `end` just past a newline) until the
  * end or the first line it leaves to JavaScript, whose start it returns. Accepted rows of
- * `partition` are added to the RowStore's arena and arrays (row `rows` on, the arena from
+ * `partition` and `share` are added to the RowStore's arena and arrays (row `rows` on, the arena from
  * `arenaLength` on; JavaScript made room) as binned rows of day `day`. With `status` (1) rows have
- * the HTTP status as a fifth column, which the binned row keeps as its fourth.
+ * the HTTP status as a fifth column, which the binned row keeps as its fourth. With `shares` above
+ * 1, lines of other shares are passed over unchecked and counted in `skippedLines`.
  */
 export function parse(
   start: usize,
   end: usize,
   partition: u32,
   partitions: u32,
+  share: u32,
+  shares: u32,
   arena: usize,
   arenaLength: u32,
   ends: usize,
@@ -268,12 +334,18 @@ export function parse(
 ): usize {
   rowsAdded = 0;
   validRows = 0;
+  skippedLines = 0;
   firstTimestamp = -1;
   lastTimestamp = -1;
   let out = arena + <usize>arenaLength;
   let row = <usize>rows;
   let s = start;
   while (s < end) {
+    if (shares > 1 && ownerOf(s, shares) != share) {
+      skippedLines++;
+      s = newlineFrom(s) + 1;
+      continue;
+    }
     const timestamp = timestampAt(s);
     if (timestamp < 0 || load<u8>(s + TIMESTAMP_LENGTH) != TAB) break;
     const ipStart = s + TIMESTAMP_LENGTH + 1;
@@ -331,7 +403,7 @@ export function parse(
     validRows++;
     if (firstTimestamp < 0 || timestamp < firstTimestamp) firstTimestamp = timestamp;
     if (timestamp > lastTimestamp) lastTimestamp = timestamp;
-    if (partitions == 1 || partitionOf(keyStart, keyLength, partitions) == partition) {
+    if ((partitions == 1 && shares == 1) || isInPartition(keyStart, keyLength, partition, partitions, share, shares)) {
       memory.copy(out, s, TIMESTAMP_LENGTH);
       out += TIMESTAMP_LENGTH;
       store<u8>(out++, TAB);

@@ -9,13 +9,16 @@ import {
   checkSignal,
   checkWholeNumber,
 } from "../check-options.js";
-import { RunError, UsageError } from "../errors.js";
+import { AbortedError, RunError, UsageError } from "../errors.js";
 import { binnedHeaderOf, holdsObjectFiles, markBinnedFormat } from "../formats/work-formats.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
 import { ErrorLog, errorTextOf } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
+import { shareThreshold } from "../io/share-threshold.js";
 import { claimIpMode, readIpMode, refuseUnfinishedRekey } from "../privacy/ip-mode.js";
+import { binShare, type ShareResult, type ShareTask } from "./bin-share.js";
+import { BinWorkers } from "./bin-workers.js";
 import { type BinnedFormat, planBinnedFormat } from "./binned-format.js";
 import { type ObjectChange, removeUncommittedChanges, writeChanges } from "./change-feed.js";
 import {
@@ -26,23 +29,26 @@ import {
   readJournalState,
   writeJournal,
 } from "./journal.js";
-import { ObjectFolders, writeObjectFiles } from "./object-files.js";
+import { ObjectFolders } from "./object-files.js";
 import { ObjectSizes } from "./object-sizes.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
-import { readReducedDay } from "./read-reduced-day.js";
-import { type DayStats, ReducedRowParser } from "./reduced-row-parser.js";
+import type { DayStats } from "./reduced-row-parser.js";
 import { emptyRejectCounts, REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
-import { RowStore } from "./row-store.js";
-import { TieOrder } from "./tie-order.js";
-import { applyUndoLog, readUndoLog, UndoLogWriter, undoLogPath } from "./undo-log.js";
+import { applyUndoLog, readUndoLog, sharesWithUndoLogs, UndoLogWriter, undoLogPath } from "./undo-log.js";
 
 export interface BinAllOptions {
   reducedFolder: string;
   binnedFolder: string;
   /** Days binned in this run at most: the first ones, in path order, of those not binned yet. */
   fileLimit?: number;
-  /** Approximate memory for the rows held at once, in bytes. */
+  /** Approximate memory for the rows held at once, in bytes (over all threads). */
   bufferBytes?: number;
+  /**
+   * Threads binning at once: the main thread and `workers - 1` worker threads, each owning the
+   * objects of a share of every batch big enough to share out (1 by default). The output is the same
+   * whatever the number.
+   */
+  workers?: number;
   onProgress?: (progress: BinProgress) => void;
   /** Aborting rolls back the batch in progress; the run rejects with `AbortedError`. */
   signal?: AbortSignal;
@@ -74,6 +80,8 @@ export interface BinSummary {
   batches: number;
   /** Passes over batches: more than the batches when a batch did not fit the buffer at once. */
   passes: number;
+  /** The most threads a batch was shared out over (1 when none was). */
+  threads: number;
   bytesRead: number;
   /** An earlier run was killed in a batch, and that batch was undone before this run started. */
   rolledBackInterruptedBatch: boolean;
@@ -91,6 +99,11 @@ export const DEFAULT_BIN_BUFFER_BYTES = 1000 * 1024 * 1024;
 const MAX_PASS_BYTES = 1536 * 1024 * 1024;
 const READ_BUFFER_BYTES = 1024 * 1024;
 /**
+ * Input a batch needs per share before it is shared out over threads: a worker costs its start
+ * (about 70 ms, once a run) and every share reads every row, so a quiet day stays on one thread.
+ */
+const MIN_BYTES_PER_SHARE = 16 * 1024 * 1024;
+/**
  * Memory a pass holds per byte of reduced input: the row arena (0.6), its copy arranged by object
  * (0.5) and the per-row arrays (0.35); so a buffer of B bytes takes passes of B / 1.5 input bytes.
  * A partition much larger than its share moves its regions, and holds up to twice this.
@@ -99,11 +112,12 @@ const MEMORY_PER_INPUT_BYTE = 1.5;
 /** A reduced day `DD.tsv`, or a further unit of one, `DD_0002.tsv` (reduce/units.ts), binned like a backfill. */
 const DAY_FILE = /^\d+(_\d{4})?\.tsv$/;
 
-function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: number } {
+function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: number; workers: number } {
   checkOptionsObject(options, "binAllReducedS3LogsByObjectKey");
   checkPath(options.reducedFolder, "reducedFolder", true);
   checkPath(options.binnedFolder, "binnedFolder", true);
   checkWholeNumber(options.fileLimit, "fileLimit", 1);
+  checkWholeNumber(options.workers, "workers", 1);
   checkBufferBytes(options.bufferBytes);
   checkFunction(options.onProgress, "onProgress");
   checkSignal(options.signal);
@@ -112,6 +126,7 @@ function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: num
   return {
     fileLimit: options.fileLimit ?? Number.POSITIVE_INFINITY,
     bufferBytes: Math.min(bufferBytes, MAX_PASS_BYTES),
+    workers: options.workers ?? 1,
   };
 }
 
@@ -142,10 +157,16 @@ function validate(options: BinAllOptions): { fileLimit: number; bufferBytes: num
  * newline at its end either). Files are opened first and sized after (fstat), and the top folders
  * (`blobs/aaa`, `zarr`) are listed once per pass, so that an object without a file costs no failed
  * open. None of this changes the order of the undo record, the file change and the commit.
+ *
+ * With `workers` above 1, a batch big enough is shared out over threads by a stable hash of the
+ * object keys (bin-share.ts): each thread reads the batch's rows, keeps those of its share's
+ * objects, and writes their files under an undo log of its own (`.bin_undo_log.<share>` beside
+ * `.bin_undo_log`); the journal marks the batch with its number of shares, and commits once for
+ * all. The object files, change lists and journal are byte for byte those of one thread.
  */
 export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Promise<BinSummary> {
   const started = Date.now();
-  const { fileLimit, bufferBytes } = validate(options);
+  const { fileLimit, bufferBytes, workers } = validate(options);
   const reducedFolder = requireFolder(options.reducedFolder, "reducedFolder");
   if (isInside(reducedFolder, options.binnedFolder)) {
     throw new UsageError(
@@ -162,6 +183,7 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
   // Two bin runs in one folder (overlapping cron jobs) would each add the same days.
   const unlock = acquireRunLock(path.join(binnedFolder, ".bin_lock"));
   const errorLog = new ErrorLog("bin", undefined, options.keepRawLines);
+  const pool = new BinWorkers();
   try {
     // A run killed while replacing the journal leaves its temporary copy; object files are changed
     // in place, never through temporary files, so only the top of the folder needs looking at.
@@ -199,6 +221,7 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
       objectsCreated: 0,
       batches: 0,
       passes: 0,
+      threads: 1,
       bytesRead: 0,
       rolledBackInterruptedBatch: rolledBack,
       ambiguousTies: 0,
@@ -218,6 +241,9 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
       out: Buffer.allocUnsafe(1024 * 1024),
       errorLog,
       summary,
+      workers,
+      pool,
+      bytesBeforeBatch: 0,
       progress: {
         daysDone: 0,
         daysTotal: todo.length,
@@ -234,6 +260,7 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
     summary.seconds = (Date.now() - started) / 1000;
     return summary;
   } finally {
+    await pool.close();
     errorLog.close();
     unlock();
   }
@@ -253,7 +280,12 @@ interface RunState {
   out: Buffer;
   errorLog: ErrorLog;
   summary: BinSummary;
+  /** Threads to share a batch over, at most; `pool` holds those past the main thread. */
+  workers: number;
+  pool: BinWorkers;
   progress: BinProgress;
+  /** Progress in bytes when the batch in progress began. */
+  bytesBeforeBatch: number;
   onProgress?: (progress: BinProgress) => void;
   signal?: AbortSignal;
 }
@@ -270,36 +302,54 @@ function openJournal(binnedFolder: string): JournalState {
     );
   }
   writeJournal(binnedFolder, []);
-  return { days: [], inProgress: null };
+  return { days: [], inProgress: null, inProgressShares: 1 };
 }
 
 /**
- * Finishes what a killed run left: deletes a committed batch's undo log, or undoes an uncommitted
- * batch. A batch the journal says was changing object files must have a whole undo log; without
- * one its changes cannot be told apart from committed rows, and the run stops rather than bin its
- * days a second time.
+ * Finishes what a killed run left: deletes a committed batch's undo logs, or undoes an uncommitted
+ * batch. A batch the journal says was changing object files must have a whole undo log for each of
+ * its shares; without one its changes cannot be told apart from committed rows, and the run stops
+ * rather than bin its days a second time. Shares own distinct objects, so their logs are undone in
+ * any order.
  */
 function recoverInterruptedBatch(binnedFolder: string, state: JournalState): boolean {
-  const file = undoLogPath(binnedFolder);
-  const exists = fs.existsSync(file);
-  const log = exists ? readUndoLog(file) : null;
+  const shares = sharesWithUndoLogs(binnedFolder);
+  const logs = new Map(shares.map((share) => [share, readUndoLog(undoLogPath(binnedFolder, share))]));
   if (state.inProgress !== null) {
     const batch = state.inProgress;
-    const damage =
-      log === null
-        ? "is missing"
-        : (log.damage ?? (log.batch === batch ? null : `belongs to batch ${log.batch ?? "?"}, not ${batch}`));
-    if (damage !== null) throw damagedUndoLog(file, batch, damage);
+    for (let share = 0; share < state.inProgressShares; share++) {
+      const log = logs.get(share) ?? null;
+      const damage =
+        log === null
+          ? "is missing"
+          : (log.damage ??
+            (log.batch !== batch
+              ? `belongs to batch ${log.batch ?? "?"}, not ${batch}`
+              : log.shares !== state.inProgressShares
+                ? `is one of ${log.shares} shares, not ${state.inProgressShares}`
+                : null));
+      if (damage !== null) throw damagedUndoLog(undoLogPath(binnedFolder, share), batch, damage);
+    }
   }
-  if (log === null) return false;
   const committed = new Set(state.days.map((d) => d.day));
-  const isCommitted = log.days !== null && log.days.length > 0 && log.days.every((day) => committed.has(day));
-  // Without a batch in progress, a damaged log guards nothing: no object changed after it was begun.
-  const undo = !isCommitted && log.damage === null;
-  if (undo) applyUndoLog(binnedFolder, file, log);
+  let undone = false;
+  for (const [share, log] of logs) {
+    const isCommitted =
+      log.days !== null && log.days.length > 0 && log.days.every((day) => committed.has(day));
+    // Without a batch in progress, a damaged log guards nothing: no object changed after it was begun.
+    if (isCommitted || log.damage !== null) continue;
+    applyUndoLog(binnedFolder, undoLogPath(binnedFolder, share), log);
+    undone ||= log.records.length > 0;
+  }
   if (state.inProgress !== null) writeJournal(binnedFolder, state.days);
-  fs.rmSync(file, { force: true });
-  return undo && log.records.length > 0;
+  removeUndoLogs(binnedFolder, shares);
+  return undone;
+}
+
+/** The first share's log last: its presence is what tells an unfinished batch (rekey looks for it). */
+function removeUndoLogs(binnedFolder: string, shares: readonly number[]): void {
+  for (const share of [...shares].sort((a, b) => b - a))
+    fs.rmSync(undoLogPath(binnedFolder, share), { force: true });
 }
 
 function damagedUndoLog(file: string, batch: number, damage: string): RunError {
@@ -311,82 +361,35 @@ function damagedUndoLog(file: string, batch: number, damage: string): RunError {
   );
 }
 
+/**
+ * Bins one batch in `shares` shares (see bin-share.ts): the main thread bins the first, workers the
+ * others, each into its own undo log; the main thread then puts their results together and commits
+ * once for all. Every undo log is begun before the journal marks the batch in progress, and the
+ * batch is undone as a whole when any share fails or the run is aborted, once every thread stopped.
+ */
 async function binBatch(batch: Batch, run: RunState): Promise<void> {
   const { summary, progress } = run;
   const days = batch.days.map((d) => d.day);
-  const tie = new TieOrder(run.journal, days);
   const batchNumber = lastBatchOf(run.journal) + 1;
-  const undo = new UndoLogWriter(run.binnedFolder, days, batchNumber);
-  const changes: ObjectChange[] = [];
+  const perShare = shareThreshold("DANDI_S3_LOG_PARSER_BIN_SHARE_BYTES", MIN_BYTES_PER_SHARE);
+  const shares = Math.max(1, Math.min(run.workers, Math.floor(batch.bytes / perShare)));
+  const undoLogs: UndoLogWriter[] = [];
   let committed = false;
   let marked = false;
   try {
-    markBatchInProgress(run.binnedFolder, run.journal, batchNumber);
+    for (let share = 0; share < shares; share++)
+      undoLogs.push(UndoLogWriter.begin(run.binnedFolder, days, batchNumber, share, shares));
+    markBatchInProgress(run.binnedFolder, run.journal, batchNumber, shares);
     marked = true;
-    const stats: DayStats[] = [];
-    for (let pass = 0; pass < batch.passes; pass++) {
-      const passBytes = batch.bytes / batch.passes;
-      const store = new RowStore(passBytes);
-      const passStart = progress.bytesDone;
-      let readBefore = 0;
-      for (let i = 0; i < batch.days.length; i++) {
-        const day = batch.days[i];
-        const parser = new ReducedRowParser(store, {
-          day: i,
-          status: run.format === "status",
-          partition: pass,
-          partitions: batch.passes,
-          onReject:
-            pass === 0
-              ? (line, reason, buf, start, end) =>
-                  run.errorLog.record({ file: day.day, line, reason, text: errorTextOf(buf, start, end) })
-              : undefined,
-        });
-        const bytes = await readReducedDay(
-          path.join(run.reducedFolder, day.day),
-          parser,
-          run.readBuffer,
-          (read) =>
-            report(run, passStart + ((readBefore + read) / Math.max(1, batch.bytes)) * (passBytes / 2)),
-          run.signal,
-        );
-        readBefore += bytes;
-        summary.bytesRead += bytes;
-        if (pass === 0) {
-          stats.push(parser.stats);
-          REJECT_REASONS.forEach((reason, r) => {
-            summary.rowsRejected[reason] += parser.rejected[r];
-          });
-        }
-      }
-      summary.rowsBinned += store.rows;
-      const rows = store.arrangeByObject(run.header);
-      const written = await writeObjectFiles(
-        {
-          binnedFolder: run.binnedFolder,
-          store,
-          rows,
-          undo,
-          tie,
-          committedLast: run.journal.reduce((last, d) => Math.max(last, d.last), -1),
-          folders: run.folders,
-          sizes: run.sizes,
-          scratch: run.scratch,
-          out: run.out,
-        },
-        (done, total) =>
-          report(run, passStart + passBytes / 2 + (total > 0 ? (done / total) * (passBytes / 2) : 0)),
-        run.signal,
-      );
-      summary.objectsWritten += written.written;
-      summary.objectsCreated += written.created;
-      for (const change of written.changes) changes.push(change);
-      progress.bytesDone = passStart + passBytes;
-    }
-    undo.close();
+    const results = await binShares(batch, run, shares, undoLogs);
+    for (const log of undoLogs) log.close();
+    const changes: ObjectChange[] = [];
+    for (let pass = 0; pass < batch.passes; pass++)
+      changes.push(...inKeyOrder(results.map((r) => r.changes[pass])));
     // Named by the batch's number, so a list left by a batch that is then undone is simply replaced.
     writeChanges(run.binnedFolder, batchNumber, changes);
     run.sizes.prepareCommit(batchNumber);
+    const stats = batch.days.map((_, i) => daySpan(results.map((r) => r.stats[i])));
     const journal = [
       ...run.journal,
       ...batch.days.map((d, i) => ({
@@ -400,26 +403,164 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
     writeJournal(run.binnedFolder, journal);
     committed = true;
     run.journal = journal;
-    fs.rmSync(undoLogPath(run.binnedFolder), { force: true });
+    removeUndoLogs(
+      run.binnedFolder,
+      undoLogs.map((_, share) => share),
+    );
     run.sizes.finishCommit();
+    for (const result of results) {
+      summary.rowsBinned += result.rows;
+      summary.objectsWritten += result.written;
+      summary.objectsCreated += result.created;
+      summary.ambiguousTies += result.ambiguousTies;
+    }
+    // Every share reads every byte of the batch.
+    summary.bytesRead += results[0].bytesRead;
+    for (const result of results)
+      REJECT_REASONS.forEach((reason, r) => {
+        summary.rowsRejected[reason] += result.rejected[r];
+      });
+    if (shares > 1) listRejects(run, batch, results);
   } catch (error) {
-    undo.close();
+    for (const log of undoLogs) log.close();
     if (!committed) run.sizes.discardBatch();
-    if (!committed) rollBack(run, marked ? batchNumber : null, error);
+    if (!committed) rollBack(run, marked ? batchNumber : null, shares, error);
     throw error;
   }
-  summary.ambiguousTies += tie.ambiguous;
   summary.daysBinned += batch.days.length;
   summary.batches++;
   summary.passes += batch.passes;
+  summary.threads = Math.max(summary.threads, shares);
   progress.daysDone += batch.days.length;
-  report(run, progress.bytesDone);
+  run.bytesBeforeBatch += batch.bytes * batch.passes;
+  report(run, run.bytesBeforeBatch);
+}
+
+/**
+ * Runs the shares of a batch at once, the first on this thread. When one fails (or the run is
+ * aborted) the others are stopped, and this returns only once every share has stopped writing.
+ */
+async function binShares(
+  batch: Batch,
+  run: RunState,
+  shares: number,
+  undoLogs: UndoLogWriter[],
+): Promise<ShareResult[]> {
+  const task = (share: number): ShareTask => ({
+    reducedFolder: run.reducedFolder,
+    binnedFolder: run.binnedFolder,
+    status: run.format === "status",
+    header: run.header,
+    days: batch.days,
+    bytes: batch.bytes,
+    passes: batch.passes,
+    share,
+    shares,
+    journal: run.journal,
+  });
+  const done = new Array<number>(shares).fill(0);
+  const batchStart = run.bytesBeforeBatch;
+  const onProgress = (share: number, fraction: number) => {
+    done[share] = fraction;
+    const mean = done.reduce((sum, f) => sum + f, 0) / shares;
+    report(run, batchStart + mean * batch.bytes * batch.passes);
+  };
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  run.signal?.addEventListener("abort", onAbort);
+  if (run.signal?.aborted) stop.abort();
+  const running: Promise<ShareResult>[] = [
+    binShare(task(0), {
+      folders: run.folders,
+      sizes: run.sizes,
+      undo: undoLogs[0],
+      readBuffer: run.readBuffer,
+      scratch: run.scratch,
+      out: run.out,
+      signal: stop.signal,
+      onProgress: (fraction) => onProgress(0, fraction),
+      // Alone, rejects are listed as met; shared out, each share keeps its own (see listRejects).
+      onReject:
+        shares === 1
+          ? (day, line, reason, text) =>
+              run.errorLog.record({ file: day, line, reason, text: errorTextOf(text, 0, text.length) })
+          : undefined,
+    }),
+  ];
+  for (let share = 1; share < shares; share++) {
+    const log = undoLogs[share];
+    const message = {
+      type: "share" as const,
+      task: task(share),
+      undoFile: undoLogPath(run.binnedFolder, share),
+      undoPosition: log.end,
+      sizesIndex: run.sizes.indexBytes,
+    };
+    // Closed here before the worker opens it: one writer at a time.
+    log.close();
+    running.push(
+      run.pool
+        .runShare(share - 1, message, (fraction) => onProgress(share, fraction))
+        .then((done) => {
+          for (const [relativePath, size] of done.sizes) run.sizes.wrote(relativePath, size);
+          return done.result;
+        }),
+    );
+  }
+  // The first failure stops the others; every share is waited for before anything is undone.
+  for (const share of running)
+    share.catch(() => {
+      stop.abort();
+      run.pool.abortAll();
+    });
+  try {
+    const settled = await Promise.allSettled(running);
+    const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as Error] : []));
+    if (failures.length > 0) throw failures.find((e) => !(e instanceof AbortedError)) ?? failures[0];
+    return settled.map((s) => (s as PromiseFulfilledResult<ShareResult>).value);
+  } finally {
+    run.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** A day's rows and time span over the shares, each of which counted its own lines. */
+function daySpan(shares: readonly DayStats[]): DayStats {
+  const span: DayStats = { rows: 0, first: -1, last: -1 };
+  for (const { rows, first, last } of shares) {
+    span.rows += rows;
+    if (first !== -1 && (span.first === -1 || first < span.first)) span.first = first;
+    if (last > span.last) span.last = last;
+  }
+  return span;
+}
+
+/** Lists the lines the shares rejected in the error log, in the order one thread meets them (day, then line). */
+function listRejects(run: RunState, batch: Batch, results: readonly ShareResult[]): void {
+  const records = results.flatMap((r) => r.rejects).sort((a, b) => a.day - b.day || a.line - b.line);
+  for (const { day, line, reason, text } of records)
+    run.errorLog.record({ file: batch.days[day].day, line, reason, text });
+  REJECT_REASONS.forEach((reason, r) => {
+    run.errorLog.countUnlisted(
+      reason,
+      results.reduce((sum, result) => sum + result.unlisted[r], 0),
+    );
+  });
+}
+
+/** The shares' changes of one pass, each list in key order, merged into one list in key order. */
+function inKeyOrder(lists: ObjectChange[][]): ObjectChange[] {
+  if (lists.length === 1) return lists[0];
+  return lists.flat().sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
 }
 
 /** Undoes the batch that failed or was aborted; if even that fails, the next run undoes it. */
-function rollBack(run: RunState, batch: number | null, cause: unknown): void {
+function rollBack(run: RunState, batch: number | null, shares: number, cause: unknown): void {
   try {
-    recoverInterruptedBatch(run.binnedFolder, { days: run.journal, inProgress: batch });
+    recoverInterruptedBatch(run.binnedFolder, {
+      days: run.journal,
+      inProgress: batch,
+      inProgressShares: shares,
+    });
   } catch (error) {
     throw new RunError(
       `binning failed (${(cause as Error).message}) and undoing its batch failed too (${(error as Error).message}); ` +

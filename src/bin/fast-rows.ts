@@ -16,6 +16,8 @@ interface FastRowsExports {
     end: number,
     partition: number,
     partitions: number,
+    share: number,
+    shares: number,
     arena: number,
     arenaLength: number,
     ends: number,
@@ -45,6 +47,7 @@ interface FastRowsExports {
   rowsAdded: Global;
   bytesAdded: Global;
   validRows: Global;
+  skippedLines: Global;
   firstTimestamp: Global;
   lastTimestamp: Global;
   outGroupStart: Global;
@@ -96,11 +99,13 @@ export interface RowRegions {
 export interface FastParse {
   /** In the caller's buffer: the end, or the start of a line left to the caller. */
   stopped: number;
-  /** Rows of the pass's partition, added to the store. */
+  /** Rows of the pass's partition and share, added to the store. */
   rowsAdded: number;
   bytesAdded: number;
-  /** All valid rows read, of every partition. */
+  /** All valid rows read, of every partition (of the share's lines). */
   validRows: number;
+  /** Lines of other shares passed over. */
+  skippedLines: number;
   first: number;
   last: number;
 }
@@ -162,6 +167,8 @@ export class FastRows {
     from: number,
     partition: number,
     partitions: number,
+    share: number,
+    shares: number,
     regions: RowRegions,
     day: number,
     status: boolean,
@@ -174,6 +181,8 @@ export class FastRows {
       end + offset,
       partition,
       partitions,
+      share,
+      shares,
       r.arena,
       r.arenaLength,
       r.ends,
@@ -191,6 +200,7 @@ export class FastRows {
       rowsAdded: e.rowsAdded.value,
       bytesAdded: e.bytesAdded.value,
       validRows: e.validRows.value,
+      skippedLines: e.skippedLines.value,
       first: e.firstTimestamp.value,
       last: e.lastTimestamp.value,
     };

@@ -15,7 +15,9 @@ import { formatTimestamp, parseTimestamp } from "./timestamp.js";
  * A line removed (that day would be binned twice) or added (that day never binned) breaks the seal,
  * and the journal is refused rather than trusted. The batch in progress (`-` for none) is written
  * before a batch changes any object file and cleared by its commit, so a run that finds it set
- * knows an undo log must be there to undo it, even if the log was deleted. Journals written before
+ * knows an undo log must be there to undo it, even if the log was deleted. A batch shared out over
+ * several threads is marked `<batch>/<shares>`: each share has an undo log of its own, and every
+ * one of them must be there. Journals written before
  * the seal (starting with the column names) are read as they are and sealed by the next commit.
  */
 export const JOURNAL_NAME = ".binned_days";
@@ -43,6 +45,8 @@ export interface JournalState {
   days: BinnedDay[];
   /** The batch that was changing object files when its run ended, null when none was. */
   inProgress: number | null;
+  /** How many shares (threads, each with its undo log) that batch was binned in; 1 when none was. */
+  inProgressShares: number;
 }
 
 /** The committed days in path order, or null when the folder has no journal yet. */
@@ -56,13 +60,15 @@ export function readJournalState(binnedFolder: string): JournalState | null {
   let text = readTextIfExists(file);
   if (text === null) return null;
   let inProgress: number | null = null;
+  let inProgressShares = 1;
   let sealLines = 0;
   if (text.startsWith("#")) {
     sealLines = 1;
     const firstEnd = text.indexOf("\n");
     const seal = text.slice(0, firstEnd === -1 ? text.length : firstEnd).split("\t");
     const body = firstEnd === -1 ? "" : text.slice(firstEnd + 1);
-    if (seal.length !== 4 || `${seal[0]}\t${seal[1]}` !== SEAL || !/^(\d+|-)$/.test(seal[3]))
+    const marker = /^(?:(\d+)(?:\/([1-9]\d{0,3}))?|-)$/.exec(seal[3] ?? "");
+    if (seal.length !== 4 || `${seal[0]}\t${seal[1]}` !== SEAL || marker === null)
       throw corrupt(file, 1, `is not "#binned_days\\tv2\\t<checksum>\\t<batch in progress>"`);
     if (seal[2] !== checksumOf(body))
       throw new RunError(
@@ -71,7 +77,8 @@ export function readJournalState(binnedFolder: string): JournalState | null {
           "restore it from a backup, or bin into a new, empty folder",
         { code: "ERR_BINNED_JOURNAL_DAMAGED" },
       );
-    inProgress = seal[3] === "-" ? null : Number(seal[3]);
+    inProgress = marker[1] === undefined ? null : Number(marker[1]);
+    inProgressShares = marker[2] === undefined ? 1 : Number(marker[2]);
     text = body;
   }
   const lines = text.split("\n");
@@ -102,7 +109,7 @@ export function readJournalState(binnedFolder: string): JournalState | null {
       throw corrupt(file, sealLines + i + 1, "is not `day rows first_timestamp last_timestamp batch`");
     days.push(entry);
   }
-  return { days: days.sort(byDay), inProgress };
+  return { days: days.sort(byDay), inProgress, inProgressShares };
 }
 
 /** Commits `days` (flushed to disk), clearing any batch in progress. */
@@ -111,14 +118,20 @@ export function writeJournal(binnedFolder: string, days: readonly BinnedDay[]): 
 }
 
 /**
- * Marks batch `batch` as changing object files, before it changes any. Not flushed: like the undo
- * log it guards, it needs only to precede the changes in the kernel's order (see bin-all.ts).
+ * Marks batch `batch` as changing object files in `shares` shares, before it changes any. Not
+ * flushed: like the undo logs it guards, it needs only to precede the changes in the kernel's order
+ * (see bin-all.ts).
  */
-export function markBatchInProgress(binnedFolder: string, days: readonly BinnedDay[], batch: number): void {
-  replaceFile(journalPath(binnedFolder), journalText(days, batch));
+export function markBatchInProgress(
+  binnedFolder: string,
+  days: readonly BinnedDay[],
+  batch: number,
+  shares = 1,
+): void {
+  replaceFile(journalPath(binnedFolder), journalText(days, shares === 1 ? `${batch}` : `${batch}/${shares}`));
 }
 
-function journalText(days: readonly BinnedDay[], inProgress: number | null): string {
+function journalText(days: readonly BinnedDay[], inProgress: string | null): string {
   const lines = [HEADER];
   for (const d of [...days].sort(byDay)) {
     const first = d.first === -1 ? "-" : formatTimestamp(d.first);

@@ -228,21 +228,38 @@ export class ObjectFolders {
     parts.pop();
     let folder = "";
     let parentMade = false;
-    for (const part of parts) {
-      folder = folder === "" ? part : `${folder}/${part}`;
+    for (let depth = 1; depth <= parts.length; depth++) {
+      folder = depth === 1 ? parts[0] : `${folder}/${parts[depth - 1]}`;
       if (this.known.has(folder)) {
         parentMade = this.made.has(folder);
         continue;
       }
       const full = path.join(binnedFolder, folder);
-      // A folder this run just made holds nothing yet: no link to look for (2,000 lstats on a first run).
-      if (parentMade || lstatNoFollow(full) === null) {
-        fs.mkdirSync(full);
+      // A folder this run just made holds nothing yet: no link to look for (2,000 lstats on a first
+      // run). Nor does a top folder (`blobs`, `blobs/aaa`, `zarr`) the pass's listing did not find:
+      // if it is there now, the thread of another share of the batch made it.
+      if (parentMade || depth <= 2 || lstatNoFollow(full) === null) {
+        makeFolder(full);
         this.made.add(folder);
         parentMade = true;
       }
       this.known.add(folder);
     }
+  }
+}
+
+/**
+ * Makes a folder, or takes the one the thread of another share of the batch made meanwhile (shares
+ * meet in `blobs` and `zarr`), once checked to be a folder and not a link.
+ */
+function makeFolder(full: string): void {
+  try {
+    fs.mkdirSync(full);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const stat = lstatNoFollow(full);
+    if (stat === null || !stat.isDirectory())
+      throw new RunError(`${full} is not a folder; move it away and rerun`);
   }
 }
 

@@ -63,6 +63,25 @@ export class ObjectSizes {
     sizes.finishCommit();
   }
 
+  /**
+   * The sizes as the main thread holds them (`index`, from `indexBytes`), for a worker thread that
+   * checks and writes the objects of its share: it hands back what it wrote (`writtenSizes`), and
+   * the main thread alone writes the index.
+   */
+  static fromIndex(binnedFolder: string, index: Uint8Array): ObjectSizes {
+    return new ObjectSizes(binnedFolder, Buffer.from(index.buffer, index.byteOffset, index.byteLength));
+  }
+
+  /** The index as committed by the last batch (what `fromIndex` takes). */
+  get indexBytes(): Buffer {
+    return this.index;
+  }
+
+  /** The sizes written by the batch in progress, as `wrote` recorded them. */
+  writtenSizes(): [string, number][] {
+    return [...this.written];
+  }
+
   /** The size bin last left `relativePath` at, -1 for none recorded. */
   recorded(relativePath: string): number {
     const written = this.written.get(relativePath);

@@ -59,6 +59,13 @@ export interface ReducedRowParserOptions {
   partition?: number;
   partitions?: number;
   /**
+   * The share of the lines this parser takes (a batch shared out over threads, see bin-share.ts):
+   * lines of other shares (`ownerOf`) are only counted, and checked, stored, rejected and counted
+   * in `stats` by their own share's parser.
+   */
+  share?: number;
+  shares?: number;
+  /**
    * False parses every line in JavaScript, the reference the WebAssembly fast path must agree with
    * (the tests compare the two); true by default.
    */
@@ -82,6 +89,8 @@ export class ReducedRowParser {
   private readonly day: number;
   private readonly partition: number;
   private readonly partitions: number;
+  private readonly share: number;
+  private readonly shares: number;
   private readonly fastPath: boolean;
   private readonly status: boolean;
   private readonly header: Buffer;
@@ -93,6 +102,8 @@ export class ReducedRowParser {
     this.day = options.day;
     this.partition = options.partition ?? 0;
     this.partitions = options.partitions ?? 1;
+    this.share = options.share ?? 0;
+    this.shares = options.shares ?? 1;
     this.fastPath = options.fastPath ?? true;
     this.status = options.status ?? false;
     this.header = this.status ? STATUS_HEADER : PLAIN_HEADER;
@@ -130,6 +141,8 @@ export class ReducedRowParser {
           s,
           this.partition,
           this.partitions,
+          this.share,
+          this.shares,
           this.day,
           this.status,
         );
@@ -143,7 +156,7 @@ export class ReducedRowParser {
   }
 
   private count(read: FastParse): void {
-    this.line += read.validRows;
+    this.line += read.validRows + read.skippedLines;
     if (read.validRows === 0) return;
     const stats = this.stats;
     stats.rows += read.validRows;
@@ -159,6 +172,7 @@ export class ReducedRowParser {
   private parseLine(buf: Buffer, view: DataView, s: number, lastNewline: number): number {
     const stats = this.stats;
     this.line++;
+    if (this.shares > 1 && ownerOf(buf, s, this.shares) !== this.share) return buf.indexOf(NEWLINE, s) + 1;
     this.slowLines++;
     const timestamp = timestampAt(buf, s);
     if (timestamp >= 0 && buf[s + TIMESTAMP_LENGTH] === TAB) {
@@ -212,8 +226,16 @@ export class ReducedRowParser {
             if (stats.first === -1 || timestamp < stats.first) stats.first = timestamp;
             if (timestamp > stats.last) stats.last = timestamp;
             if (
-              this.partitions === 1 ||
-              partitionOf(buf, keyStart, this.store.keys[object].length, this.partitions) === this.partition
+              (this.partitions === 1 && this.shares === 1) ||
+              isInPartition(
+                buf,
+                keyStart,
+                this.store.keys[object].length,
+                this.partition,
+                this.partitions,
+                this.share,
+                this.shares,
+              )
             ) {
               this.keep(view, s, timestamp, ipStart, ipEnd, object, bytesStart, bytesEnd, statusAt);
             }
@@ -235,7 +257,8 @@ export class ReducedRowParser {
   /** Counts a line longer than any read buffer, whose start is `buf[start, end)`. */
   skipLongLine(buf: Buffer, start: number, end: number): void {
     this.line++;
-    this.reject("line_too_long", buf, start, end);
+    // Its key cannot be told: the first share's.
+    if (this.share === 0) this.reject("line_too_long", buf, start, end);
   }
 
   private keep(
@@ -325,15 +348,60 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-/** Spreads objects over passes by the first six hex digits of their uuid, which are random. */
-export function partitionOf(
+/**
+ * The share of the line at `s`: when its third field starts `zarr/` or `blobs/` with six hex digits
+ * where the uuid begins, that of the uuid (as `isInPartition` gives a valid row's object, a key
+ * inside a Zarr included), else 0. Decided by the line's own bytes before anything is checked, so
+ * that each thread checks its own lines alone (wasm/reduced-rows.ts agrees). The bytes looked at
+ * past the second tab are all checked to be what a key holds, so none is the line's newline.
+ */
+export function ownerOf(buf: Uint8Array, s: number, shares: number): number {
+  let p = s;
+  while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+  if (buf[p] !== TAB) return 0;
+  p++;
+  while (buf[p] !== TAB && buf[p] !== NEWLINE) p++;
+  if (buf[p] !== TAB) return 0;
+  const key = p + 1;
+  let uuid: number;
+  if (startsWith(buf, key, ZARR_PREFIX)) uuid = key + ZARR_UUID_OFFSET;
+  else if (startsWith(buf, key, BLOB_PREFIX)) uuid = key + BLOB_UUID_OFFSET;
+  else return 0;
+  let value = 0;
+  for (let i = uuid; i < uuid + 6; i++) {
+    const digit = i < buf.length ? HEX_VALUE[buf[i]] : -1;
+    if (digit < 0) return 0;
+    value = value * 16 + digit;
+  }
+  return (value >>> 12) % shares;
+}
+
+const ZARR_PREFIX = Buffer.from("zarr/");
+const BLOB_PREFIX = Buffer.from("blobs/");
+
+function startsWith(buf: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * Whether an object is in pass `partition` of `partitions` and in share `share` of `shares`, by the
+ * first six hex digits of its uuid, which are random. Passes go by the whole number, shares by its
+ * first three digits alone: a blob's are its top folder (`blobs/aaa/`), so the threads of a batch's
+ * shares make their files' folders apart (two threads making folders in one folder wait on each
+ * other's lock there), and a share holds the same objects in every pass.
+ */
+export function isInPartition(
   buf: Uint8Array,
   keyStart: number,
   keyLength: number,
+  partition: number,
   partitions: number,
-): number {
+  share: number,
+  shares: number,
+): boolean {
   const uuid = keyStart + (keyLength === ZARR_KEY_LENGTH ? ZARR_UUID_OFFSET : BLOB_UUID_OFFSET);
   let value = 0;
   for (let i = uuid; i < uuid + 6; i++) value = value * 16 + HEX_VALUE[buf[i]];
-  return value % partitions;
+  return value % partitions === partition && (value >>> 12) % shares === share;
 }

@@ -61,8 +61,8 @@ export class RowStore {
 
   /**
    * Runs the WebAssembly parser over `src[start, end)` from `from` on (see FastRows.parse), adding
-   * its rows of `partition` as rows of `day` (with their status when `status`); returns what it read
-   * and where it stopped.
+   * its rows of `partition` and `share` as rows of `day` (with their status when `status`); returns
+   * what it read and where it stopped.
    */
   parseFast(
     src: Uint8Array,
@@ -71,10 +71,24 @@ export class RowStore {
     from: number,
     partition: number,
     partitions: number,
+    share: number,
+    shares: number,
     day: number,
     status: boolean,
   ): FastParse {
-    const read = this.fast.parse(src, start, end, from, partition, partitions, this.regions(), day, status);
+    const read = this.fast.parse(
+      src,
+      start,
+      end,
+      from,
+      partition,
+      partitions,
+      share,
+      shares,
+      this.regions(),
+      day,
+      status,
+    );
     this.rows += read.rowsAdded;
     this.arenaLength += read.bytesAdded;
     this.afterFastCall();

@@ -19,8 +19,14 @@ import { readAt, writeAll } from "./fs-util.js";
  * garbled is found damaged instead of being half applied. Frames past the count (cut short by a
  * kill, or whole but not yet sealed) guard objects not yet touched and are ignored.
  * Logs written before the count and checksums (no `BINUNDO2`) are read as before.
+ *
+ * A batch shared out over several threads (bin-all.ts) has one log per share, each written by the
+ * thread that owns the share's objects: `.bin_undo_log` for the first, `.bin_undo_log.<share>` for
+ * the others, their headers naming the share and the number of shares. The main thread begins them
+ * all before the journal marks the batch in progress, so a kill never finds one of them missing.
  */
 export const UNDO_LOG_NAME = ".bin_undo_log";
+const SHARE_LOG = /^\.bin_undo_log(?:\.([1-9]\d{0,3}))?$/;
 
 const MAGIC = Buffer.from("BINUNDO2");
 const COUNT_OFFSET = MAGIC.length;
@@ -35,13 +41,22 @@ const FRAME_HEAD_BYTES = LENGTH_BYTES + CRC_BYTES;
 const RECORD_FIXED_BYTES = 1 + 2 + 8 + 8;
 const COPY_CHUNK_BYTES = 1 << 20;
 
-export function undoLogPath(binnedFolder: string): string {
-  return path.join(binnedFolder, UNDO_LOG_NAME);
+/** The undo log of share `share` of a batch (0, the only one of a batch binned by one thread, by default). */
+export function undoLogPath(binnedFolder: string, share = 0): string {
+  return path.join(binnedFolder, share === 0 ? UNDO_LOG_NAME : `${UNDO_LOG_NAME}.${share}`);
+}
+
+/** The shares whose undo logs are in the folder, in order (0 for `.bin_undo_log`). */
+export function sharesWithUndoLogs(binnedFolder: string): number[] {
+  const shares: number[] = [];
+  for (const name of fs.readdirSync(binnedFolder)) {
+    const match = SHARE_LOG.exec(name);
+    if (match !== null) shares.push(match[1] === undefined ? 0 : Number(match[1]));
+  }
+  return shares.sort((a, b) => a - b);
 }
 
 export class UndoLogWriter {
-  private fd: number | null;
-  private position = 0;
   /** Records not yet in the file, built in place: one buffer, grown as needed, for the whole batch. */
   private pending = Buffer.allocUnsafe(256 * 1024);
   private pendingLength = 0;
@@ -49,27 +64,55 @@ export class UndoLogWriter {
   private sealedRecords = 0;
   private readonly countBytes = Buffer.alloc(8);
 
-  /** Starts the undo log of batch `batch` of `days`, replacing any older one (already dealt with). */
-  constructor(
+  private constructor(
+    private fd: number | null,
+    private position: number,
+  ) {}
+
+  /**
+   * Starts the undo log of share `share` of `shares` of batch `batch` of `days`, replacing any older
+   * one (already dealt with).
+   */
+  static begin(
     binnedFolder: string,
-    readonly days: readonly string[],
+    days: readonly string[],
     batch: number,
-  ) {
+    share = 0,
+    shares = 1,
+  ): UndoLogWriter {
     // Read as well as written: long tails are merged from their copy here.
-    this.fd = openNoFollow(
-      undoLogPath(binnedFolder),
+    const fd = openNoFollow(
+      undoLogPath(binnedFolder, share),
       UPDATE_NO_FOLLOW | fs.constants.O_CREAT | fs.constants.O_TRUNC,
     );
+    const log = new UndoLogWriter(fd, 0);
     const start = Buffer.alloc(FRAMES_OFFSET);
     MAGIC.copy(start, 0);
-    this.write(start, start.length);
-    const header = Buffer.from(JSON.stringify({ batch, days }));
+    log.write(start, start.length);
+    // A batch of one share keeps the header it always had.
+    const header = Buffer.from(
+      JSON.stringify(shares === 1 ? { batch, days } : { batch, days, share, shares }),
+    );
     const frame = Buffer.allocUnsafe(FRAME_HEAD_BYTES + 1 + header.length);
     frame.writeDoubleLE(1 + header.length, 0);
     frame[FRAME_HEAD_BYTES] = KIND_HEADER;
     header.copy(frame, FRAME_HEAD_BYTES + 1);
     frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEAD_BYTES)), LENGTH_BYTES);
-    this.write(frame, frame.length);
+    log.write(frame, frame.length);
+    return log;
+  }
+
+  /**
+   * Goes on with a log that `begin` started and whose writer was closed at `position` (its end):
+   * how a worker thread takes over the log the main thread began for its share.
+   */
+  static resume(file: string, position: number): UndoLogWriter {
+    return new UndoLogWriter(openNoFollow(file, UPDATE_NO_FOLLOW), position);
+  }
+
+  /** Where the next record goes: the log's end. */
+  get end(): number {
+    return this.position + this.pendingLength;
   }
 
   get pendingBytes(): number {
@@ -208,6 +251,9 @@ export interface UndoLog {
   days: string[] | null;
   /** The batch's number; null in logs written before batches were named in them. */
   batch: number | null;
+  /** Which share of the batch this log undoes, and of how many (0 of 1 for a batch binned by one thread). */
+  share: number;
+  shares: number;
   records: UndoRecord[];
   /** What is wrong with a log that cannot be trusted, null when it can. */
   damage: string | null;
@@ -227,14 +273,23 @@ export function readUndoLog(file: string): UndoLog {
         : {
             days: null,
             batch: null,
+            share: 0,
+            shares: 1,
             records: [],
             damage: size === 0 ? "is empty" : "does not start with BINUNDO2",
           };
     }
     if (got < FRAMES_OFFSET)
-      return { days: null, batch: null, records: [], damage: "is cut short in its first bytes" };
+      return {
+        days: null,
+        batch: null,
+        share: 0,
+        shares: 1,
+        records: [],
+        damage: "is cut short in its first bytes",
+      };
     const sealed = start.readDoubleLE(COUNT_OFFSET);
-    const log: UndoLog = { days: null, batch: null, records: [], damage: null };
+    const log: UndoLog = { days: null, batch: null, share: 0, shares: 1, records: [], damage: null };
     const damaged = (what: string) => {
       log.damage = what;
       return log;
@@ -256,9 +311,16 @@ export function readUndoLog(file: string): UndoLog {
         const header = Buffer.allocUnsafe(length);
         readAt(fd, header, 0, length, payload);
         if (header[0] !== KIND_HEADER) return damaged("does not start with its header");
-        const parsed = JSON.parse(header.toString("utf8", 1)) as { batch: number; days: string[] };
+        const parsed = JSON.parse(header.toString("utf8", 1)) as {
+          batch: number;
+          days: string[];
+          share?: number;
+          shares?: number;
+        };
         log.days = parsed.days;
         log.batch = parsed.batch;
+        log.share = parsed.share ?? 0;
+        log.shares = parsed.shares ?? 1;
       } else {
         const record = readRecord(fd, payload, length);
         if (record === null) return damaged(`has ${what} (byte ${at}) that is not an undo record`);
@@ -309,7 +371,7 @@ function crcOfRange(fd: number, start: number, length: number): number {
 /** An undo log of the layout before checksums: frames `[f64 length][payload]`, read to the first cut short. */
 function readUnsealedUndoLog(fd: number, size: number, file: string): UndoLog {
   const fixed = Buffer.allocUnsafe(LENGTH_BYTES);
-  const log: UndoLog = { days: null, batch: null, records: [], damage: null };
+  const log: UndoLog = { days: null, batch: null, share: 0, shares: 1, records: [], damage: null };
   let at = 0;
   while (at + LENGTH_BYTES <= size) {
     fs.readSync(fd, fixed, 0, LENGTH_BYTES, at);

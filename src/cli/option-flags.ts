@@ -31,6 +31,7 @@ export const BIN_FLAGS: OptionFlags = {
   reducedFolder: "--reduced_s3_logs_folder_path",
   binnedFolder: "--binned_s3_logs_folder_path",
   fileLimit: "--file_limit",
+  workers: "--maximum_number_of_workers",
   bufferBytes: "--maximum_buffer_size_in_mb",
   keepRawLines: "--keep_raw_lines",
 };
@@ -42,6 +43,7 @@ export const MAP_FLAGS: OptionFlags = {
   ipRangesFolder: "--ip_ranges_folder",
   objectType: "--object_type",
   rebuild: "--rebuild",
+  workers: "--maximum_number_of_workers",
   summariesFolder: "--summaries_folder_path",
   regionDisclosureThreshold: "--region_disclosure_threshold",
   publishEmbargoed: "--publish_embargoed",

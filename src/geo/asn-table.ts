@@ -3,7 +3,8 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { RunError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic-file.js";
-import { readTextIfExists } from "../io/read-if-exists.js";
+import { packageFileStamp } from "../io/package-stamp.js";
+import { readCacheText } from "../io/prebuilt-caches.js";
 import { settingsFolder } from "../io/settings.js";
 import { CLOUD_INDEX_OF_ASN, CLOUD_NAMES } from "./cloud-networks.js";
 import { type ParsedIp, parseIpv4, parseIpv6 } from "./ip-address.js";
@@ -13,8 +14,8 @@ import { type ParsedIp, parseIpv4, parseIpv6 } from "./ip-address.js";
  * sorted, not overlapping). Of its ~500,000 rows only the few thousand of cloud ASNs are kept, so
  * the scan skips the address parse of every other row. The scan of its 32 MB still took 0.4-0.7 s
  * of every map run (as long as mapping a quiet day), so its result is kept in the settings folder's
- * cache, under a name that changes with the files' sizes and times: an updated package is scanned
- * again.
+ * cache, under a name that changes with the files' content (io/package-stamp.ts) and not with their
+ * times: an updated package is scanned again, a fresh install of the same one is not.
  */
 export class CloudAsnTable {
   private constructor(
@@ -65,23 +66,22 @@ interface Scanned<T> {
 
 const CACHE_FORMAT = 1;
 
-/** The cache file for these two tables, named after their sizes and times; null when they cannot be read. */
+/** The cache file for these two tables, named after their content; null when they cannot be read. */
 function cachePathFor(ipv4Csv: string, ipv6Csv: string): string | null {
-  try {
-    const stamp = [ipv4Csv, ipv6Csv]
-      .map((file) => {
-        const stat = fs.statSync(file);
-        return `${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}`;
-      })
-      .join("-");
-    return path.join(settingsFolder(), "cache", `cloud-asn-${CACHE_FORMAT}-${stamp}.json`);
-  } catch {
-    return null;
-  }
+  const v4 = packageFileStamp(ipv4Csv);
+  const v6 = packageFileStamp(ipv6Csv);
+  if (v4 === null || v6 === null) return null;
+  // The version once: both files are of one package.
+  return path.join(
+    settingsFolder(),
+    "cache",
+    `cloud-asn-${CACHE_FORMAT}-${v4}-${v6.slice(v6.indexOf("-") + 1)}.json`,
+  );
 }
 
 function readCache(file: string): { v4: Scanned<number>; v6: Scanned<bigint> } | null {
-  const text = readTextIfExists(file);
+  // The package's prebuilt copy when the settings folder has none (io/prebuilt-caches.ts).
+  const text = readCacheText(file);
   if (text === null) return null;
   try {
     const json = JSON.parse(text) as {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../io/atomic-file.js";
+import { readCacheText } from "../io/prebuilt-caches.js";
 import { settingsFolder } from "../io/settings.js";
 import type { ParsedCidr } from "./ip-address.js";
 import type { PrefixTable } from "./prefix-table.js";
@@ -82,7 +83,8 @@ function cacheFileOf(bytes: Buffer): string {
 /** The blocks of a provider file whose bytes these are, if the cache holds them. */
 export function readRangeCache(bytes: Buffer): RangeBlocks | null {
   try {
-    return RangeBlocks.fromJson(JSON.parse(fs.readFileSync(cacheFileOf(bytes), "utf8")));
+    // The package's prebuilt copy when the settings folder has none (io/prebuilt-caches.ts).
+    return RangeBlocks.fromJson(JSON.parse(readCacheText(cacheFileOf(bytes)) ?? "null"));
   } catch {
     // No cache, or a damaged one: the file is parsed and the cache written again.
     return null;

@@ -51,6 +51,11 @@ export class RegionResolver {
     return region;
   }
 
+  /** The distinct addresses resolved so far (in memory only, like the cache). */
+  addresses(): IterableIterator<string> {
+    return this.cache.keys();
+  }
+
   /** Distinct addresses resolved so far. */
   get distinctAddresses(): number {
     return this.cache.size;

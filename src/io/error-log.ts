@@ -59,6 +59,16 @@ export class ErrorLog {
     this.write(`${JSON.stringify(written)}\n`);
   }
 
+  /**
+   * Counts `n` more errors of `reason` past the ones recorded, which a worker thread left out as the
+   * log would (it keeps the first `recordsPerReason` of each reason of its own).
+   */
+  countUnlisted(reason: string, n: number): void {
+    if (n <= 0) return;
+    this.count += n;
+    this.perReason.set(reason, (this.perReason.get(reason) ?? 0) + n);
+  }
+
   close(): void {
     for (const [reason, seen] of this.perReason) {
       if (seen > this.recordsPerReason)

@@ -93,6 +93,17 @@ export function planOf(
   name: string | null = null,
   open = true,
 ): DandisetPlan {
+  const entriesOf = entriesOfVersions(versions);
+  // The name too: it is written in the Dandiset's totals, which a run from scratch would write anew.
+  const fingerprint = createHash("sha256")
+    .update(JSON.stringify({ name, versions }))
+    .digest("hex")
+    .slice(0, 32);
+  return { identifier, fingerprint, versions, entriesOf, name, open };
+}
+
+/** Each object's entries, in the order of the versions and their assets. */
+export function entriesOfVersions(versions: DandisetPlan["versions"]): Map<ObjectKey, AssetEntry[]> {
   const entriesOf = new Map<ObjectKey, AssetEntry[]>();
   for (const { entries } of versions) {
     for (const entry of entries) {
@@ -101,12 +112,7 @@ export function planOf(
       else list.push(entry);
     }
   }
-  // The name too: it is written in the Dandiset's totals, which a run from scratch would write anew.
-  const fingerprint = createHash("sha256")
-    .update(JSON.stringify({ name, versions }))
-    .digest("hex")
-    .slice(0, 32);
-  return { identifier, fingerprint, versions, entriesOf, name, open };
+  return entriesOf;
 }
 
 export const byIdentifier = (a: { identifier: string }, b: { identifier: string }) =>

@@ -25,6 +25,7 @@ import { type BinJournal, recover } from "./map-decision.js";
 import { type MapRun, mapObjects, type ObjectsMapped } from "./map-objects.js";
 import { emptyMapSummary, type MapOptions, type MapSummary, validateMapOptions } from "./map-options.js";
 import { type MapPlan, planMapRun } from "./map-plan.js";
+import { distinctAddressesOf, mapThreads } from "./map-shared.js";
 import {
   activityToJson,
   associatedListText,
@@ -34,8 +35,10 @@ import {
   stateFolderOf,
   writeMapJournal,
 } from "./map-state.js";
+import { MapWorkers } from "./map-workers.js";
 import { writeArchive } from "./mapped-summaries.js";
 import { OutputWriter } from "./output-writer.js";
+import { addressFingerprints } from "./shared-work.js";
 import { ASSOCIATED_LIST, ASSOCIATED_NUMBERS, requestersPath, SUMMARIES_UNDO } from "./state-paths.js";
 import { updateUndeterminedRequesters } from "./undetermined-requesters.js";
 import { discardUndoLog, MapUndoLog } from "./undo-log.js";
@@ -51,10 +54,14 @@ interface MapSetup {
   /** `by_region.tsv`'s disclosure threshold. */
   threshold: number;
   addresses: AddressReader;
+  /** The IP key's bytes when the binned rows hold tokens, for worker threads. */
+  ipKeyBytes: Uint8Array | null;
   resolver: RegionResolver;
   columns: AddressColumns;
   errorLog: ErrorLog;
   unlock: (() => void)[];
+  /** The worker threads of a map shared out (map-shared.ts), null on one thread. */
+  pool: MapWorkers | null;
 }
 
 /**
@@ -95,6 +102,13 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
     if (setup.summariesFolder !== null)
       setup.unlock.push(acquireRunLock(path.join(setup.summariesFolder, SUMMARIES_LOCK)));
     const committed = recover(setup.mappedFolder, setup.stateFolder);
+    // A rebuild or a first map shared out starts its workers now: they boot while the catalog is
+    // read and the run planned.
+    const hasher = RequesterHasher.open(setup.stateFolder, (column) => setup.addresses.addressOf(column));
+    const rows =
+      binJournal === null ? Number.POSITIVE_INFINITY : binJournal.reduce((sum, d) => sum + d.rows, 0);
+    const early = options.rebuild === true || committed === null;
+    setup.pool = startWorkers(options, setup, hasher, mapThreads(options.workers ?? 1, early, rows));
     const summary = emptyMapSummary();
     const catalog = await catalogFor(options, summary);
     const plan = planMapRun({
@@ -107,11 +121,29 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       summariesFolder: setup.summariesFolder,
       summary,
     });
-    const run = startRun(options, setup, plan, committed, summary);
+    // The plan may map everything anew for another reason (a binned folder made anew): then too.
+    if (setup.pool === null && !early)
+      setup.pool = startWorkers(
+        options,
+        setup,
+        hasher,
+        mapThreads(options.workers ?? 1, plan.decision.rebuild, rows),
+      );
+    if (!plan.decision.rebuild) await closeWorkers(setup);
+    summary.threads = (setup.pool?.count ?? 0) + 1;
+    const run = startRun(options, setup, plan, committed, summary, hasher);
     try {
       options.onProgress?.({ phase: "map", done: 0, total: run.progress.total });
       const objects = await mapObjects(run, plan);
       const dandisets = await mapDandisets(run, plan, objects);
+      if (run.pool !== null) {
+        run.distinctAddresses = await distinctAddressesOf(
+          run.pool,
+          addressFingerprints(setup.resolver.addresses()),
+        );
+        await closeWorkers(setup);
+        run.pool = null;
+      }
       const archiveRequesters = writeArchiveNumbers(run, plan, objects, dandisets);
       const summaryWriter = publish(run, setup, plan, objects, dandisets, archiveRequesters, committed);
       commit(run, setup, plan, dandisets, summaryWriter, binJournal, committed);
@@ -119,6 +151,8 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       summary.seconds = (Date.now() - started) / 1000;
       return summary;
     } catch (error) {
+      // The workers stop first: none may write once the run's changes are being undone.
+      await closeWorkers(setup);
       run.undo.close();
       // Put the folder back as the last committed run left it; if even that fails, the next run does.
       try {
@@ -127,6 +161,7 @@ export async function mapBinnedS3LogsToDandisets(options: MapOptions): Promise<M
       throw error;
     }
   } finally {
+    await closeWorkers(setup);
     setup.errorLog.close();
     for (const unlock of setup.unlock.reverse()) unlock();
   }
@@ -142,7 +177,8 @@ function openMapRun(options: MapOptions): MapSetup {
   );
   // Addresses are read through this: tokens decoded before their region is looked up.
   const binnedMode = checkReadableWith(binnedFolder, options.ipKey ?? null);
-  const addresses = new AddressReader(binnedMode.mode === "keyed" ? options.ipKey! : null, binnedFolder);
+  const ipKey = binnedMode.mode === "keyed" ? options.ipKey! : null;
+  const addresses = new AddressReader(ipKey, binnedFolder);
   // Range files are read before the catalog, so a bad folder fails in a second, not after the API.
   const resolver = RegionResolver.create({ ipRangesFolder: options.ipRangesFolder });
   const columns = new AddressColumns((column) => resolver.regionOf(addresses.addressOf(column)));
@@ -159,11 +195,39 @@ function openMapRun(options: MapOptions): MapSetup {
     summariesFolder,
     threshold,
     addresses,
+    ipKeyBytes: ipKey === null ? null : ipKey.bytes,
     resolver,
     columns,
     errorLog,
     unlock,
+    pool: null,
   };
+}
+
+/** `threads - 1` worker threads, null for one thread. */
+function startWorkers(
+  options: MapOptions,
+  setup: MapSetup,
+  hasher: RequesterHasher,
+  threads: number,
+): MapWorkers | null {
+  if (threads <= 1) return null;
+  return new MapWorkers(
+    {
+      binnedFolder: setup.binnedFolder,
+      mappedFolder: setup.mappedFolder,
+      ipRangesFolder: options.ipRangesFolder,
+      ipKeyBytes: setup.ipKeyBytes,
+      requesterKey: hasher.keyBytes,
+    },
+    threads - 1,
+  );
+}
+
+async function closeWorkers(setup: MapSetup): Promise<void> {
+  const pool = setup.pool;
+  setup.pool = null;
+  await pool?.close();
 }
 
 function startRun(
@@ -172,6 +236,7 @@ function startRun(
   plan: MapPlan,
   committed: MapJournal | null,
   summary: MapSummary,
+  hasher: RequesterHasher,
 ): MapRun {
   const undo = new MapUndoLog(setup.mappedFolder, setup.stateFolder, (committed?.batch ?? 0) + 1);
   return {
@@ -180,12 +245,14 @@ function startRun(
     mappedFolder: setup.mappedFolder,
     stateFolder: setup.stateFolder,
     columns: setup.columns,
-    hasher: RequesterHasher.open(setup.stateFolder, (column) => setup.addresses.addressOf(column)),
+    hasher,
     errorLog: setup.errorLog,
     summary,
     undo,
     writer: new OutputWriter(setup.mappedFolder, undo, holdsNothingPublished(setup.mappedFolder)),
     progress: { done: 0, total: plan.pending.length + plan.plans.size },
+    pool: setup.pool,
+    distinctAddresses: null,
   };
 }
 
@@ -307,7 +374,7 @@ function fillSummary(
   summary.versionsMapped = mapped.reduce((sum, r) => sum + r.versions, 0);
   summary.assetTables = mapped.reduce((sum, r) => sum + r.tables, 0);
   summary.bytesSent = objects.archive.byDay.totalBytes();
-  summary.distinctAddresses = setup.resolver.distinctAddresses;
+  summary.distinctAddresses = run.distinctAddresses ?? setup.resolver.distinctAddresses;
   summary.filesWritten = run.writer.written;
   summary.filesUnchanged = run.writer.unchanged;
   summary.filesRemoved = run.writer.removed;

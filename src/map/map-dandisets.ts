@@ -4,6 +4,7 @@ import { type DandisetContext, redoDandiset, updateDandiset } from "./dandiset-n
 import { byIdentifier } from "./dandiset-plans.js";
 import { checkpoint, type MapRun, type ObjectsMapped } from "./map-objects.js";
 import type { MapPlan } from "./map-plan.js";
+import { mapDandisetsShared } from "./map-shared.js";
 import type { DandisetRecord } from "./map-state.js";
 import { aggregatesPath, requestersPath, storedPlanPath } from "./state-paths.js";
 import type { Activity } from "./tally.js";
@@ -24,6 +25,8 @@ export async function mapDandisets(
   plan: MapPlan,
   objects: ObjectsMapped,
 ): Promise<DandisetsMapped> {
+  const shared = run.pool === null ? null : await mapDandisetsShared(run, plan, objects, run.pool);
+  if (shared !== null) return shared;
   const context: DandisetContext = {
     mappedFolder: run.mappedFolder,
     binnedFolder: run.binnedFolder,

@@ -8,11 +8,13 @@ import { BinnedHeaderError } from "./binned-rows.js";
 import { fullActivityOf } from "./dandiset-numbers.js";
 import type { MapOptions, MapSummary } from "./map-options.js";
 import type { MapPlan } from "./map-plan.js";
+import { mapObjectsShared } from "./map-shared.js";
 import { readArchiveActivity, readAssociatedList } from "./map-state.js";
+import type { MapWorkers } from "./map-workers.js";
 import { type ObjectDelta, type PendingObject, updateMappedObject } from "./mapped-objects.js";
 import type { OutputWriter } from "./output-writer.js";
 import { ASSOCIATED_LIST, ASSOCIATED_NUMBERS, archivePath } from "./state-paths.js";
-import { type Activity, addWeeks, emptyActivity } from "./tally.js";
+import { type Activity, addActivity, emptyActivity } from "./tally.js";
 import type { MapUndoLog } from "./undo-log.js";
 
 /** What every step of one map run works with. */
@@ -29,6 +31,10 @@ export interface MapRun {
   writer: OutputWriter;
   /** Objects and Dandisets done, of all the run has. */
   progress: { done: number; total: number };
+  /** The worker threads of a map shared out (map-shared.ts), null on one thread. */
+  pool: MapWorkers | null;
+  /** The distinct addresses all threads resolved, when the map was shared out. */
+  distinctAddresses: number | null;
 }
 
 /** What mapping the binned objects changed. */
@@ -52,6 +58,7 @@ export interface ObjectsMapped {
  * run, and added back after it.
  */
 export async function mapObjects(run: MapRun, plan: MapPlan): Promise<ObjectsMapped> {
+  if (run.pool !== null && plan.decision.rebuild) return mapObjectsShared(run, plan, run.pool);
   const { stateFolder, mappedFolder, summary } = run;
   const { journal, associated, objectsOf } = plan;
   const deltas = new Map<ObjectKey, ObjectDelta>();
@@ -145,15 +152,4 @@ function mapPending(run: MapRun, item: PendingObject, reuse: string[]): ObjectDe
     summary.failures.push({ file: relative, message });
     return null;
   }
-}
-
-/**
- * Adds (or with -1 takes off) an object's activity by day and region to `activity`, and its bytes by
- * week under its asset type when it has one (the listed objects' numbers, by which the archive's
- * bytes by type are told).
- */
-export function addActivity(activity: Activity, delta: ObjectDelta, sign: 1 | -1, type: string | null): void {
-  activity.byDay.addAll(delta.byDay, sign);
-  activity.byRegion.addAll(delta.byRegion, sign);
-  if (type !== null) addWeeks(activity.byWeek, delta.byDay, type, sign);
 }

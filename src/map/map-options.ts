@@ -33,6 +33,12 @@ export interface MapOptions extends DandisetSelection {
   /** Forget what earlier runs kept and map everything again (after the location data changed, say). */
   rebuild?: boolean;
   /**
+   * Threads mapping a rebuild or a first map: the main thread and `workers - 1` worker threads,
+   * sharing out the objects, then the Dandisets (1 by default). A daily run maps on the main thread
+   * whatever the number. The output is the same whatever the number.
+   */
+  workers?: number;
+  /**
    * Where to publish the access summaries (the layout of DANDI's access-summaries `content/`
    * folder: `summaries/<id>/by_{day,asset,region}.tsv`, `totals.json`, …); none when absent.
    */
@@ -104,6 +110,8 @@ export interface MapSummary {
   dandisetsRemoved: string[];
   failures: { file: string; message: string }[];
   errorLogPath: string | null;
+  /** Threads the run mapped on (1 but for a rebuild or first map shared out, see `workers`). */
+  threads: number;
   apiRequests: number;
   apiRetries: number;
   seconds: number;
@@ -123,6 +131,7 @@ export function validateMapOptions(options: MapOptions): void {
   }
   checkPath(options.ipRangesFolder, "ipRangesFolder", false);
   checkBoolean(options.rebuild, "rebuild");
+  checkWholeNumber(options.workers, "workers", 1);
   checkBoolean(options.publishEmbargoed, "publishEmbargoed");
   checkPath(options.summariesFolder, "summariesFolder", false);
   for (const retired of ["privacyThreshold", "privacyRounding"])
@@ -169,6 +178,7 @@ export function emptyMapSummary(): MapSummary {
     dandisetsRemoved: [],
     failures: [],
     errorLogPath: null,
+    threads: 1,
     apiRequests: 0,
     apiRetries: 0,
     seconds: 0,

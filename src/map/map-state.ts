@@ -117,12 +117,10 @@ interface ActivityJson {
 
 function tallyToJson(tally: Tally): TallyJson {
   const rows: TallyJson = [];
-  for (const [key, bytes] of tally.bytes) {
-    const requests = tally.requests.get(key) ?? 0;
+  tally.forEach((key, bytes, requests, downloads, views) => {
     // A key can fall to nothing when rows are replaced; a run from scratch would not list it.
-    if (requests !== 0 || bytes !== 0n)
-      rows.push([key, bytes.toString(), requests, tally.downloads.get(key) ?? 0, tally.views.get(key) ?? 0]);
-  }
+    if (requests !== 0 || bytes !== 0n) rows.push([key, bytes.toString(), requests, downloads, views]);
+  });
   return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 

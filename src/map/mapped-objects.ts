@@ -13,7 +13,7 @@ import { type MappedTable, mapBinnedRows } from "./map-binned-table.js";
 import { STATE_FOLDER } from "./map-state.js";
 import { tallyMappedRows } from "./row-kinds.js";
 import type { Tally } from "./tally.js";
-import type { MapUndoLog, RecordedFolders } from "./undo-log.js";
+import type { FolderMaker, UndoRecorder } from "./undo-log.js";
 
 const NEWLINE = 0x0a;
 const MAPPED_HEADER_BYTES = Buffer.from(MAPPED_HEADER);
@@ -78,9 +78,9 @@ export function updateMappedObject(
   mappedFolder: string,
   pending: PendingObject,
   columns: AddressColumns,
-  undo: MapUndoLog,
+  undo: UndoRecorder,
   onMalformed: (line: number, reason: string, text: string) => void,
-  folders: RecordedFolders,
+  folders: FolderMaker,
   hasher: RequesterHasher,
   reuse: readonly string[] = [],
 ): ObjectDelta {
@@ -195,8 +195,8 @@ function createMappedObject(
   kindsRelative: string,
   mappedFolder: string,
   mapped: MappedTable,
-  undo: MapUndoLog,
-  folders: RecordedFolders,
+  undo: UndoRecorder,
+  folders: FolderMaker,
   reuse: readonly string[],
 ): void {
   const content = [MAPPED_HEADER_BYTES, mapped.table];

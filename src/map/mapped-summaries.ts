@@ -36,10 +36,9 @@ export function writeSummaries(
 /** Keys whose rows were all replaced fall to nothing; a run from scratch would not list them. */
 export function withoutEmptyKeys(tally: Tally): Tally {
   const live = new Tally();
-  for (const [key, bytes] of tally.bytes) {
-    const requests = tally.requests.get(key) ?? 0;
+  tally.forEach((key, bytes, requests) => {
     if (requests !== 0 || bytes !== 0n) live.add(key, bytes, requests);
-  }
+  });
   return live;
 }
 

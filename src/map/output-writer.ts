@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isTempFile, replaceFile, tempPathFor } from "../io/atomic-file.js";
 import { lstatNoFollow, openNoFollow, READ_NO_FOLLOW, REPLACE_NO_FOLLOW } from "../io/no-follow.js";
-import { type MapUndoLog, RecordedFolders } from "./undo-log.js";
+import { type FolderMaker, RecordedFolders, type UndoRecorder } from "./undo-log.js";
 
 /**
  * Changes the mapped folder for one run, each change preceded by its undo record, so that a run
@@ -15,20 +15,30 @@ export class OutputWriter {
   written = 0;
   unchanged = 0;
   removed = 0;
-  readonly folders: RecordedFolders;
+  readonly folders: FolderMaker;
   /** Folders below the root seen to be real folders, not links, this run. */
   private readonly checkedFolders = new Set<string>(["."]);
 
   /**
    * `fresh`: the folder held nothing published when the run started (a first run), so no file is
    * looked for before it is written: a first run writes thousands of files that cannot exist yet.
+   * `folders`: how folders are made (recorded in `undo` by default; a thread of a shared map makes
+   * them in folders the main thread claimed, see ClaimedFolders).
    */
   constructor(
     readonly root: string,
-    private readonly undo: MapUndoLog,
+    private readonly undo: UndoRecorder,
     readonly fresh = false,
+    folders?: FolderMaker,
   ) {
-    this.folders = new RecordedFolders(root, undo);
+    this.folders = folders ?? new RecordedFolders(root, undo);
+  }
+
+  /** Records missing folders as made by this run, for other threads to fill (see `RecordedFolders.claim`). */
+  claim(relativeFolders: readonly string[]): void {
+    if (!(this.folders instanceof RecordedFolders))
+      throw new Error("only the main thread's writer claims folders");
+    this.folders.claim(relativeFolders);
   }
 
   /** Writes `data` to `relativePath` unless the file already holds exactly that. */

@@ -25,13 +25,39 @@ export const UNDO_LOG_NAME = "undo_log";
 export const SAVED_FOLDER = "saved";
 const NEWLINE = 0x0a;
 
+/** What changing the mapped folder records before each change (see MapUndoLog). */
+export interface UndoRecorder {
+  createdFolder(relativePath: string, flush?: boolean): void;
+  created(relativePath: string): void;
+  extended(relativePath: string, size: number, from: number, tail: Buffer): void;
+  save(relativePath: string): void;
+  flush(): void;
+}
+
+/**
+ * For a worker thread of a shared map, which changes only what lies in folders the main thread
+ * recorded as made by this run before handing the work out (see ClaimedFolders): undoing removes
+ * those folders whole, so nothing in them needs a record, and asking for one is a mistake.
+ */
+export const NO_UNDO: UndoRecorder = {
+  createdFolder: refuseRecord,
+  created: refuseRecord,
+  extended: refuseRecord,
+  save: refuseRecord,
+  flush: () => {},
+};
+
+function refuseRecord(relativePath: string): never {
+  throw new RunError(`${relativePath} would need an undo record, which a map worker cannot write`);
+}
+
 type UndoRecord =
   | { op: "created"; path: string }
   | { op: "createdFolder"; path: string }
   | { op: "extended"; path: string; size: number; from: number; tail: number }
   | { op: "saved"; path: string; saved: string };
 
-export class MapUndoLog {
+export class MapUndoLog implements UndoRecorder {
   private readonly fd: number;
   private position = 0;
   private pending: Buffer[] = [];
@@ -53,10 +79,10 @@ export class MapUndoLog {
     this.flush();
   }
 
-  /** Records that the folder `relativePath` does not exist yet and is about to be made, and flushes. */
-  createdFolder(relativePath: string): void {
+  /** Records that the folder `relativePath` does not exist yet and is about to be made, and flushes (unless told not to). */
+  createdFolder(relativePath: string, flush = true): void {
     this.queue({ op: "createdFolder", path: relativePath });
-    this.flush();
+    if (flush) this.flush();
   }
 
   /** Records that `relativePath` does not exist yet and is about to be made. */
@@ -108,23 +134,48 @@ export class MapUndoLog {
   }
 }
 
+/** Makes folders for a run's files; `make` says whether the folder is new in this run. */
+export interface FolderMaker {
+  make(relativeFolder: string): boolean;
+}
+
 /**
  * Makes folders of the mapped folder for one run, recording the outermost one it creates before
  * creating it. `make` says whether the folder is new in this run: a file made in it needs no record.
  */
-export class RecordedFolders {
+export class RecordedFolders implements FolderMaker {
   private readonly made = new Set<string>();
   private readonly found = new Set<string>();
+  /** Missing folders recorded as made by this run, which threads of a shared map make as they need them. */
+  private readonly claimed = new Set<string>();
 
   constructor(
     private readonly root: string,
-    private readonly undo: MapUndoLog,
+    private readonly undo: UndoRecorder,
   ) {}
+
+  /**
+   * Records `relativeFolders`, missing, as made by this run before other threads make them and fill
+   * them (ClaimedFolders): undoing removes them whole. Each is made here only when this thread first
+   * needs it.
+   */
+  claim(relativeFolders: readonly string[]): void {
+    for (const folder of relativeFolders) {
+      this.undo.createdFolder(folder, false);
+      this.claimed.add(folder);
+    }
+    this.undo.flush();
+  }
 
   /** Makes `relativeFolder` (`/`-separated) if missing; true when this run made it. */
   make(relativeFolder: string): boolean {
     if (this.made.has(relativeFolder)) return true;
     if (this.found.has(relativeFolder)) return false;
+    if (this.claimed.size > 0 && isWithinAny(relativeFolder, this.claimed)) {
+      fs.mkdirSync(path.join(this.root, relativeFolder), { recursive: true });
+      this.made.add(relativeFolder);
+      return true;
+    }
     // The outermost missing folder: its record covers every folder and file made below it.
     const parts = relativeFolder.split("/");
     const prefix = (depth: number) => parts.slice(0, depth).join("/");
@@ -148,6 +199,31 @@ export class RecordedFolders {
     for (let n = depth + 1; n <= parts.length; n++) this.made.add(prefix(n));
     return true;
   }
+}
+
+/**
+ * The folders of a thread of a shared map: all below folders the main thread claimed (see
+ * `RecordedFolders.claim`), so each is made as needed, with no record of its own.
+ */
+export class ClaimedFolders implements FolderMaker {
+  private readonly made = new Set<string>();
+
+  constructor(private readonly root: string) {}
+
+  make(relativeFolder: string): boolean {
+    if (!this.made.has(relativeFolder)) {
+      fs.mkdirSync(path.join(this.root, relativeFolder), { recursive: true });
+      this.made.add(relativeFolder);
+    }
+    return true;
+  }
+}
+
+/** Whether `folder` is one of `parents` or below one. */
+function isWithinAny(folder: string, parents: ReadonlySet<string>): boolean {
+  for (let end = folder.indexOf("/"); end !== -1; end = folder.indexOf("/", end + 1))
+    if (parents.has(folder.slice(0, end))) return true;
+  return parents.has(folder);
 }
 
 /** The batch an undo log belongs to, or null when there is no log (or not even its header was written). */

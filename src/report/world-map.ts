@@ -3,7 +3,8 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { whereAlpha2 } from "iso-3166-1";
 import { writeFileAtomic } from "../io/atomic-file.js";
-import { readTextIfExists } from "../io/read-if-exists.js";
+import { packageFileStamp, packageVersionOf } from "../io/package-stamp.js";
+import { readCacheText } from "../io/prebuilt-caches.js";
 import { settingsFolder } from "../io/settings.js";
 import { escapeHtml, renderFigure } from "./html.js";
 import { countryName, countryOf } from "./regions.js";
@@ -53,15 +54,15 @@ export function adoptWorldShapes(shapes: WorldShapes): void {
 }
 
 async function cachedShapes(): Promise<WorldShapes> {
-  const atlas = createRequire(import.meta.url).resolve("world-atlas/countries-110m.json");
-  const stat = fs.statSync(atlas);
-  const cache = path.join(
-    settingsFolder(),
-    "cache",
-    `world-outlines-${OUTLINES_FORMAT}-${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}.json`,
-  );
+  const require = createRequire(import.meta.url);
+  const atlas = require.resolve("world-atlas/countries-110m.json");
+  // Named after what the drawing comes from, not the files' times, which a fresh install changes:
+  // the outlines (io/package-stamp.ts) and the projection's code, Vega's and Vega-Lite's versions.
+  const renderers = ["vega", "vega-lite"].map((name) => packageVersionOf(require.resolve(name)));
+  const stamp = `${packageFileStamp(atlas) ?? fs.statSync(atlas).size.toString(36)}-${renderers.join("-")}`;
+  const cache = path.join(settingsFolder(), "cache", `world-outlines-${OUTLINES_FORMAT}-${stamp}.json`);
   try {
-    const kept = JSON.parse(readTextIfExists(cache) ?? "null") as WorldShapes | null;
+    const kept = JSON.parse(readCacheText(cache) ?? "null") as WorldShapes | null;
     if (kept !== null && Array.isArray(kept.shapes) && kept.shapes.length >= 100) return kept;
   } catch {
     // An unreadable cache is drawn again below.

@@ -41,7 +41,7 @@ export interface RunAllOptions {
   catalog?: string;
   api?: DandiApiClientOptions;
   ipRangesFolder?: string;
-  /** Threads for reduce (`workers` of reduce) and for drawing the report's pages (of `buildReport`). */
+  /** Threads for reduce, bin and map (each step's `workers`) and for drawing the report's pages (of `buildReport`). */
   workers?: number;
   bufferBytes?: number;
   excludedYears?: readonly string[];
@@ -182,6 +182,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
     const bin = await binAllReducedS3LogsByObjectKey({
       reducedFolder: folders.reduced,
       binnedFolder: folders.binned,
+      workers: options.workers,
       bufferBytes: options.bufferBytes,
       keepRawLines: options.keepRawLines,
       signal,
@@ -202,6 +203,7 @@ export async function runAll(options: RunAllOptions): Promise<RunAllSummary> {
       ipRangesFolder: options.ipRangesFolder,
       ipKey: options.ipKey,
       keepRawLines: options.keepRawLines,
+      workers: options.workers,
       signal,
       onWarning: options.onWarning,
       onProgress: (p) => onProgress?.("map", p.done, p.total),

@@ -52,6 +52,15 @@ export class RequesterHasher {
     return new RequesterHasher(key, addressOf);
   }
 
+  /** The hasher of another thread of the same run, with the key `open` read (`keyBytes`). */
+  static withKey(key: Uint8Array, addressOf: (column: string) => string): RequesterHasher {
+    return new RequesterHasher(Buffer.from(key), addressOf);
+  }
+
+  get keyBytes(): Uint8Array {
+    return Uint8Array.from(this.key);
+  }
+
   /** The hashes of the addresses in `columns` (binned address columns), sorted, each once. */
   hashAll(columns: Iterable<string>): BigUint64Array {
     const hashes: bigint[] = [];

@@ -30,15 +30,9 @@ export function summaryTableText(key: SummaryTableKey, tally: Tally): string {
 /** The regions of a tally as DANDI publishes them (`US/California` -> `USA/CA`), merging those that become one. */
 export function publishedRegions(byRegion: Tally): Tally {
   const published = new Tally();
-  for (const [region, bytes] of byRegion.bytes) {
-    published.add(
-      publishedRegionOf(region),
-      bytes,
-      byRegion.requests.get(region) ?? 0,
-      byRegion.downloads.get(region) ?? 0,
-      byRegion.views.get(region) ?? 0,
-    );
-  }
+  byRegion.forEach((region, bytes, requests, downloads, views) => {
+    published.add(publishedRegionOf(region), bytes, requests, downloads, views);
+  });
   return published;
 }
 
@@ -80,9 +74,8 @@ function weeklyCells(weekly: Tally, columnOf: (name: string) => string): WeeklyC
   const requestsOfWeek = new Map<string, number>();
   const columns = new Set<string>();
   const cells = new Map<string, bigint>();
-  for (const [key, bytes] of weekly.bytes) {
-    const requests = weekly.requests.get(key) ?? 0;
-    if (requests === 0) continue;
+  weekly.forEach((key, bytes, requests) => {
+    if (requests === 0) return;
     const tab = key.indexOf("\t");
     const week = key.slice(0, tab);
     const column = columnOf(key.slice(tab + 1));
@@ -90,7 +83,7 @@ function weeklyCells(weekly: Tally, columnOf: (name: string) => string): WeeklyC
     columns.add(column);
     const cell = `${week}\t${column}`;
     cells.set(cell, (cells.get(cell) ?? 0n) + bytes);
-  }
+  });
   return { weeks: [...requestsOfWeek.keys()].sort(), columns, cells };
 }
 

@@ -14,6 +14,7 @@ interface BinFlags extends LockFlags {
   binned_s3_logs_folder_path: string;
   file_limit?: number;
   file_processing_limit?: number;
+  maximum_number_of_workers: number;
   maximum_buffer_size_in_mb: number;
   quiet?: boolean;
   keep_raw_lines?: boolean;
@@ -44,6 +45,12 @@ export function configureBinCommand(command: Command): Command {
       positiveInteger,
     )
     .option(
+      "--maximum_number_of_workers <n>",
+      "threads binning at once (the main thread and n-1 workers), each writing the files of a share of the objects",
+      positiveInteger,
+      1,
+    )
+    .option(
       "--maximum_buffer_size_in_mb <mb>",
       "approximate memory for the rows held at once; days are binned in batches of about this size, " +
         "each object file written once per batch",
@@ -65,6 +72,7 @@ export function configureBinCommand(command: Command): Command {
             reducedFolder: flags.reduced_s3_logs_folder_path,
             binnedFolder: flags.binned_s3_logs_folder_path,
             fileLimit: flags.file_limit ?? flags.file_processing_limit,
+            workers: flags.maximum_number_of_workers,
             bufferBytes: flags.maximum_buffer_size_in_mb * 1024 * 1024,
             keepRawLines: flags.keep_raw_lines,
             signal,
@@ -85,7 +93,8 @@ export function describeBinSummary(summary: BinSummary): string {
   const lines = [
     `bin: ${plural(summary.daysBinned, "day")} binned, ${summary.daysAlreadyBinned} already binned` +
       (summary.daysLeft > 0 ? `, ${summary.daysLeft} left for later runs (--file_limit)` : "") +
-      ` (${formatBytes(summary.bytesRead)} in ${formatSeconds(summary.seconds)}, ${plural(summary.batches, "batch")})`,
+      ` (${formatBytes(summary.bytesRead)} in ${formatSeconds(summary.seconds)}, ${plural(summary.batches, "batch")}` +
+      `${summary.threads > 1 ? `, on ${summary.threads} threads` : ""})`,
   ];
   if (summary.rolledBackInterruptedBatch)
     lines.push("an interrupted batch of an earlier run was undone; its days were binned again");

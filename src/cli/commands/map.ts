@@ -23,6 +23,7 @@ interface MapFlags extends IpKeyFlags, RetiredFlags, NetworkFlags, LockFlags {
   catalog?: string;
   ip_ranges_folder?: string;
   rebuild?: boolean;
+  maximum_number_of_workers: number;
   summaries_folder_path?: string;
   region_disclosure_threshold?: number;
   publish_embargoed?: boolean;
@@ -80,6 +81,12 @@ export function configureMapCommand(command: Command): Command {
       "forget what earlier runs kept and map every binned object again (after updating the location data, say)",
     )
     .option(
+      "--maximum_number_of_workers <n>",
+      "threads mapping a rebuild or a first map (the main thread and n-1 workers); a daily run uses one",
+      positiveInteger,
+      1,
+    )
+    .option(
       "--summaries_folder_path <folder>",
       "also publish access summaries here (summaries/<id>/by_day.tsv …, totals.json, archive_totals.json, " +
         "region_codes_to_coordinates.yaml), as DANDI's usage page reads them",
@@ -122,6 +129,7 @@ export function configureMapCommand(command: Command): Command {
             objectType: flags.object_type,
             ipRangesFolder: flags.ip_ranges_folder,
             rebuild: flags.rebuild,
+            workers: flags.maximum_number_of_workers,
             summariesFolder: flags.summaries_folder_path,
             regionDisclosureThreshold: flags.region_disclosure_threshold,
             publishEmbargoed: flags.publish_embargoed,
@@ -194,7 +202,7 @@ export function describeMapSummary(summary: MapSummary): string {
       `${formatCount(summary.dandisetsSelected)} selected, ${formatCount(summary.dandisetsEmbargoed.length)} skipped as embargoed; ` +
       `${formatCount(summary.assetTables)} asset tables, ${formatBytes(Number(summary.bytesSent))} sent in all; ` +
       `${summary.rebuilt ? `${formatCount(summary.rows)} rows of ${formatCount(summary.objectsMapped)} objects, ` : ""}` +
-      `${how}, in ${formatSeconds(summary.seconds)}`,
+      `${how}, in ${formatSeconds(summary.seconds)}${summary.threads > 1 ? ` on ${summary.threads} threads` : ""}`,
     `files: ${formatCount(summary.filesWritten)} written, ${formatCount(summary.filesUnchanged)} unchanged, ` +
       `${formatCount(summary.filesRemoved)} removed; ${formatCount(summary.distinctAddresses)} distinct addresses located`,
   ];

@@ -73,7 +73,7 @@ export function configureRunCommand(command: Command): Command {
     )
     .option(
       "--maximum_number_of_workers <n>",
-      "threads reducing at once, a big day split among them, and drawing the report's pages",
+      "threads reducing at once (a big day split among them), binning and mapping a rebuild, and drawing the report's pages",
       positiveInteger,
       1,
     )
