@@ -466,7 +466,11 @@ async function binShares(
     report(run, batchStart + mean * batch.bytes * batch.passes);
   };
   const stop = new AbortController();
-  const onAbort = () => stop.abort();
+  // The workers are told too: the first share may be done while the others still write.
+  const onAbort = () => {
+    stop.abort();
+    run.pool.abortAll();
+  };
   run.signal?.addEventListener("abort", onAbort);
   if (run.signal?.aborted) stop.abort();
   const running: Promise<ShareResult>[] = [
