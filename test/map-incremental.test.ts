@@ -5,51 +5,15 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
 import { readChanges } from "../src/bin/change-feed.ts";
-import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
-import { writeCatalog } from "../src/dandi/catalog.ts";
-import { Random } from "../src/generate/random.ts";
+import { type Catalog, writeCatalog } from "../src/dandi/catalog.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import { readTree, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import { objectKeys, overlappingCatalog } from "./support/overlapping-catalog.ts";
 import { type GenerateReducedDaysOptions, generateReducedDays } from "./support/reduced-days.ts";
 
 /** The published part of a mapped folder: what map keeps for itself (dot entries) is left out. */
 function published(folder: string): Map<string, string> {
   return new Map([...readTree(folder)].filter(([name]) => !name.startsWith(".")));
-}
-
-/** The object keys the reduced days name, sorted. */
-function objectKeys(reduced: string): string[] {
-  const keys = new Set<string>();
-  for (const [, text] of readTree(reduced)) {
-    for (const line of text.split("\n").slice(1)) if (line !== "") keys.add(line.split("\t")[2]);
-  }
-  return [...keys].sort();
-}
-
-/**
- * Six Dandisets over the days' objects: versions that share assets, two assets of one version with
- * one file name, an object in two Dandisets, and a tenth of the objects in none.
- */
-function catalogOf(keys: string[], seed: number): Catalog {
-  const random = new Random(seed);
-  const asset = (key: string, p: string): CatalogAsset => {
-    const id = key.slice(key.lastIndexOf("/") + 1);
-    return key.startsWith("zarr/")
-      ? { asset_id: `a-${p}`, path: p, blob: null, zarr: id, size: 1000 }
-      : { asset_id: `a-${p}`, path: p, blob: id, zarr: null, size: 1000 };
-  };
-  const dandisets: Catalog["dandisets"] = [];
-  for (let d = 0; d < 6; d++) {
-    const mine = keys.filter((_, i) => i % 7 === d || (d === 0 && i % 13 === 0));
-    const assets = mine.map((key, i) => asset(key, `sub-${i % 5}/file-${i % 9}.nwb`));
-    const draft = { version: "draft", assets };
-    const published = { version: "0.240101.1200", assets: assets.slice(0, Math.ceil(assets.length / 2)) };
-    dandisets.push({
-      identifier: String(d + 1).padStart(6, "0"),
-      versions: random.int(0, 1) === 0 ? [draft, published] : [draft],
-    });
-  }
-  return { dandisets };
 }
 
 async function binDays(reducedAll: string, days: string[], reduced: string, binned: string): Promise<void> {
@@ -75,7 +39,7 @@ function scenario(label: string, days: GenerateReducedDaysOptions, seed: number)
     root,
     all,
     days: dayFiles,
-    catalog: catalogOf(objectKeys(all), seed),
+    catalog: overlappingCatalog(objectKeys(all), seed, 6),
     reduced: path.join(root, "reduced"),
     binned: path.join(root, "binned"),
     mapped: path.join(root, "mapped"),
@@ -94,7 +58,7 @@ describe("incremental map", () => {
         zarrCount: 12,
         timing,
       });
-      const catalog = catalogOf(objectKeys(all), 3);
+      const catalog = overlappingCatalog(objectKeys(all), 3, 6);
       const reduced = path.join(root, "reduced");
       const binned = path.join(root, "binned");
       const mapped = path.join(root, "mapped");
@@ -206,7 +170,7 @@ describe("incremental map", () => {
     const all = path.join(root, "reduced-all");
     const days = generateReducedDays(all, { days: 4, rowsPerDay: 3000, blobCount: 600, zarrCount: 20 });
     const catalogFile = path.join(root, "catalog.json");
-    writeCatalog(catalogFile, catalogOf(objectKeys(all), 11));
+    writeCatalog(catalogFile, overlappingCatalog(objectKeys(all), 11, 6));
     const reduced = path.join(root, "reduced");
     const binned = path.join(root, "binned");
     await binDays(all, [days[0], days[1], days[3]], reduced, binned);

@@ -5,12 +5,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
-import type { Catalog, CatalogAsset } from "../src/dandi/catalog.ts";
 import { writeCatalog } from "../src/dandi/catalog.ts";
-import { Random } from "../src/generate/random.ts";
 import { mapBinnedS3LogsToDandisets } from "../src/map/map-binned.ts";
 import type { MapSummary } from "../src/map/map-options.ts";
 import { readTree, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import { objectKeys, overlappingCatalog } from "./support/overlapping-catalog.ts";
 import { generateReducedDays } from "./support/reduced-days.ts";
 
 /**
@@ -33,36 +32,6 @@ function keyedFolder(folder: string): string {
 /** A folder's files, with the paths of `root` (named in map's journal) replaced by a stand-in. */
 function treeOf(folder: string, root: string): Map<string, string> {
   return new Map([...readTree(folder)].map(([file, text]) => [file, text.replaceAll(root, "<root>")]));
-}
-
-/** Eight Dandisets over the objects: shared versions, a file name twice, an object in two Dandisets, some in none. */
-function catalogOf(keys: string[], seed: number): Catalog {
-  const random = new Random(seed);
-  const asset = (key: string, p: string): CatalogAsset => {
-    const id = key.slice(key.lastIndexOf("/") + 1);
-    return key.startsWith("zarr/")
-      ? { asset_id: `a-${p}`, path: p, blob: null, zarr: id, size: 1000 }
-      : { asset_id: `a-${p}`, path: p, blob: id, zarr: null, size: 1000 };
-  };
-  const dandisets: Catalog["dandisets"] = [];
-  for (let d = 0; d < 8; d++) {
-    const mine = keys.filter((_, i) => i % 9 === d || (d === 0 && i % 13 === 0));
-    const assets = mine.map((key, i) => asset(key, `sub-${i % 5}/file-${i % 11}.nwb`));
-    const draft = { version: "draft", assets };
-    const published = { version: "0.240101.1200", assets: assets.slice(0, Math.ceil(assets.length / 2)) };
-    dandisets.push({
-      identifier: String(d + 1).padStart(6, "0"),
-      versions: random.int(0, 1) === 0 ? [draft, published] : [draft],
-    });
-  }
-  return { dandisets };
-}
-
-function objectKeys(reduced: string): string[] {
-  const keys = new Set<string>();
-  for (const [, text] of readTree(reduced))
-    for (const line of text.split("\n").slice(1)) if (line !== "") keys.add(line.split("\t")[2]);
-  return [...keys].sort();
 }
 
 /** What a summary says, less its time and the files and folders it names. */
@@ -89,7 +58,7 @@ describe("map on two threads", () => {
       zarrCount: 30,
     });
     catalogFile = path.join(root, "catalog.json");
-    writeCatalog(catalogFile, catalogOf(objectKeys(reducedAll), 4));
+    writeCatalog(catalogFile, overlappingCatalog(objectKeys(reducedAll), 4, 8));
     const reduced = path.join(root, "reduced");
     for (const day of days.slice(0, 4)) {
       fs.mkdirSync(path.dirname(path.join(reduced, day)), { recursive: true });
