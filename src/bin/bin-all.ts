@@ -9,32 +9,26 @@ import {
   checkSignal,
   checkWholeNumber,
 } from "../check-options.js";
-import { AbortedError, RunError, UsageError } from "../errors.js";
-import { binnedHeaderOf, holdsObjectFiles, markBinnedFormat } from "../formats/work-formats.js";
+import { UsageError } from "../errors.js";
+import { binnedHeaderOf, markBinnedFormat } from "../formats/work-formats.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
-import { ErrorLog, errorTextOf } from "../io/error-log.js";
+import { ErrorLog } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
 import { shareThreshold } from "../io/share-threshold.js";
 import { claimIpMode, readIpMode, refuseUnfinishedRekey } from "../privacy/ip-mode.js";
-import { binShare, type ShareResult, type ShareTask } from "./bin-share.js";
+import { openJournal, recoverInterruptedBatch, removeUndoLogs, rollBack } from "./batch-recovery.js";
+import { type BinRunState, report } from "./bin-run-state.js";
+import { binShares, daySpan, inKeyOrder, listRejects } from "./bin-shares.js";
 import { BinWorkers } from "./bin-workers.js";
-import { type BinnedFormat, planBinnedFormat } from "./binned-format.js";
+import { planBinnedFormat } from "./binned-format.js";
 import { type ObjectChange, removeUncommittedChanges, writeChanges } from "./change-feed.js";
-import {
-  type BinnedDay,
-  type JournalState,
-  lastBatchOf,
-  markBatchInProgress,
-  readJournalState,
-  writeJournal,
-} from "./journal.js";
+import { lastBatchOf, markBatchInProgress, writeJournal } from "./journal.js";
 import { ObjectFolders } from "./object-files.js";
 import { ObjectSizes } from "./object-sizes.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
-import type { DayStats } from "./reduced-row-parser.js";
 import { emptyRejectCounts, REJECT_REASONS, type RejectReason } from "./reject-reasons.js";
-import { applyUndoLog, readUndoLog, sharesWithUndoLogs, UndoLogWriter, undoLogPath } from "./undo-log.js";
+import { UndoLogWriter } from "./undo-log.js";
 
 export interface BinAllOptions {
   reducedFolder: string;
@@ -228,7 +222,7 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
       errorLogPath: null,
       seconds: 0,
     };
-    const run: RunState = {
+    const run: BinRunState = {
       reducedFolder,
       binnedFolder,
       format: format.format,
@@ -266,108 +260,13 @@ export async function binAllReducedS3LogsByObjectKey(options: BinAllOptions): Pr
   }
 }
 
-interface RunState {
-  reducedFolder: string;
-  binnedFolder: string;
-  /** Whether rows keep their HTTP status (see binned-format.ts), and so the object files' header. */
-  format: BinnedFormat;
-  header: Buffer;
-  journal: BinnedDay[];
-  folders: ObjectFolders;
-  sizes: ObjectSizes;
-  readBuffer: Buffer;
-  scratch: Buffer;
-  out: Buffer;
-  errorLog: ErrorLog;
-  summary: BinSummary;
-  /** Threads to share a batch over, at most; `pool` holds those past the main thread. */
-  workers: number;
-  pool: BinWorkers;
-  progress: BinProgress;
-  /** Progress in bytes when the batch in progress began. */
-  bytesBeforeBatch: number;
-  onProgress?: (progress: BinProgress) => void;
-  signal?: AbortSignal;
-}
-
-/** The journal, created empty in a new folder; a folder with object files but no journal is refused. */
-function openJournal(binnedFolder: string): JournalState {
-  const journal = readJournalState(binnedFolder);
-  if (journal !== null) return journal;
-  if (holdsObjectFiles(binnedFolder)) {
-    throw new UsageError(
-      `\`binnedFolder\` ${binnedFolder} holds binned files but no journal of binned days (.binned_days), ` +
-        "so it was not made by this tool and its days are unknown; bin into a new, empty folder",
-      { code: "ERR_BINNED_FOLDER_WITHOUT_JOURNAL", optionNames: ["binnedFolder"] },
-    );
-  }
-  writeJournal(binnedFolder, []);
-  return { days: [], inProgress: null, inProgressShares: 1 };
-}
-
-/**
- * Finishes what a killed run left: deletes a committed batch's undo logs, or undoes an uncommitted
- * batch. A batch the journal says was changing object files must have a whole undo log for each of
- * its shares; without one its changes cannot be told apart from committed rows, and the run stops
- * rather than bin its days a second time. Shares own distinct objects, so their logs are undone in
- * any order.
- */
-function recoverInterruptedBatch(binnedFolder: string, state: JournalState): boolean {
-  const shares = sharesWithUndoLogs(binnedFolder);
-  const logs = new Map(shares.map((share) => [share, readUndoLog(undoLogPath(binnedFolder, share))]));
-  if (state.inProgress !== null) {
-    const batch = state.inProgress;
-    for (let share = 0; share < state.inProgressShares; share++) {
-      const log = logs.get(share) ?? null;
-      const damage =
-        log === null
-          ? "is missing"
-          : (log.damage ??
-            (log.batch !== batch
-              ? `belongs to batch ${log.batch ?? "?"}, not ${batch}`
-              : log.shares !== state.inProgressShares
-                ? `is one of ${log.shares} shares, not ${state.inProgressShares}`
-                : null));
-      if (damage !== null) throw damagedUndoLog(undoLogPath(binnedFolder, share), batch, damage);
-    }
-  }
-  const committed = new Set(state.days.map((d) => d.day));
-  let undone = false;
-  for (const [share, log] of logs) {
-    const isCommitted =
-      log.days !== null && log.days.length > 0 && log.days.every((day) => committed.has(day));
-    // Without a batch in progress, a damaged log guards nothing: no object changed after it was begun.
-    if (isCommitted || log.damage !== null) continue;
-    applyUndoLog(binnedFolder, undoLogPath(binnedFolder, share), log);
-    undone ||= log.records.length > 0;
-  }
-  if (state.inProgress !== null) writeJournal(binnedFolder, state.days);
-  removeUndoLogs(binnedFolder, shares);
-  return undone;
-}
-
-/** The first share's log last: its presence is what tells an unfinished batch (rekey looks for it). */
-function removeUndoLogs(binnedFolder: string, shares: readonly number[]): void {
-  for (const share of [...shares].sort((a, b) => b - a))
-    fs.rmSync(undoLogPath(binnedFolder, share), { force: true });
-}
-
-function damagedUndoLog(file: string, batch: number, damage: string): RunError {
-  return new RunError(
-    `${file} ${damage}, but batch ${batch} was changing object files when its run ended, and only this ` +
-      "log can put them back (binning its days again would count their rows twice): restore the log from " +
-      "a backup and rerun, or bin into a new, empty folder",
-    { code: "ERR_BIN_UNDO_LOG_DAMAGED" },
-  );
-}
-
 /**
  * Bins one batch in `shares` shares (see bin-share.ts): the main thread bins the first, workers the
  * others, each into its own undo log; the main thread then puts their results together and commits
  * once for all. Every undo log is begun before the journal marks the batch in progress, and the
  * batch is undone as a whole when any share fails or the run is aborted, once every thread stopped.
  */
-async function binBatch(batch: Batch, run: RunState): Promise<void> {
+async function binBatch(batch: Batch, run: BinRunState): Promise<void> {
   const { summary, progress } = run;
   const days = batch.days.map((d) => d.day);
   const batchNumber = lastBatchOf(run.journal) + 1;
@@ -424,7 +323,7 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
   } catch (error) {
     for (const log of undoLogs) log.close();
     if (!committed) run.sizes.discardBatch();
-    if (!committed) rollBack(run, marked ? batchNumber : null, shares, error);
+    if (!committed) rollBack(run.binnedFolder, run.journal, marked ? batchNumber : null, shares, error);
     throw error;
   }
   summary.daysBinned += batch.days.length;
@@ -434,147 +333,4 @@ async function binBatch(batch: Batch, run: RunState): Promise<void> {
   progress.daysDone += batch.days.length;
   run.bytesBeforeBatch += batch.bytes * batch.passes;
   report(run, run.bytesBeforeBatch);
-}
-
-/**
- * Runs the shares of a batch at once, the first on this thread. When one fails (or the run is
- * aborted) the others are stopped, and this returns only once every share has stopped writing.
- */
-async function binShares(
-  batch: Batch,
-  run: RunState,
-  shares: number,
-  undoLogs: UndoLogWriter[],
-): Promise<ShareResult[]> {
-  const task = (share: number): ShareTask => ({
-    reducedFolder: run.reducedFolder,
-    binnedFolder: run.binnedFolder,
-    status: run.format === "status",
-    header: run.header,
-    days: batch.days,
-    bytes: batch.bytes,
-    passes: batch.passes,
-    share,
-    shares,
-    journal: run.journal,
-  });
-  const done = new Array<number>(shares).fill(0);
-  const batchStart = run.bytesBeforeBatch;
-  const onProgress = (share: number, fraction: number) => {
-    done[share] = fraction;
-    const mean = done.reduce((sum, f) => sum + f, 0) / shares;
-    report(run, batchStart + mean * batch.bytes * batch.passes);
-  };
-  const stop = new AbortController();
-  // The workers are told too: the first share may be done while the others still write.
-  const onAbort = () => {
-    stop.abort();
-    run.pool.abortAll();
-  };
-  run.signal?.addEventListener("abort", onAbort);
-  if (run.signal?.aborted) stop.abort();
-  const running: Promise<ShareResult>[] = [
-    binShare(task(0), {
-      folders: run.folders,
-      sizes: run.sizes,
-      undo: undoLogs[0],
-      readBuffer: run.readBuffer,
-      scratch: run.scratch,
-      out: run.out,
-      signal: stop.signal,
-      onProgress: (fraction) => onProgress(0, fraction),
-      // Alone, rejects are listed as met; shared out, each share keeps its own (see listRejects).
-      onReject:
-        shares === 1
-          ? (day, line, reason, text) =>
-              run.errorLog.record({ file: day, line, reason, text: errorTextOf(text, 0, text.length) })
-          : undefined,
-    }),
-  ];
-  for (let share = 1; share < shares; share++) {
-    const log = undoLogs[share];
-    const message = {
-      type: "share" as const,
-      task: task(share),
-      undoFile: undoLogPath(run.binnedFolder, share),
-      undoPosition: log.end,
-      sizesIndex: run.sizes.indexBytes,
-    };
-    // Closed here before the worker opens it: one writer at a time.
-    log.close();
-    running.push(
-      run.pool
-        .runShare(share - 1, message, (fraction) => onProgress(share, fraction))
-        .then((done) => {
-          for (const [relativePath, size] of done.sizes) run.sizes.wrote(relativePath, size);
-          return done.result;
-        }),
-    );
-  }
-  // The first failure stops the others; every share is waited for before anything is undone.
-  for (const share of running)
-    share.catch(() => {
-      stop.abort();
-      run.pool.abortAll();
-    });
-  try {
-    const settled = await Promise.allSettled(running);
-    const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as Error] : []));
-    if (failures.length > 0) throw failures.find((e) => !(e instanceof AbortedError)) ?? failures[0];
-    return settled.map((s) => (s as PromiseFulfilledResult<ShareResult>).value);
-  } finally {
-    run.signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-/** A day's rows and time span over the shares, each of which counted its own lines. */
-function daySpan(shares: readonly DayStats[]): DayStats {
-  const span: DayStats = { rows: 0, first: -1, last: -1 };
-  for (const { rows, first, last } of shares) {
-    span.rows += rows;
-    if (first !== -1 && (span.first === -1 || first < span.first)) span.first = first;
-    if (last > span.last) span.last = last;
-  }
-  return span;
-}
-
-/** Lists the lines the shares rejected in the error log, in the order one thread meets them (day, then line). */
-function listRejects(run: RunState, batch: Batch, results: readonly ShareResult[]): void {
-  const records = results.flatMap((r) => r.rejects).sort((a, b) => a.day - b.day || a.line - b.line);
-  for (const { day, line, reason, text } of records)
-    run.errorLog.record({ file: batch.days[day].day, line, reason, text });
-  REJECT_REASONS.forEach((reason, r) => {
-    run.errorLog.countUnlisted(
-      reason,
-      results.reduce((sum, result) => sum + result.unlisted[r], 0),
-    );
-  });
-}
-
-/** The shares' changes of one pass, each list in key order, merged into one list in key order. */
-function inKeyOrder(lists: ObjectChange[][]): ObjectChange[] {
-  if (lists.length === 1) return lists[0];
-  return lists.flat().sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
-}
-
-/** Undoes the batch that failed or was aborted; if even that fails, the next run undoes it. */
-function rollBack(run: RunState, batch: number | null, shares: number, cause: unknown): void {
-  try {
-    recoverInterruptedBatch(run.binnedFolder, {
-      days: run.journal,
-      inProgress: batch,
-      inProgressShares: shares,
-    });
-  } catch (error) {
-    throw new RunError(
-      `binning failed (${(cause as Error).message}) and undoing its batch failed too (${(error as Error).message}); ` +
-        "the next run undoes it",
-      { cause },
-    );
-  }
-}
-
-function report(run: RunState, bytesDone: number): void {
-  run.progress.bytesDone = bytesDone;
-  run.onProgress?.({ ...run.progress });
 }
