@@ -24,7 +24,7 @@ import { BinWorkers } from "./bin-workers.js";
 import { planBinnedFormat } from "./binned-format.js";
 import { type ObjectChange, removeUncommittedChanges, writeChanges } from "./change-feed.js";
 import { lastBatchOf, markBatchInProgress, writeJournal } from "./journal.js";
-import { ObjectFolders } from "./object-files.js";
+import { ObjectFolders } from "./object-folders.js";
 import { ObjectSizes } from "./object-sizes.js";
 import { type Batch, type PendingDay, planBatches } from "./plan-batches.js";
 import { emptyRejectCounts, REJECT_REASONS, type RejectReason } from "./reject-reasons.js";

@@ -3,7 +3,7 @@ import type { BinProgress, BinSummary } from "./bin-all.js";
 import type { BinWorkers } from "./bin-workers.js";
 import type { BinnedFormat } from "./binned-format.js";
 import type { BinnedDay } from "./journal.js";
-import type { ObjectFolders } from "./object-files.js";
+import type { ObjectFolders } from "./object-folders.js";
 import type { ObjectSizes } from "./object-sizes.js";
 
 /** What a bin run holds from one batch to the next. */

@@ -2,7 +2,7 @@ import { parentPort } from "node:worker_threads";
 import { errorToMessage } from "../io/worker-errors.js";
 import { binShare } from "./bin-share.js";
 import type { FromBinWorker, ShareMessage, ToBinWorker } from "./bin-worker-protocol.js";
-import { ObjectFolders } from "./object-files.js";
+import { ObjectFolders } from "./object-folders.js";
 import { ObjectSizes } from "./object-sizes.js";
 import { UndoLogWriter } from "./undo-log.js";
 
