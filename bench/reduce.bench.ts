@@ -17,11 +17,14 @@ import {
 /**
  * Reduce against the plain mawk one-liner a user would otherwise reach for, on the same files, both
  * writing their output to a file: a 200 MB day and a 1 GB day (one worker, and peak memory; real busy
- * days are 1 to 4 GB); one day of 1 GB and one of 4 GB with one and two workers, in alternating
+ * days are 1 to 4 GB), and against `grep -c REST.GET.OBJECT` in turns, the floor of any tool that
+ * must at least find the downloads (it reads every byte and decides nothing); one day of 1 GB and one of 4 GB with one and two workers, in alternating
  * pairs (the daily run's case: one new day), beside the fixed costs that bound what two workers
  * can gain on them; and a folder of four 1 GB days (one and two workers).
  */
 const MAWK_PROGRAM = '$8=="REST.GET.OBJECT" && ($9 ~ /^blobs\\// || $9 ~ /^zarr\\//) {print $3, $5, $9, $12}';
+/** What counting the downloads costs, as a user would type it (in the locale they have). */
+const GREP_ARGS = ["-c", "REST.GET.OBJECT"];
 const RUNS = 3;
 /** Pairs (one worker, then two) run on one day; the best of each is kept. */
 const PAIRS = 5;
@@ -54,6 +57,14 @@ function sizeOf(files: string[]): number {
 function mawk(files: string[]): Promise<Timing> {
   const output = path.join(tempFolder("mawk"), "out.txt");
   return best(RUNS, () => timeCommand("mawk", [MAWK_PROGRAM, ...files], { stdout: output })).finally(() =>
+    fs.rmSync(path.dirname(output), { recursive: true, force: true }),
+  );
+}
+
+function grepOnce(files: string[]): Promise<Timing> {
+  // Its count goes to a file: GNU grep stops at the first match when its output is /dev/null.
+  const output = path.join(tempFolder("grep"), "count.txt");
+  return timeCommand("grep", [...GREP_ARGS, ...files], { stdout: output }).finally(() =>
     fs.rmSync(path.dirname(output), { recursive: true, force: true }),
   );
 }
@@ -147,15 +158,22 @@ function row(label: string, bytes: number, timing: Timing, versus?: Timing, vers
   return `${label.padEnd(34)} ${timing.seconds.toFixed(2).padStart(6)} s  ${speed.padStart(9)}${against}${memory}`;
 }
 
-async function compareDay(folder: string): Promise<{ ours: Timing; mawk: Timing }> {
+async function compareDay(folder: string): Promise<{ ours: Timing; mawk: Timing; grep: Timing }> {
   const files = logFiles(folder);
   const bytes = sizeOf(files);
   const mawkTiming = await mawk(files);
-  const ours = await reduce(folder, 1);
-  console.log(`one day file of ${mb(bytes)}:`);
+  // grep and reduce in turns, so that a burst of load from others slows both alike.
+  const [grep, ours] = await alternate(
+    PAIRS,
+    () => grepOnce(files),
+    () => reduceOnce(folder, 1),
+  );
+  console.log(`one day file of ${mb(bytes)} (grep -c and reduce: best of ${PAIRS} pairs in turns):`);
   console.log(row("mawk one-liner", bytes, mawkTiming));
+  console.log(row(`grep ${GREP_ARGS.join(" ")}`, bytes, grep));
   console.log(row("dandi-s3-log-parser reduce, 1 worker", bytes, ours, mawkTiming));
-  return { ours, mawk: mawkTiming };
+  console.log(`${"".padEnd(34)} ${ratio(grep.seconds / ours.seconds)} the speed of grep -c`);
+  return { ours, mawk: mawkTiming, grep };
 }
 
 export async function run(): Promise<void> {
@@ -225,6 +243,9 @@ export async function run(): Promise<void> {
   console.log(`  reduce, 1 worker vs mawk, 200 MB day:  ${ratio(small.mawk.seconds / small.ours.seconds)}`);
   console.log(
     `  reduce, 1 worker vs mawk, 1 GB day:    ${ratio(big.mawk.seconds / big.ours.seconds)}   (target >= 1.0x, aim 1.5x)`,
+  );
+  console.log(
+    `  reduce, 1 worker vs grep -c, 1 GB day: ${ratio(big.grep.seconds / big.ours.seconds)}   (target >= 0.8x)`,
   );
   for (const day of oneDay)
     console.log(
