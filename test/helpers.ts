@@ -41,6 +41,19 @@ export function runCli(script: string, args: string[], env: Record<string, strin
 }
 
 /** Starts a built command without waiting, for tests that interrupt it. */
+/** The arguments of a quiet `reduce` from `raw` into `reduced`, then `more`. */
+export function reduceArgs(raw: string, reduced: string, ...more: string[]): string[] {
+  return [
+    "reduce",
+    "--raw_s3_logs_folder_path",
+    raw,
+    "--reduced_s3_logs_folder_path",
+    reduced,
+    "--quiet",
+    ...more,
+  ];
+}
+
 export function startCli(script: string, args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.cjs`), ...args], {
     env: { ...process.env, ...env },

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateRawLogs } from "../src/index.ts";
-import { ROOT, readTree, runCli, tempFolder } from "./helpers.ts";
+import { ROOT, readTree, reduceArgs, runCli, tempFolder } from "./helpers.ts";
 import { cutIntoLogObjects, writeLogObjects } from "./support/log-objects.ts";
 
 /**
@@ -22,14 +22,6 @@ describe("odd entries in a raw folder, and a settings folder that cannot be writ
     bytesPerDay: 30_000,
     blobCount: 20,
   });
-  const reduceArgs = (raw: string, reduced: string) => [
-    "reduce",
-    "--raw_s3_logs_folder_path",
-    raw,
-    "--reduced_s3_logs_folder_path",
-    reduced,
-    "--quiet",
-  ];
   const reference = tempFolder("odd-reference");
   assert.equal(runCli("main", reduceArgs(days, reference)).code, 0);
 

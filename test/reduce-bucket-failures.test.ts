@@ -5,7 +5,16 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { generateRawLogs } from "../src/index.ts";
-import { type CliResult, readTree, runCli, runCliAsync, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import {
+  type CliResult,
+  readTree,
+  reduceArgs,
+  runCli,
+  runCliAsync,
+  startCli,
+  tempFolder,
+  waitUntil,
+} from "./helpers.ts";
 import { cutIntoLogObjects } from "./support/log-objects.ts";
 import { S3StandIn } from "./support/s3-stand-in.ts";
 
@@ -15,16 +24,6 @@ import { S3StandIn } from "./support/s3-stand-in.ts";
  * its lock forever; a bucket or key that does not exist, or credentials that do not reach it, are
  * one line and exit 2; a signal is exit 130; an inventory that lists a key twice reads it once.
  */
-
-const reduceArgs = (raw: string, reduced: string, ...more: string[]) => [
-  "reduce",
-  "--raw_s3_logs_folder_path",
-  raw,
-  "--reduced_s3_logs_folder_path",
-  reduced,
-  "--quiet",
-  ...more,
-];
 
 /** One line on stderr, starting `error:`, and no stack trace. */
 function assertOneLine(result: CliResult, pattern: RegExp): void {

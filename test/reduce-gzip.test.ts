@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { generateRawLogs } from "../src/index.ts";
-import { readTree, runCli, runCliAsync, tempFolder } from "./helpers.ts";
+import { readTree, reduceArgs, runCli, runCliAsync, tempFolder } from "./helpers.ts";
 import { cutIntoLogObjects } from "./support/log-objects.ts";
 import { S3StandIn } from "./support/s3-stand-in.ts";
 
@@ -17,15 +17,6 @@ describe("gzip-compressed raw logs", () => {
   const days = tempFolder("gzip-days");
   generateRawLogs(days, { seed: 41, days: 3, startDate: "2024-07-01", bytesPerDay: 60_000, blobCount: 30 });
   const dayFile = (day: string) => path.join(days, "2024", "07", `${day}.log`);
-  const reduceArgs = (raw: string, reduced: string, ...more: string[]) => [
-    "reduce",
-    "--raw_s3_logs_folder_path",
-    raw,
-    "--reduced_s3_logs_folder_path",
-    reduced,
-    "--quiet",
-    ...more,
-  ];
   const reference = tempFolder("gzip-reference");
   assert.equal(runCli("main", reduceArgs(days, reference)).code, 0);
   const expected = readTree(reference);

@@ -6,19 +6,18 @@ import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs, reduceAllDandiRawS3Logs } from "../src/index.ts";
-import { binnedData, readTree, runCli, runCliAsync, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import {
+  binnedData,
+  readTree,
+  reduceArgs,
+  runCli,
+  runCliAsync,
+  startCli,
+  tempFolder,
+  waitUntil,
+} from "./helpers.ts";
 import { cutIntoLogObjects, type GeneratedObject, writeLogObjects } from "./support/log-objects.ts";
 import { S3StandIn } from "./support/s3-stand-in.ts";
-
-const reduceArgs = (raw: string, reduced: string, ...more: string[]) => [
-  "reduce",
-  "--raw_s3_logs_folder_path",
-  raw,
-  "--reduced_s3_logs_folder_path",
-  reduced,
-  "--quiet",
-  ...more,
-];
 
 function bin(reduced: string, binned: string): void {
   const result = runCli("main", [

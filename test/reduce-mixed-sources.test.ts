@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateRawLogs, reduceAllDandiRawS3Logs, UsageError } from "../src/index.ts";
-import { readTree, runCli, tempFolder } from "./helpers.ts";
+import { readTree, reduceArgs, runCli, tempFolder } from "./helpers.ts";
 import { cutIntoLogObjects, writeLogObjects } from "./support/log-objects.ts";
 
 /**
@@ -17,15 +17,7 @@ describe("a reduced folder takes one kind of raw logs", () => {
   generateRawLogs(days, { seed: 21, days: 2, startDate: "2024-05-01", bytesPerDay: 30_000, blobCount: 20 });
   const objects = tempFolder("mixed-objects");
   writeLogObjects(objects, cutIntoLogObjects(days, "simple"));
-  const reduce = (raw: string, reduced: string) =>
-    runCli("main", [
-      "reduce",
-      "--raw_s3_logs_folder_path",
-      raw,
-      "--reduced_s3_logs_folder_path",
-      reduced,
-      "--quiet",
-    ]);
+  const reduce = (raw: string, reduced: string) => runCli("main", reduceArgs(raw, reduced));
 
   function assertRefused(raw: string, reduced: string, from: string, given: string): void {
     const before = readTree(reduced);

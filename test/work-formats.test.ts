@@ -16,7 +16,7 @@ import { IpKey } from "../src/privacy/ip-key.ts";
 import { IpTokenWriter, isIpToken } from "../src/privacy/ip-token.ts";
 import { rekeyWorkFolder } from "../src/privacy/rekey.ts";
 import { reduceAllDandiRawS3Logs } from "../src/reduce/reduce-all.ts";
-import { FIXTURES, readTree, runCli, tempFolder } from "./helpers.ts";
+import { FIXTURES, readTree, reduceArgs, runCli, tempFolder } from "./helpers.ts";
 
 // Rows carry their HTTP status from reduce through bin; folders of the original format (no status)
 // are still read and binned as the original did, and never mixed with the new one.
@@ -108,14 +108,7 @@ describe("reduced folders hold one format", () => {
           "rebuild the work folder from the raw logs \\(`dandi-s3-log-parser run --rebuild …`\\), or reduce into a new folder$",
       ),
     });
-    const result = runCli("main", [
-      "reduce",
-      "--raw_s3_logs_folder_path",
-      raw,
-      "--reduced_s3_logs_folder_path",
-      reduced,
-      "--quiet",
-    ]);
+    const result = runCli("main", reduceArgs(raw, reduced));
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stdout, "");
     const lines = result.stderr.trimEnd().split("\n");
