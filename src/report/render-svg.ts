@@ -66,14 +66,3 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
     throw new Error(`chart "${String(spec.title)}" failed to render: ${errors.join("; ")}`);
   return svg;
 }
-
-/**
- * Starts the numbering of the clip paths and gradients that charts define afresh. Vega numbers them
- * across the process, so without this a page's SVG would depend on the pages drawn before it in the
- * same run, and an unchanged page redrawn alone would differ from the same page drawn in a full run.
- * Call before the first chart of each page: ids then stay unique within the page, where they must.
- */
-export async function startChartNumbering(): Promise<void> {
-  const { vega } = await loadRenderer();
-  vega.resetSVGDefIds();
-}
