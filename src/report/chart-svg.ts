@@ -45,9 +45,17 @@ export class Box {
   }
 }
 
-/** A number for an SVG attribute: two decimals are a hundredth of a pixel. */
+/**
+ * A number for an SVG attribute: two decimals are a hundredth of a pixel. Written from the whole number
+ * of hundredths, because turning a fraction into its shortest text was the most of drawing a chart.
+ */
 export function num(n: number): string {
-  return String(Math.round(n * 100) / 100);
+  const hundredths = Math.round(n * 100);
+  if (hundredths % 100 === 0) return String(hundredths / 100);
+  const abs = Math.abs(hundredths);
+  const cents = abs % 100;
+  const fraction = cents < 10 ? `0${cents}` : cents % 10 === 0 ? String(cents / 10) : String(cents);
+  return `${hundredths < 0 ? "-" : ""}${Math.floor(abs / 100)}.${fraction}`;
 }
 
 type Anchor = "start" | "middle" | "end";

@@ -96,21 +96,32 @@ function barPath(x0: number, x1: number, y0: number, y1: number, fill: string): 
   return `<path role="graphics-symbol" aria-roledescription="bar" d="M${num(x)},${num(y)}h${num(w)}v${num(h)}h${num(-w)}Z" fill="${fill}"/>`;
 }
 
+/** A chart's axes at a width, the room its marks take, and its marks, drawn once the width is settled. */
+interface WidthParts {
+  axes: DrawnAxis[];
+  marksBox: Box;
+  marks: () => string;
+}
+
 /**
  * Lays out a chart whose plot fills `CHART_WIDTH` less its margins, as Vega's `fit-x` autosize does:
  * the margins are those of a first layout, and the axes are drawn again at the width they leave.
  */
-function fitWidth(draw: (width: number) => Omit<ChartParts, "title">, title: string): string {
+function fitWidth(title: string, height: number, draw: (width: number) => WidthParts): string {
   let width = CHART_WIDTH - 2 * PADDING;
-  let parts = { ...draw(width), title };
+  let parts = draw(width);
+  let layout = layoutOf({ title, width, height, axes: parts.axes, marksBox: parts.marksBox });
   for (let round = 0; round < 3; round++) {
-    const layout = layoutOf(parts);
     const fitted = Math.max(0, CHART_WIDTH - 2 * PADDING - layout.left - layout.right);
-    if (fitted === width) return chartSvg(parts, layout);
+    if (fitted === width) break;
     width = fitted;
-    parts = { ...draw(width), title };
+    parts = draw(width);
+    layout = layoutOf({ title, width, height, axes: parts.axes, marksBox: parts.marksBox });
   }
-  return chartSvg(parts, layoutOf(parts));
+  return chartSvg(
+    { title, width, height, axes: parts.axes, marks: parts.marks(), marksBox: parts.marksBox },
+    layout,
+  );
 }
 
 /** Bytes sent over time: a bar per day, week or month, and the running total as a line on its own axis. */
@@ -123,7 +134,7 @@ export function drawTimeChart(
   for (const bar of bars) peak = Math.max(peak, bar.value);
   const total = line.length === 0 ? 0 : line[line.length - 1].value;
   const height = TIME_HEIGHT;
-  return fitWidth((width) => {
+  return fitWidth(title, height, (width) => {
     const x = linear(domain, [0, width]);
     const left = valueAxis(peak, 5, height, true);
     const right = valueAxis(total, 5, height, true);
@@ -139,17 +150,20 @@ export function drawTimeChart(
       }),
     ];
     const marksBox = new Box();
-    const rects = bars.map((bar) =>
-      barPath(x(bar.at), x(bar.end), left.at(bar.value), left.at(0), BAR_COLOR),
-    );
     const points = line.map((point) => [x(point.at), right.at(point.value)]);
     for (const [px, py] of points) marksBox.add(px - 1, py - 1).add(px + 1, py + 1);
-    const d = points.map(([px, py], i) => `${i === 0 ? "M" : "L"}${num(px)},${num(py)}`).join("");
-    const marks =
-      `<g class="mark-rect role-mark bars">${rects.join("")}</g>` +
-      `<g class="mark-line role-mark running-total"><path role="graphics-symbol" aria-roledescription="line mark" d="${d}" stroke="${LINE_COLOR}" stroke-width="2"/></g>`;
-    return { width, height, axes, marks, marksBox };
-  }, title);
+    const marks = () => {
+      const rects = bars.map((bar) =>
+        barPath(x(bar.at), x(bar.end), left.at(bar.value), left.at(0), BAR_COLOR),
+      );
+      const d = points.map(([px, py], i) => `${i === 0 ? "M" : "L"}${num(px)},${num(py)}`).join("");
+      return (
+        `<g class="mark-rect role-mark bars">${rects.join("")}</g>` +
+        `<g class="mark-line role-mark running-total"><path role="graphics-symbol" aria-roledescription="line mark" d="${d}" stroke="${LINE_COLOR}" stroke-width="2"/></g>`
+      );
+    };
+    return { axes, marks, marksBox };
+  });
 }
 
 /** Bytes sent by asset type over time: a stacked bar per week (or month), one colour per type. */
@@ -161,7 +175,7 @@ export function drawAssetTypeChart(title: string, series: TypeSeries): string {
   let peak = 0;
   for (const value of values) peak = Math.max(peak, value.hi);
   const height = TIME_HEIGHT;
-  return fitWidth((width) => {
+  return fitWidth(title, height, (width) => {
     const x = linear(domain, [0, width]);
     const y = valueAxis(peak, 5, height, true);
     const axes = [
@@ -170,25 +184,22 @@ export function drawAssetTypeChart(title: string, series: TypeSeries): string {
         grid: true,
       }),
     ];
-    const rects = values
-      .filter((value) => value.hi > value.lo)
-      .map((value) =>
-        barPath(
-          x(value.at),
-          x(value.end),
-          y.at(value.lo),
-          y.at(value.hi),
-          colorOf.get(value.type) ?? BAR_COLOR,
-        ),
-      );
-    return {
-      width,
-      height,
-      axes,
-      marks: `<g class="mark-rect role-mark bars">${rects.join("")}</g>`,
-      marksBox: new Box(),
+    const marks = () => {
+      const rects = values
+        .filter((value) => value.hi > value.lo)
+        .map((value) =>
+          barPath(
+            x(value.at),
+            x(value.end),
+            y.at(value.lo),
+            y.at(value.hi),
+            colorOf.get(value.type) ?? BAR_COLOR,
+          ),
+        );
+      return `<g class="mark-rect role-mark bars">${rects.join("")}</g>`;
     };
-  }, title);
+    return { axes, marks, marksBox: new Box() };
+  });
 }
 
 const CORNER = 2;
