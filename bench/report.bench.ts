@@ -1,10 +1,14 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ShapeCompiler } from "../src/report/compile-shapes.ts";
-import { listDandisets } from "../src/report/load-dandiset.ts";
+import { typeSeries } from "../src/report/asset-type-section.ts";
+import { assetTypeChart, barChart, timeChart } from "../src/report/chart-specs.ts";
+import { drawAssetTypeChart, drawBarChart, drawTimeChart } from "../src/report/draw-charts.ts";
+import { listDandisets, loadDandiset } from "../src/report/load-dandiset.ts";
+import { readAssetTypeWeeks } from "../src/report/load-summaries.ts";
 import { loadRenderer } from "../src/report/load-vega.ts";
-import { chartSpecsOf, QUIET_LOGGER } from "../test/report-helpers/chart-timing.ts";
+import { type ChartSpec, renderSvg } from "../src/report/render-svg.ts";
+import { bucketByTime } from "../src/report/time-buckets.ts";
 import {
   alternate,
   CACHE,
@@ -21,8 +25,8 @@ import {
  * The report's drawing: whole `report` commands with two threads against one, alternately, best of 3,
  * on the same mapped folders: a quiet day alone (a few hundred downloads touching some 60 of 100
  * Dandisets, the daily run's case) and 31 days of history (every Dandiset with a page). Beside them,
- * Vega-Lite's compile and Vega's parse of every chart of those pages, chart by chart against once per
- * shape.
+ * every chart of those pages drawn directly, against the same charts drawn by Vega-Lite and Vega, as
+ * they were before.
  */
 const RUNS = 3;
 const SCENARIOS: { name: string; generate: string[] }[] = [
@@ -118,44 +122,65 @@ export async function run(): Promise<void> {
       console.log(
         `  (a CPU-bound loop on two threads ran ${ratio(parallelBefore)} and ${ratio(parallelAfter)} faster than on one, before and after)`,
       );
-      await compareCompiles(path.join(work, "mapped"), path.join(work, "summaries"));
+      await compareDrawings(path.join(work, "mapped"), path.join(work, "summaries"));
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
 
+/** A chart of a Dandiset page, as the page draws it and as a Vega-Lite specification. */
+interface Chart {
+  draw: () => string;
+  spec: ChartSpec;
+}
+
+/** The charts of Dandiset pages (bytes over time, by asset type, top regions, top assets), without the pages. */
+function chartsOf(mappedFolder: string, summariesFolder: string): Chart[] {
+  const charts: Chart[] = [];
+  for (const id of listDandisets(mappedFolder)) {
+    const d = loadDandiset(mappedFolder, id);
+    if (d.byDay.length > 0) {
+      const series = bucketByTime(d.byDay);
+      charts.push({ draw: () => drawTimeChart(id, series), spec: timeChart(id, series) });
+    }
+    const types = readAssetTypeWeeks(summariesFolder, id);
+    if (types !== null && types.weeks.length > 0) {
+      const series = typeSeries(types);
+      charts.push({ draw: () => drawAssetTypeChart(id, series), spec: assetTypeChart(id, series) });
+    }
+    for (const rows of [d.byRegion.slice(0, 15), d.byAsset.slice(0, 20)]) {
+      if (rows.length === 0) continue;
+      const bars = rows.map((row) => ({ label: path.posix.basename(row.key), bytes: row.bytes }));
+      charts.push({ draw: () => drawBarChart(id, bars), spec: barChart(id, bars) });
+    }
+  }
+  return charts;
+}
+
 /**
- * Vega-Lite's compile and Vega's parse of the pages' charts, each on its own against once per shape,
- * best of 3 in turns.
+ * Every chart of the pages drawn directly, against the same charts drawn by Vega-Lite and Vega (once
+ * loaded; the load is timed apart, in this process), best of 3 in turns.
  */
-async function compareCompiles(mapped: string, summaries: string): Promise<void> {
-  const { vega, vegaLite } = await loadRenderer();
-  const specs = chartSpecsOf(mapped, summaries);
-  const compileEach = async (): Promise<Timing> => {
+async function compareDrawings(mapped: string, summaries: string): Promise<void> {
+  const charts = chartsOf(mapped, summaries);
+  const started = performance.now();
+  await loadRenderer();
+  const loading = performance.now() - started;
+  const drawDirectly = async (): Promise<Timing> => {
     const started = performance.now();
-    for (const spec of specs) vega.parse(vegaLite.compile(spec, { logger: QUIET_LOGGER }).spec);
+    for (const chart of charts) chart.draw();
     return { seconds: (performance.now() - started) / 1000, peakBytes: null };
   };
-  let shapesUsed = 0;
-  const compileShapes = async (): Promise<Timing> => {
-    let compiles = 0;
-    const shapes = new ShapeCompiler(
-      (spec, options) => {
-        compiles++;
-        return vegaLite.compile(spec, options);
-      },
-      (vegaSpec) => vega.parse(vegaSpec),
-    );
+  const drawWithVega = async (): Promise<Timing> => {
     const started = performance.now();
-    for (const spec of specs) shapes.dataflowOf(spec, QUIET_LOGGER);
-    shapesUsed = compiles;
+    for (const chart of charts) await renderSvg(chart.spec);
     return { seconds: (performance.now() - started) / 1000, peakBytes: null };
   };
-  await compileEach(); // warm
-  const [each, byShape] = await alternate(RUNS, compileEach, compileShapes);
+  const [direct, vega] = await alternate(RUNS, drawDirectly, drawWithVega);
   console.log(
-    `  Vega-Lite's compile and Vega's parse of ${specs.length} charts: ${(each.seconds * 1000).toFixed(0)} ms one by one, ` +
-      `${(byShape.seconds * 1000).toFixed(0)} ms by shape (${shapesUsed} shapes): ${ratio(each.seconds / byShape.seconds)} faster`,
+    `  ${charts.length} charts: ${(direct.seconds * 1000).toFixed(0)} ms drawn directly, ` +
+      `${(vega.seconds * 1000).toFixed(0)} ms with Vega-Lite and Vega (${ratio(vega.seconds / direct.seconds)}), ` +
+      `besides ${loading.toFixed(0)} ms to load them`,
   );
 }

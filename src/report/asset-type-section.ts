@@ -1,7 +1,8 @@
-import type { ChartRenderer } from "./bar-figure.js";
-import { assetTypeChart, assetTypeColors, type TypeBucket, type TypeSeries } from "./chart-specs.js";
+import { assetTypeColors, type TypeBucket, type TypeSeries } from "./chart-data.js";
+import { drawAssetTypeChart } from "./draw-charts.js";
 import { escapeHtml, renderFigure } from "./html.js";
 import type { AssetTypeWeeks } from "./load-summaries.js";
+import { labelSvg } from "./page-parts.js";
 import { formatBytes, formatShare } from "./units.js";
 
 const DAY_MS = 86_400_000;
@@ -41,11 +42,7 @@ const GRANULARITY_NOTES = {
  * "What was downloaded": bytes by asset type over time, from the published `by_asset_type_per_week.tsv`.
  * Nothing when the summaries hold no such table (none given, or written by an earlier version).
  */
-export async function renderAssetTypeSection(
-  table: AssetTypeWeeks | null,
-  title: string,
-  chart: ChartRenderer,
-): Promise<string[]> {
+export function renderAssetTypeSection(table: AssetTypeWeeks | null, title: string): string[] {
   if (table === null) return [];
   const sections = ['<h2 id="asset-types">Bytes sent by asset type</h2>'];
   const series = typeSeries(table);
@@ -66,7 +63,7 @@ export async function renderAssetTypeSection(
     .join(" ");
   sections.push(
     renderFigure(
-      await chart(assetTypeChart(fullTitle, series), fullTitle),
+      labelSvg(drawAssetTypeChart(fullTitle, series), fullTitle),
       `<span class="legend">${legend}</span>${GRANULARITY_NOTES[series.granularity]} Types are told by file name: NWB files are Neurophysiology; ` +
         `NIfTI, OME, TIFF and Zarr images Microscopy; videos Video; the rest Miscellaneous. In all: ${inAll}.`,
     ),

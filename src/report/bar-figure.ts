@@ -1,15 +1,13 @@
-import { barChart } from "./chart-specs.js";
+import { drawBarChart } from "./draw-charts.js";
 import { renderFigure } from "./html.js";
-import type { renderSvg } from "./render-svg.js";
+import { labelSvg } from "./page-parts.js";
 import { formatCount } from "./units.js";
-
-export type ChartRenderer = (spec: Parameters<typeof renderSvg>[0], label: string) => Promise<string>;
 
 /**
  * A figure of horizontal bars for the first rows of a ranking, with a caption that says whether the
  * bars show all of it: "The 15 regions that received most, of 30." or the `everyNote`.
  */
-export async function renderTopBarsFigure(options: {
+export function renderTopBarsFigure(options: {
   title: string;
   bars: readonly { label: string; bytes: number }[];
   /** How many rows the whole ranking has. */
@@ -19,11 +17,10 @@ export async function renderTopBarsFigure(options: {
   /** Added after the count when some rows are left out. */
   moreNote?: string;
   everyNote: string;
-  chart: ChartRenderer;
-}): Promise<string> {
+}): string {
   const { title, bars, of } = options;
   return renderFigure(
-    await options.chart(barChart(title, bars), title),
+    labelSvg(drawBarChart(title, bars), title),
     bars.length < of
       ? `The ${bars.length} ${options.what}, of ${formatCount(of)}${options.moreNote ?? ""}.`
       : options.everyNote,

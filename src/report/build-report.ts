@@ -66,8 +66,8 @@ export interface BuildReportOptions {
   /** The time the index says the report was generated (now, unless a test fixes it). */
   generatedAt?: Date;
   /**
-   * Threads that draw pages at once: the main thread and `workers - 1` worker threads, each loading the
-   * renderer once. The pages are the same whichever thread draws them. Default 1.
+   * Threads that draw pages at once: the main thread and `workers - 1` worker threads. The pages are the
+   * same whichever thread draws them. Default 1.
    */
   workers?: number;
 }
@@ -86,7 +86,10 @@ export interface ReportSummary {
   dandisets: number;
   /** Dandisets by where their request counts came from. */
   requestSources: Record<RequestSource, number>;
-  /** Messages from the chart renderer; empty unless a chart was drawn from odd data. */
+  /**
+   * Messages from the chart renderer, which Vega gave for charts drawn from odd data. The charts are
+   * drawn directly now (draw-charts.ts), which says nothing: kept empty for callers that read it.
+   */
   chartWarnings: string[];
   seconds: number;
 }
@@ -226,10 +229,7 @@ async function updateReport(
       chartWarnings = chartWarnings.concat(record.chartWarnings);
     }
     if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");
-    writer.write(
-      INDEX,
-      await renderIndexPage(archive.finish(mappedFolder), summaries, context, chartWarnings, published),
-    );
+    writer.write(INDEX, await renderIndexPage(archive.finish(mappedFolder), summaries, context, published));
     writer.write(REPORT_MARKER, describeReport(context, ids.length));
     options.onProgress?.({ done: total, total });
     if (signal?.aborted) throw new AbortedError("report was interrupted; the previous report is unchanged");

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { renderAssetTypeSection } from "./asset-type-section.js";
 import { renderTopBarsFigure } from "./bar-figure.js";
-import { barChart, timeChart } from "./chart-specs.js";
+import { drawBarChart, drawTimeChart } from "./draw-charts.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
 import type { AssetTypeWeeks, PublishedTotals } from "./load-summaries.js";
 import {
@@ -17,7 +17,6 @@ import {
   shortLabels,
 } from "./page-parts.js";
 import { renderRegionSection } from "./region-section.js";
-import { renderSvg, startChartNumbering } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
 import type { DandisetUsage } from "./usage.js";
@@ -67,13 +66,9 @@ const GRANULARITY_NOTES = {
 export async function renderDandisetPage(
   dandiset: DandisetUsage,
   context: PageContext,
-  warnings: string[],
   published: DandisetPublished | null = null,
 ): Promise<string> {
-  await startChartNumbering();
   const id = escapeHtml(dandiset.id);
-  const chart = async (spec: Parameters<typeof renderSvg>[0], label: string) =>
-    labelSvg(await renderSvg(spec, warnings), label);
   const sections: string[] = [];
 
   const link = archiveLink(dandiset.id);
@@ -109,7 +104,7 @@ export async function renderDandisetPage(
     const title = `Dandiset ${dandiset.id}: bytes sent per ${series.granularity}`;
     sections.push(
       renderFigure(
-        await chart(timeChart(title, series), `${title}, with the running total`),
+        labelSvg(drawTimeChart(title, series), `${title}, with the running total`),
         `Bars: bytes sent in each ${series.granularity} (left axis). Line: running total (right axis). ` +
           GRANULARITY_NOTES[series.granularity],
       ),
@@ -117,17 +112,15 @@ export async function renderDandisetPage(
   }
 
   sections.push(
-    ...(await renderAssetTypeSection(
+    ...renderAssetTypeSection(
       published?.assetTypes ?? null,
       `Dandiset ${dandiset.id}: bytes sent by asset type`,
-      chart,
-    )),
-    ...(await renderRegionSection(dandiset.byRegion, dandiset.bytes, {
+    ),
+    ...renderRegionSection(dandiset.byRegion, dandiset.bytes, {
       title: "Bytes sent by region",
       topCount: LIMITS.regionBars,
       everyRegionNote: "Every region that downloaded from this Dandiset.",
-      chart,
-    })),
+    }),
     await renderWorldMap(dandiset.byRegion, `Dandiset ${dandiset.id}: bytes sent by country`),
   );
 
@@ -138,8 +131,8 @@ export async function renderDandisetPage(
     const rows = dandiset.byAsset.slice(0, LIMITS.assetRows);
     sections.push(
       renderFigure(
-        await chart(
-          barChart(
+        labelSvg(
+          drawBarChart(
             "Bytes sent by asset",
             bars.map((row, i) => ({ label: labels[i], bytes: row.bytes })),
           ),
@@ -188,13 +181,12 @@ export async function renderDandisetPage(
   if (versions.length > 1) {
     const bars = [...versions].sort((a, b) => b.bytes - a.bytes).slice(0, LIMITS.versionBars);
     sections.push(
-      await renderTopBarsFigure({
+      renderTopBarsFigure({
         title: "Bytes sent by version",
         bars: bars.map((version) => ({ label: version.id, bytes: version.bytes })),
         of: versions.length,
         what: "versions that sent most",
         everyNote: "Every version with downloads, largest first.",
-        chart,
       }),
     );
   }

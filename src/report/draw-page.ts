@@ -27,8 +27,7 @@ export interface DrawnPage {
 /** Reads one Dandiset's tables and draws its page. */
 export async function drawDandisetPage(task: PageTask): Promise<DrawnPage> {
   const dandiset = loadDandiset(task.mappedFolder, task.id);
-  const chartWarnings: string[] = [];
-  const html = await renderDandisetPage(dandiset, task.context, chartWarnings, task.published);
+  const html = await renderDandisetPage(dandiset, task.context, task.published);
   const totals = task.published?.totals;
   const counts =
     task.published === null ? {} : { downloads: totals?.downloads ?? null, views: totals?.views ?? null };
@@ -37,7 +36,7 @@ export async function drawDandisetPage(task: PageTask): Promise<DrawnPage> {
     record: {
       summary: { ...summarizeDandiset(dandiset), ...counts },
       requestSource: dandiset.requestSource,
-      chartWarnings,
+      chartWarnings: [],
       share: task.keepShare ? { byDay: dandiset.byDay, byRegion: dandiset.byRegion } : null,
     },
   };

@@ -1,8 +1,8 @@
 import { DEFAULT_REGION_DISCLOSURE_THRESHOLD } from "../formats/summaries-folder.js";
 import { renderAssetTypeSection } from "./asset-type-section.js";
 import { renderTopBarsFigure } from "./bar-figure.js";
-import { timeChart } from "./chart-specs.js";
 import { dandisetPagePath } from "./dandiset-page.js";
+import { drawTimeChart } from "./draw-charts.js";
 import { escapeHtml, renderFigure, renderPage, renderStats, renderTable } from "./html.js";
 import type { PublishedSummaries, UndeterminedTraffic } from "./load-summaries.js";
 import {
@@ -16,7 +16,6 @@ import {
   shareCell,
 } from "./page-parts.js";
 import { renderRegionSection } from "./region-section.js";
-import { renderSvg, startChartNumbering } from "./render-svg.js";
 import { bucketByTime } from "./time-buckets.js";
 import { formatCount } from "./units.js";
 import type { ArchiveUsage, DandisetUsage } from "./usage.js";
@@ -60,13 +59,9 @@ export async function renderIndexPage(
   archive: ArchiveUsage,
   dandisets: readonly DandisetSummary[],
   context: PageContext,
-  warnings: string[],
   published: PublishedSummaries | null = null,
 ): Promise<string> {
-  await startChartNumbering();
   const ranked = [...dandisets].sort((a, b) => b.bytes - a.bytes || (a.id < b.id ? -1 : 1));
-  const chart = async (spec: Parameters<typeof renderSvg>[0], label: string) =>
-    labelSvg(await renderSvg(spec, warnings), label);
   const sections: string[] = [
     "<h1>DANDI Archive usage</h1>",
     `<p class="lede">Downloads of DANDI assets from ${dateRange(archive.firstDate, archive.lastDate)}, ` +
@@ -101,7 +96,7 @@ export async function renderIndexPage(
     const title = `All Dandisets: bytes sent per ${series.granularity}`;
     sections.push(
       renderFigure(
-        await chart(timeChart(title, series), `${title}, with the running total`),
+        labelSvg(drawTimeChart(title, series), `${title}, with the running total`),
         `Bars: bytes sent in each ${series.granularity} (left axis). Line: running total (right axis).` +
           (series.granularity === "day"
             ? ""
@@ -113,17 +108,15 @@ export async function renderIndexPage(
   }
 
   sections.push(
-    ...(await renderAssetTypeSection(
+    ...renderAssetTypeSection(
       published?.archiveAssetTypes ?? null,
       "All Dandisets: bytes sent by asset type",
-      chart,
-    )),
-    ...(await renderRegionSection(archive.byRegion, archive.bytes, {
+    ),
+    ...renderRegionSection(archive.byRegion, archive.bytes, {
       title: "Bytes sent by region, all Dandisets",
       topCount: TOP_REGIONS,
       everyRegionNote: "Every region that downloaded from the archive.",
-      chart,
-    })),
+    }),
     await renderWorldMap(archive.byRegion, "All Dandisets: bytes sent by country"),
   );
   if (published?.undetermined) sections.push(...renderUndetermined(published.undetermined, archive.bytes));
@@ -132,14 +125,13 @@ export async function renderIndexPage(
   if (ranked.length > 0) {
     const top = ranked.slice(0, TOP_DANDISETS);
     sections.push(
-      await renderTopBarsFigure({
+      renderTopBarsFigure({
         title: "Bytes sent by Dandiset",
         bars: top.map((dandiset) => ({ label: dandiset.id, bytes: dandiset.bytes })),
         of: ranked.length,
         what: "Dandisets that sent most",
         moreNote: "; all are in the table below",
         everyNote: "Every Dandiset with downloads.",
-        chart,
       }),
       renderTable(
         "Dandisets ranked by bytes sent; each links to its own page",

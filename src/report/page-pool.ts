@@ -10,12 +10,11 @@ const INTERRUPTED = "report was interrupted; the previous report is unchanged";
 /**
  * Draws pages with the main thread and `threads - 1` worker threads, each taking the next page as soon
  * as it is free; `onDrawn` gets each page on the main thread, in the order they finish. A page comes
- * out the same whichever thread draws it: each is drawn from its own tables, its chart ids numbered
- * from the start of the page, one page at a time per thread.
+ * out the same whichever thread draws it: each is drawn from its own tables, one page at a time per
+ * thread.
  *
- * The main thread draws too: it would otherwise only wait, and a worker costs its start-up (Node, then
- * the renderer: 0.2-0.5 s) before its first page. A worker gets pages once its renderer is loaded, and
- * holds a second while many are left, so that it goes on at once instead of waiting for the main
+ * The main thread draws too: it would otherwise only wait, and a worker costs its start-up before its
+ * first page. A worker gets pages once it runs, and holds a second while many are left, so that it goes on at once instead of waiting for the main
  * thread, busy with a page of its own, to answer.
  */
 export async function drawPages(

@@ -1,6 +1,5 @@
 import { parentPort } from "node:worker_threads";
 import { drawDandisetPage } from "./draw-page.js";
-import { loadRenderer } from "./load-vega.js";
 import type { FromPageWorker, ToPageWorker } from "./page-worker-protocol.js";
 import { adoptWorldShapes } from "./world-map.js";
 
@@ -8,11 +7,10 @@ const port = parentPort;
 if (port === null) throw new Error("report/page-worker.js runs as a worker thread only");
 const post = (message: FromPageWorker) => port.postMessage(message);
 
-// Pages are handed out only once the renderer is loaded, so that a worker slow to start holds none back.
-void loadRenderer().then(() => post({ type: "ready" }));
+// Pages are handed out only once the worker runs, so that a worker slow to start holds none back.
+post({ type: "ready" });
 
-// One page at a time, in the order sent: charts are numbered per page across the thread, so two pages
-// drawn at once would number each other's charts.
+// One page at a time, in the order sent, as the main thread draws its own.
 let queue = Promise.resolve();
 port.on("message", (message: ToPageWorker) => {
   if (message.type === "outlines") {

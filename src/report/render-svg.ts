@@ -1,6 +1,5 @@
-import type { LoggerInterface, Runtime } from "vega";
+import type { LoggerInterface } from "vega";
 import type { TopLevelSpec } from "vega-lite";
-import { ShapeCompiler } from "./compile-shapes.js";
 import { loadRenderer } from "./load-vega.js";
 import { installTextWidth } from "./text-width.js";
 
@@ -8,8 +7,6 @@ import { installTextWidth } from "./text-width.js";
 export type ChartSpec = TopLevelSpec;
 
 const LEVEL_WARN = 2;
-
-let shapes: ShapeCompiler | null = null;
 
 /**
  * Keeps Vega's messages for the caller instead of printing them in the middle of a progress bar. Vega
@@ -44,18 +41,19 @@ function messageOf(value: unknown): string {
 /**
  * Renders a chart to an SVG document in Node, with no browser and no canvas: Vega-Lite compiles the
  * specification to Vega, and a headless Vega view draws it. Warnings (a field missing, a bad scale) go
- * to `warnings` so tests can insist there are none.
+ * to `warnings` so tests can insist there are none. The pages' charts are drawn directly
+ * (draw-charts.ts); this draws the world's outlines once per install (world-map.ts) and, in the tests,
+ * the Vega-Lite charts that the direct drawing is checked against.
  */
 export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promise<string> {
   const { vega, vegaLite } = await loadRenderer();
   installTextWidth(vega);
   const errors: string[] = [];
   const logger = collectingLogger(warnings, errors);
-  shapes ??= new ShapeCompiler(
-    (chart, options) => vegaLite.compile(chart, options),
-    (vegaSpec) => vega.parse(vegaSpec),
-  );
-  const view = new vega.View(shapes.dataflowOf(spec, logger) as Runtime, { renderer: "none", logger });
+  const view = new vega.View(vega.parse(vegaLite.compile(spec, { logger }).spec), {
+    renderer: "none",
+    logger,
+  });
   let svg: string;
   try {
     svg = await view.toSVG();
@@ -65,15 +63,4 @@ export async function renderSvg(spec: ChartSpec, warnings: string[] = []): Promi
   if (errors.length > 0)
     throw new Error(`chart "${String(spec.title)}" failed to render: ${errors.join("; ")}`);
   return svg;
-}
-
-/**
- * Starts the numbering of the clip paths and gradients that charts define afresh. Vega numbers them
- * across the process, so without this a page's SVG would depend on the pages drawn before it in the
- * same run, and an unchanged page redrawn alone would differ from the same page drawn in a full run.
- * Call before the first chart of each page: ids then stay unique within the page, where they must.
- */
-export async function startChartNumbering(): Promise<void> {
-  const { vega } = await loadRenderer();
-  vega.resetSVGDefIds();
 }

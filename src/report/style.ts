@@ -1,6 +1,6 @@
 /**
  * The stylesheet inlined in every page, so a page opened alone from disk still looks right. Charts draw
- * text `#000` and grid lines `#ddd` (see chart-specs.ts); the rules at the end recolour exactly those for
+ * text `#000` and grid lines `#ddd` (see chart-svg.ts); the rules at the end recolour exactly those for
  * dark mode.
  */
 export const STYLE = `

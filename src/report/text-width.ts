@@ -1,7 +1,8 @@
 /**
  * Without a canvas, Vega guesses every character to be 0.8 em wide, about half as wide again as real
  * text: axis labels get cut short and margins come out too wide. This gives it per-character widths close
- * to the sans-serif fonts browsers pick (DejaVu Sans, Arial), erring wide so labels never overlap.
+ * to the sans-serif fonts browsers pick (DejaVu Sans, Arial), erring wide so labels never overlap. The
+ * charts drawn directly (chart-svg.ts) lay out their axes with the same widths, as Vega did.
  */
 const NARROW = new Set("ijlI.,:;'|!()[]{}` ");
 const SLIM = new Set('frt/-"1');
