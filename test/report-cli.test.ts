@@ -79,7 +79,7 @@ describe("dandi-s3-log-parser report", () => {
       const lines = result.stderr.trimEnd().split("\n");
       assert.match(lines[0], /^error: /);
       assert.match(lines[0], message);
-      assert.ok(lines.length === 1 || lines[1] === "(run with --help for usage)", result.stderr);
+      assert.equal(lines.length, 1, result.stderr);
     });
   }
 });

@@ -1,12 +1,14 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 
-/** A command whose usage errors exit with code 2 and print one line plus a pointer to --help. */
+/** A command whose usage errors exit with code 2 and print one line, ending with a pointer to --help. */
 export function newProgram(name: string): Command {
   const program = new Command(name);
   program
     .version(packageVersion())
-    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      outputError: (message, write) => write(`${message.trimEnd()} (run with --help for usage)\n`),
+    })
     .exitOverride((error) => {
       process.exit(error.exitCode === 0 ? 0 : 2);
     });
