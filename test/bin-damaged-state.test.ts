@@ -7,33 +7,19 @@ import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
 import { exitCodeOf } from "../src/cli/run-command.ts";
 import { binnedData, isRunning, runCli, startCli, tempFolder } from "./helpers.ts";
 import { generateReducedDays } from "./support/reduced-days.ts";
+import { sealedRecords } from "./support/undo-log-probe.ts";
 
 const SCRIPT = "bin-all-reduced-s3-logs-by-object-key";
 const UNDO_LOG = ".bin_undo_log";
 const JOURNAL = ".binned_days";
 const MB = 1024 * 1024;
 
-/** Records the undo log says are written and whose objects may have changed (bytes 8-15). */
-function sealedRecords(binned: string): number {
-  try {
-    const fd = fs.openSync(path.join(binned, UNDO_LOG), "r");
-    try {
-      const count = Buffer.alloc(8);
-      return fs.readSync(fd, count, 0, 8, 8) === 8 ? count.readDoubleLE(0) : 0;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
-}
-
 /** Starts bin and kills it once object files are changing; false when the batch finished first. */
 function killMidBatch(args: string[], binned: string): Promise<boolean> {
   return new Promise((resolve) => {
     const child = startCli(SCRIPT, args);
     const timer = setInterval(() => {
-      if (isRunning(child) && sealedRecords(binned) >= 2) child.kill("SIGKILL");
+      if (isRunning(child) && sealedRecords(path.join(binned, UNDO_LOG)) >= 2) child.kill("SIGKILL");
     }, 1);
     child.on("exit", () => {
       clearInterval(timer);

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { binAllReducedS3LogsByObjectKey } from "../src/bin/bin-all.ts";
 import { isRunning, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
 import { type GenerateReducedDaysOptions, generateReducedDays } from "./support/reduced-days.ts";
+import { sealedRecords } from "./support/undo-log-probe.ts";
 
 /**
  * Bin on several threads (`workers`) writes byte for byte what one thread writes: the object
@@ -149,21 +150,6 @@ test("two threads reject the same lines, and list them in the error log in the s
   assert.equal(logs[1], logs[0]);
   assert.deepEqual(readTree(path.join(root, "binned-2")), readTree(path.join(root, "binned-1")));
 });
-
-/** Sealed records of a share's undo log (bytes 8-15), 0 while it has none. */
-function sealedRecords(file: string): number {
-  try {
-    const fd = fs.openSync(file, "r");
-    try {
-      const count = Buffer.alloc(8);
-      return fs.readSync(fd, count, 0, 8, 8) === 8 ? count.readDoubleLE(0) : 0;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
-}
 
 function daysInJournal(binned: string): number {
   try {
