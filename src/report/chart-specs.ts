@@ -62,18 +62,7 @@ export function timeChart(
     config: CONFIG,
     // One x encoding for both layers: bars start `at` a bucket's start, the line's points sit `at` its end.
     encoding: {
-      x: {
-        field: "at",
-        type: "temporal",
-        scale: { type: "utc" },
-        axis: {
-          title: "Date (UTC)",
-          labelOverlap: true,
-          labelSeparation: 8,
-          labelFlush: true,
-          ...vegaTimeTicks(timeAxis(domain)),
-        },
-      },
+      x: dateEncoding(domain),
     },
     layer: [
       {
@@ -143,18 +132,7 @@ export function assetTypeChart(title: string, series: TypeSeries): ChartSpec {
     data: { values },
     mark: { type: "bar", minBandSize: 1 },
     encoding: {
-      x: {
-        field: "at",
-        type: "temporal",
-        scale: { type: "utc" },
-        axis: {
-          title: "Date (UTC)",
-          labelOverlap: true,
-          labelSeparation: 8,
-          labelFlush: true,
-          ...vegaTimeTicks(timeAxis(span)),
-        },
-      },
+      x: dateEncoding(span),
       x2: { field: "end" },
       y: {
         field: "lo",
@@ -206,4 +184,20 @@ export function barChart(title: string, rows: readonly BarRow[], axisTitle = "By
       },
     ],
   };
+}
+
+/** The time axis both time charts share: bucket starts (`at`) on a UTC scale, ticks as the direct drawing puts them. */
+function dateEncoding(span: Parameters<typeof timeAxis>[0]) {
+  return {
+    field: "at",
+    type: "temporal",
+    scale: { type: "utc" },
+    axis: {
+      title: "Date (UTC)",
+      labelOverlap: true,
+      labelSeparation: 8,
+      labelFlush: true,
+      ...vegaTimeTicks(timeAxis(span)),
+    },
+  } as const;
 }
