@@ -39,22 +39,23 @@ describe("run, day after day", () => {
   });
   const catalog = path.join(tempFolder("catalog"), "catalog.json");
   fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 51, dandisets: 5 })));
+  const runArgs = (rawFolder: string, work: string, workers = 1) => [
+    "run",
+    "--raw_s3_logs_folder_path",
+    rawFolder,
+    "--work_folder",
+    work,
+    "--catalog",
+    catalog,
+    // Every change published, so that the summaries too are those of one run (see region-disclosure.ts).
+    "--region_disclosure_threshold",
+    "0",
+    "--maximum_number_of_workers",
+    String(workers),
+    "--quiet",
+  ];
   const run = (rawFolder: string, work: string, workers = 1) =>
-    runCli("main", [
-      "run",
-      "--raw_s3_logs_folder_path",
-      rawFolder,
-      "--work_folder",
-      work,
-      "--catalog",
-      catalog,
-      // Every change published, so that the summaries too are those of one run (see region-disclosure.ts).
-      "--region_disclosure_threshold",
-      "0",
-      "--maximum_number_of_workers",
-      String(workers),
-      "--quiet",
-    ]);
+    runCli("main", runArgs(rawFolder, work, workers));
 
   const reference = path.join(tempFolder("reference"), "work");
   const first = run(raw, reference);
@@ -115,20 +116,7 @@ describe("run, day after day", () => {
       const missed: string[] = [];
       for (const [moment, reached] of moments) {
         const work = path.join(tempFolder("killed"), "work");
-        const child = startCli("main", [
-          "run",
-          "--raw_s3_logs_folder_path",
-          raw,
-          "--work_folder",
-          work,
-          "--catalog",
-          catalog,
-          "--region_disclosure_threshold",
-          "0",
-          "--maximum_number_of_workers",
-          String(workers),
-          "--quiet",
-        ]);
+        const child = startCli("main", runArgs(raw, work, workers));
         const closed = once(child, "close");
         while (isRunning(child) && !reached(work)) await new Promise((resolve) => setTimeout(resolve, 1));
         const landed = isRunning(child);
