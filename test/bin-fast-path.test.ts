@@ -235,9 +235,14 @@ for (const status of [true, false]) {
   });
 }
 
-test("the committed WebAssembly module is built from wasm/reduced-rows.ts as it is", async () => {
-  const { compileWasmModule, WASM_MODULE } = await import("../scripts/build-wasm.ts");
-  assert.equal(compileWasmModule(), fs.readFileSync(WASM_MODULE, "utf8"), "run npm run build:wasm");
+test("the committed WebAssembly modules are built from wasm/ as it is", async () => {
+  const { compileWasmModule, WASM_MODULES } = await import("../scripts/build-wasm.ts");
+  for (const wasmModule of WASM_MODULES)
+    assert.equal(
+      compileWasmModule(wasmModule),
+      fs.readFileSync(wasmModule.module, "utf8"),
+      "run npm run build:wasm",
+    );
 });
 
 test("thousands of objects: the key table grows and the store's views follow", () => {

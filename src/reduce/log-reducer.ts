@@ -29,6 +29,7 @@ import {
   R_YEAR,
 } from "../s3log/reasons.js";
 import { writeIsoTimestamp } from "../s3log/timestamp.js";
+import { FastLines, STOP_BAIL, STOP_OUTPUT_FULL } from "./fast-lines.js";
 import { LineCounter } from "./line-counts.js";
 
 const NEWLINE = 0x0a;
@@ -102,6 +103,8 @@ export class LogReducer {
   private readonly tokens: IpTokenWriter | null;
   /** Where rows wait for the tokens of addresses new to the writer (see IpTokenWriter). */
   private readonly tokenHoles: number[] = [];
+  /** The WebAssembly loop, which writes its rows into `out` too; null when every line takes the JavaScript path. */
+  private readonly fast: FastLines | null;
 
   constructor(
     private readonly sink: ReducerSink,
@@ -114,9 +117,19 @@ export class LogReducer {
     this.wroteHeader = options.header === false;
     this.locator.expectOperation(this.operation);
     this.tokens = options.ipKeyBytes == null ? null : tokenWriterFor(IpKey.fromBytes(options.ipKeyBytes));
-    this.out = Buffer.allocUnsafe(
-      Math.max(options.outputBufferBytes ?? 256 * 1024, MAX_ROW_BYTES + HEADER_BYTES.length),
+    const outputBytes = Math.max(
+      options.outputBufferBytes ?? 256 * 1024,
+      MAX_ROW_BYTES + HEADER_BYTES.length,
     );
+    // Lines of the usual shape go through the WebAssembly loop (wasm/reduce-lines.ts), unless rows
+    // hold tokens or addresses are excluded; `DANDI_S3_LOG_PARSER_REDUCE_FAST=off` sends every line
+    // through JavaScript, as the tests compare.
+    const fast =
+      process.env.DANDI_S3_LOG_PARSER_REDUCE_FAST !== "off" &&
+      this.tokens === null &&
+      this.excludedIps.size === 0;
+    this.fast = fast ? new FastLines(this.operation, this.excludedYears, outputBytes) : null;
+    this.out = this.fast?.output ?? Buffer.allocUnsafe(outputBytes);
     this.outView = viewOf(this.out);
   }
 
@@ -135,6 +148,7 @@ export class LogReducer {
     }
     this.locator.setBuffer(chunk);
     this.inView = viewOf(chunk);
+    if (this.fast !== null) p = this.reduceFast(this.fast, chunk, p);
     let newline = chunk.indexOf(NEWLINE, p);
     while (newline !== -1) {
       this.reduceLine(chunk, p, newline);
@@ -142,6 +156,58 @@ export class LogReducer {
       newline = chunk.indexOf(NEWLINE, p);
     }
     if (p < chunk.length) this.appendCarry(chunk, p, chunk.length);
+  }
+
+  /**
+   * Where a reader may read straight into, so that the WebAssembly loop scans the bytes where they
+   * lie (a chunk from elsewhere is copied there first); null when every line takes the JavaScript path.
+   */
+  get inputBuffer(): Buffer | null {
+    return this.fast?.input ?? null;
+  }
+
+  /**
+   * Reduces the complete lines of `chunk` from `p` through the WebAssembly loop, each line it stops
+   * at through `reduceLine`; returns where the last, incomplete, line starts.
+   */
+  private reduceFast(fast: FastLines, chunk: Buffer, p: number): number {
+    const input = fast.input;
+    // Read straight into the input region, or copied there a slice at a time.
+    const inPlace = chunk.buffer === input.buffer;
+    while (p < chunk.length) {
+      // `offset` takes a position in the chunk to one in the input region.
+      let offset = chunk.byteOffset - input.byteOffset;
+      let end = offset + chunk.length;
+      if (!inPlace) {
+        const length = Math.min(chunk.length - p, input.length);
+        chunk.copy(input, 0, p, p + length);
+        offset = -p;
+        end = length;
+      }
+      const from = p + offset;
+      let at = from;
+      for (;;) {
+        if (this.outLength + MAX_ROW_BYTES + HEADER_BYTES.length > this.out.length) this.flush();
+        at = fast.scan(at, end, this.outLength, this.wroteHeader, this.counter);
+        this.outLength = fast.outputLength;
+        const stop = fast.stopReason;
+        if (stop === STOP_OUTPUT_FULL) {
+          this.flush();
+        } else if (stop === STOP_BAIL) {
+          // A line of another shape: JavaScript decides it, from the chunk itself.
+          const newline = input.indexOf(NEWLINE, at);
+          this.reduceLine(chunk, at - offset, newline - offset);
+          at = newline + 1;
+        } else {
+          break;
+        }
+      }
+      // Not one complete line in a whole slice (a line longer than it): left to the loop of `write`.
+      if (at === from) return p;
+      p = at - offset;
+      if (inPlace || end < input.length) break;
+    }
+    return p;
   }
 
   /** Reduces a last line that had no newline and hands over the rows still buffered. */

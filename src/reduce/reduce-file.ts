@@ -67,9 +67,6 @@ export class DayFileReduction {
     private readonly tempPath: string,
     private readonly options: ReductionOptions = {},
   ) {
-    const readBuffer =
-      options.readBuffer ?? Buffer.allocUnsafe(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
-    this.readBuffer = readBuffer;
     this.displayName = options.displayName ?? inputPath;
     const onMalformed = options.onMalformed;
     this.input = fs.openSync(inputPath, "r");
@@ -79,7 +76,6 @@ export class DayFileReduction {
       fs.closeSync(this.input);
       throw error;
     }
-    this.reader = new LineRangeReader(this.input, readBuffer, options.range ?? WHOLE_FILE);
     const output = this.output;
     const flush = options.flushAsWritten === false ? null : new BackgroundFlush(tempPath);
     this.flush = flush;
@@ -101,6 +97,14 @@ export class DayFileReduction {
       },
       options,
     );
+    // Read straight into the reducer's WebAssembly input when it has one: no copy between the two.
+    const wanted = options.readBufferBytes ?? options.readBuffer?.length ?? DEFAULT_READ_BUFFER_BYTES;
+    const own = this.reducer.inputBuffer;
+    this.readBuffer =
+      own !== null && own.length >= wanted
+        ? own.subarray(0, wanted)
+        : (options.readBuffer ?? Buffer.allocUnsafe(wanted));
+    this.reader = new LineRangeReader(this.input, this.readBuffer, options.range ?? WHOLE_FILE);
   }
 
   /** Reduces the next chunk; false once the range (the whole file unless told) has been read. */
