@@ -2,7 +2,16 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { inputs } from "./archive.bench.ts";
-import { cli, mb, parallelismNow, ratio, type Timing, tempFolder, timeCommand } from "./common.ts";
+import {
+  cli,
+  mb,
+  parallelismNow,
+  ratio,
+  type ThreadTimes,
+  type Timing,
+  tempFolder,
+  timeCommand,
+} from "./common.ts";
 
 /**
  * The rebuild every archive makes once when it upgrades (`run --rebuild`): the whole chain from the
@@ -114,7 +123,7 @@ export async function run(): Promise<void> {
           steps[workers][step] = await timeCommand(
             process.execPath,
             [main, ...stepArgs(step, works[workers], raw, catalog, workers)],
-            { env },
+            { env, threads: true },
           );
         }
       }
@@ -163,6 +172,23 @@ export async function run(): Promise<void> {
         (a, c) => (c.steps[step].seconds < a.seconds ? c.steps[step] : a),
         chains[workers][0].steps[step],
       );
+    // The CPU-time model: what each thread did on a CPU, which the other users of the machine do
+    // not change as they change wall time. With cores free, a run takes about its busiest thread's
+    // time; the main thread's surplus over the worker is the part that runs on one thread only.
+    const cpuOf: Record<Step, CpuModel | null> = { reduce: null, bin: null, map: null };
+    for (const step of STEPS) {
+      const model = cpuModel(
+        chains[1].map((c) => c.steps[step].threads ?? null),
+        chains[2].map((c) => c.steps[step].threads ?? null),
+      );
+      cpuOf[step] = model;
+      if (model === null) continue;
+      console.log(
+        `  ${step}, CPU time (median of ${ROUNDS} rounds): one thread's main ${model.one.toFixed(2)} s; two threads' main ` +
+          `${model.main.toFixed(2)} s, worker ${model.worker.toFixed(2)} s: on two free cores ${ratio(model.gain)}; ` +
+          `${model.serial.toFixed(2)} s on the main thread alone`,
+      );
+    }
     const projected: Record<Step, number> = { reduce: 0, bin: 0, map: 0 };
     // The same if the one-thread share were a fixed cost (start-up, catalog, publishing) that does not
     // grow with the data: the truth lies between the two.
@@ -192,8 +218,11 @@ export async function run(): Promise<void> {
       // No round lent a second core: nothing to tell the step's share from.
       serialOf[step] = shares.length === 0 ? Number.NaN : median(shares);
       const scale = step === "reduce" ? DANDI_RAW_BYTES / rawBytes : DANDI_ROWS / rows;
-      projected[step] = one.seconds * scale * (serialOf[step] + (1 - serialOf[step]) / CORES);
-      projectedFixed[step] = one.seconds * (serialOf[step] + (scale * (1 - serialOf[step])) / CORES);
+      // The serial share from the CPU-time model where the threads were sampled, else from the loop.
+      const cpu = cpuOf[step];
+      const share = cpu === null ? serialOf[step] : Math.min(1, cpu.serial / cpu.one);
+      projected[step] = one.seconds * scale * (share + (1 - share) / CORES);
+      projectedFixed[step] = one.seconds * (share + (scale * (1 - share)) / CORES);
       const rate =
         step === "reduce"
           ? `${mb(rawBytes / one.seconds)}/s`
@@ -258,7 +287,7 @@ export async function run(): Promise<void> {
     }
     console.log(
       `projected for DANDI's history (6 TB of raw logs, 2.7 B rows) on ${CORES} cores: reduce ${hours(projected.reduce)}, ` +
-        `bin ${hours(projected.bin)}, map ${hours(projected.map)}; ${hours(sum)} in all (from one core's rates, each step's serial share, data in proportion)`,
+        `bin ${hours(projected.bin)}, map ${hours(projected.map)}; ${hours(sum)} in all (from one core's rates, each step's serial share in CPU time, data in proportion)`,
     );
     const fixedSum = projectedFixed.reduce + projectedFixed.bin + projectedFixed.map;
     console.log(
@@ -268,6 +297,38 @@ export async function run(): Promise<void> {
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+interface CpuModel {
+  /** The main thread's CPU seconds with one thread. */
+  one: number;
+  /** With two: the main thread's and the busiest other thread's (the worker). */
+  main: number;
+  worker: number;
+  /** `one` over the busiest of the two: the gain with two cores free. */
+  gain: number;
+  /** The main thread's surplus over the worker: work only it does (start, plan, adding up, publishing). */
+  serial: number;
+  /** The work shared out, as two threads did it (each thread's share and its own setup). */
+  parallel: number;
+}
+
+function cpuModel(one: (ThreadTimes | null)[], two: (ThreadTimes | null)[]): CpuModel | null {
+  const ones = one.filter((t): t is ThreadTimes => t !== null);
+  const twos = two.filter((t): t is ThreadTimes => t !== null && t.others.length > 0);
+  if (ones.length === 0 || twos.length === 0) return null;
+  const oneMain = median(ones.map((t) => t.main));
+  const main = median(twos.map((t) => t.main));
+  const worker = median(twos.map((t) => t.others[0]));
+  const serial = Math.max(0, main - worker);
+  return {
+    one: oneMain,
+    main,
+    worker,
+    gain: oneMain / Math.max(main, worker),
+    serial,
+    parallel: 2 * Math.min(main, worker),
+  };
 }
 
 function median(values: number[]): number {

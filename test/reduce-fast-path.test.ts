@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { LogLineFactory } from "../src/generate/log-lines.ts";
 import { makeAssetPool, makeIpPool } from "../src/generate/pools.ts";
 import { Random } from "../src/generate/random.ts";
-import { LogReducer, type LogReducerOptions, reduceFile } from "../src/index.ts";
+import { IpKey, LogReducer, type LogReducerOptions, reduceFile } from "../src/index.ts";
 import { tempFolder } from "./helpers.ts";
 
 /**
@@ -123,6 +123,11 @@ for (const [name, options] of [
   ["the defaults", {}],
   ["excluded years and another operation", { excludedYears: [2023], operation: "REST.HEAD.OBJECT" }],
   ["a small output buffer", { outputBufferBytes: 300 }],
+  ["an IP key", { ipKeyBytes: IpKey.fromPassword("fast-path-Test-key-0123456789").bytes }],
+  [
+    "an IP key and a small output buffer",
+    { ipKeyBytes: IpKey.fromPassword("fast-path-Test-key-0123456789").bytes, outputBufferBytes: 500 },
+  ],
 ] as [string, LogReducerOptions][]) {
   test(`the WebAssembly loop decides every line as JavaScript does: ${name}`, () => {
     const random = new Random(77);

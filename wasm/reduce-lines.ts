@@ -60,6 +60,16 @@ export let operationAt: usize = 0;
 let operationLength: usize = 0;
 /** One byte per year 0..9999: 1 when the year's lines are filtered out. */
 export let excludedYearsAt: usize = 0;
+/**
+ * With an IP key, the rows kept leave a hole of a token's length where the address goes, and list
+ * it here for JavaScript to fill (src/privacy/ip-token.ts): per row, three u32, the address's start
+ * and end in the input region and the hole's offset in the output region. Capacity 0: no key.
+ */
+export let holesAt: usize = 0;
+let holeCapacity: u32 = 0;
+export let holeCount: u32 = 0;
+const TOKEN_LENGTH: usize = 34;
+
 /** 1 for every byte of an IP address's text form. */
 let ipCharacterAt: usize = 0;
 /** Month number by the last two letters of its name (see src/s3log/timestamp.ts), and each month's first letter. */
@@ -76,10 +86,14 @@ export let filteredStatus: u32 = 0;
 export let filteredYear: u32 = 0;
 export let filteredNotAssetKey: u32 = 0;
 
-/** Lays out memory: the input and output regions, the operation, the tables. Call once. */
-export function setUp(input: usize, output: usize, operation: usize): void {
+/**
+ * Lays out memory: the input and output regions, the operation, the token holes (`holes` rows a
+ * call, 0 without a key), the tables. Call once.
+ */
+export function setUp(input: usize, output: usize, operation: usize, holes: u32): void {
   const tables: usize = 10000 + 256 + (1 << 14) + 16;
-  const needed = <usize>memory.size() * 65536 + input + output + operation + tables + 64;
+  const needed =
+    <usize>memory.size() * 65536 + input + output + operation + <usize>holes * 12 + tables + 128;
   memory.grow(<i32>((needed - <usize>memory.size() * 65536 + 0xffff) >> 16));
   let at = (<usize>__heap_base + 15) & ~(<usize>15);
   inputAt = at;
@@ -90,7 +104,10 @@ export function setUp(input: usize, output: usize, operation: usize): void {
   at += output;
   operationAt = at;
   operationLength = operation;
-  at += operation;
+  at = (at + operation + 3) & ~(<usize>3);
+  holesAt = at;
+  holeCapacity = holes;
+  at += <usize>holes * 12;
   excludedYearsAt = at;
   at += 10000;
   ipCharacterAt = at;
@@ -350,7 +367,7 @@ function copy(to: usize, from: usize, length: usize): usize {
  * Reduces the lines of the input region from `start` to `end` (offsets into it), rows written to the
  * output region, until a line needs the JavaScript path (`STOP_BAIL`: the
  * returned offset is that line's start), the output, filled from `outputStart`, has no room for
- * another row (`STOP_OUTPUT_FULL`), or no complete line is left (`STOP_NO_LINE`: the returned offset is where
+ * another row or no more token holes (`STOP_OUTPUT_FULL`), or no complete line is left (`STOP_NO_LINE`: the returned offset is where
  * the incomplete one starts). `headerWritten` false makes the first row to keep a bail, so that
  * JavaScript writes the header before it. Counts are of this call only.
  */
@@ -361,13 +378,14 @@ export function scan(start: usize, end: usize, outputStart: usize, headerWritten
   filteredStatus = 0;
   filteredYear = 0;
   filteredNotAssetKey = 0;
+  holeCount = 0;
   const base = inputAt;
   const limit = base + end;
   const outEnd = outputAt + outputBytes;
   let out = outputAt + outputStart;
   let p = base + start;
   while (true) {
-    if (out + MAX_ROW_BYTES > outEnd) {
+    if (out + MAX_ROW_BYTES > outEnd || (holeCapacity > 0 && holeCount === holeCapacity)) {
       stopReason = STOP_OUTPUT_FULL;
       break;
     }
@@ -499,7 +517,17 @@ function reduceLine(start: usize, end: usize, out: usize, headerWritten: bool): 
 
   let o = out + ISO_TIMESTAMP_LENGTH;
   store<u8>(o++, TAB);
-  o = copy(o, ipStart, ipEnd - ipStart);
+  if (holeCapacity === 0 || (ipEnd - ipStart === 1 && load<u8>(ipStart) === DASH)) {
+    o = copy(o, ipStart, ipEnd - ipStart);
+  } else {
+    // The address's token, which JavaScript writes (`-`, no address, stays as it is).
+    const hole = holesAt + <usize>holeCount * 12;
+    store<u32>(hole, ipStart - inputAt);
+    store<u32>(hole, ipEnd - inputAt, 4);
+    store<u32>(hole, o - outputAt, 8);
+    holeCount++;
+    o += TOKEN_LENGTH;
+  }
   store<u8>(o++, TAB);
   o = copy(o, keyStart, assetEnd - keyStart);
   store<u8>(o++, TAB);

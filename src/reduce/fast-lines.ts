@@ -1,3 +1,4 @@
+import type { IpTokenWriter } from "../privacy/ip-token.js";
 import { R_NOT_ASSET_KEY, R_OPERATION, R_STATUS, R_YEAR } from "../s3log/reasons.js";
 import type { LineCounter } from "./line-counts.js";
 import { REDUCE_LINES_WASM } from "./reduce-lines-wasm.js";
@@ -10,12 +11,14 @@ interface Global {
 /** The WebAssembly half of the reduce step's line loop (wasm/reduce-lines.ts), as JavaScript sees it. */
 interface FastLinesExports {
   memory: { buffer: ArrayBuffer };
-  setUp(input: number, output: number, operation: number): void;
+  setUp(input: number, output: number, operation: number, holes: number): void;
   scan(start: number, end: number, outputStart: number, headerWritten: number): number;
   inputAt: Global;
   outputAt: Global;
   operationAt: Global;
   excludedYearsAt: Global;
+  holesAt: Global;
+  holeCount: Global;
   outputLength: Global;
   stopReason: Global;
   lines: Global;
@@ -42,6 +45,8 @@ export const STOP_OUTPUT_FULL = 2;
 const INPUT_BYTES = 1 << 20;
 /** Years a line's timestamp can hold (four digits). */
 const YEARS = 10000;
+/** Rows a call leaves a token's hole in, with an IP key. */
+const TOKEN_HOLES = 4096;
 
 let compiled: object | null = null;
 
@@ -61,12 +66,20 @@ export class FastLines {
   /** Where rows are written, by the WebAssembly and the JavaScript path alike. */
   readonly output: Buffer;
   private readonly exports: FastLinesExports;
+  /** Per hole of the last call: the address's start and end in `input`, the hole's offset in `output`. */
+  private readonly holes: Uint32Array;
 
-  constructor(operation: Uint8Array, excludedYears: ReadonlySet<number>, outputBytes: number) {
+  /** `tokens`: rows hold IP tokens, which `fillTokens` writes. */
+  constructor(
+    operation: Uint8Array,
+    excludedYears: ReadonlySet<number>,
+    outputBytes: number,
+    tokens: boolean,
+  ) {
     const instance = new wasm.Instance(fastLinesModule(), {});
     this.exports = instance.exports as FastLinesExports;
     const e = this.exports;
-    e.setUp(INPUT_BYTES, outputBytes, operation.length);
+    e.setUp(INPUT_BYTES, outputBytes, operation.length, tokens ? TOKEN_HOLES : 0);
     // Memory does not grow after setUp: these views stay valid.
     const buffer = e.memory.buffer;
     this.input = Buffer.from(buffer, e.inputAt.value, INPUT_BYTES);
@@ -75,6 +88,7 @@ export class FastLines {
     const years = Buffer.from(buffer, e.excludedYearsAt.value, YEARS);
     for (const year of excludedYears)
       if (Number.isInteger(year) && year >= 0 && year < YEARS) years[year] = 1;
+    this.holes = new Uint32Array(buffer, e.holesAt.value, tokens ? 3 * TOKEN_HOLES : 0);
   }
 
   /**
@@ -97,6 +111,17 @@ export class FastLines {
     counter.filtered[R_YEAR] += e.filteredYear.value;
     counter.filtered[R_NOT_ASSET_KEY] += e.filteredNotAssetKey.value;
     return stopped;
+  }
+
+  /**
+   * Writes the tokens of the rows the last call kept into their holes in `output` (`out`, a view of
+   * it), through `tokens`: an address new to it leaves its hole listed in `pending` for `fillHoles`.
+   */
+  fillTokens(tokens: IpTokenWriter, out: DataView, pending: number[]): void {
+    const holes = this.holes;
+    const count = this.exports.holeCount.value;
+    for (let i = 0; i < 3 * count; i += 3)
+      tokens.writeToken(this.input, holes[i], holes[i + 1], out, holes[i + 2], pending);
   }
 
   get outputLength(): number {

@@ -121,14 +121,13 @@ export class LogReducer {
       options.outputBufferBytes ?? 256 * 1024,
       MAX_ROW_BYTES + HEADER_BYTES.length,
     );
-    // Lines of the usual shape go through the WebAssembly loop (wasm/reduce-lines.ts), unless rows
-    // hold tokens or addresses are excluded; `DANDI_S3_LOG_PARSER_REDUCE_FAST=off` sends every line
-    // through JavaScript, as the tests compare.
-    const fast =
-      process.env.DANDI_S3_LOG_PARSER_REDUCE_FAST !== "off" &&
-      this.tokens === null &&
-      this.excludedIps.size === 0;
-    this.fast = fast ? new FastLines(this.operation, this.excludedYears, outputBytes) : null;
+    // Lines of the usual shape go through the WebAssembly loop (wasm/reduce-lines.ts), unless
+    // addresses are excluded; `DANDI_S3_LOG_PARSER_REDUCE_FAST=off` sends every line through
+    // JavaScript, as the tests compare.
+    const fast = process.env.DANDI_S3_LOG_PARSER_REDUCE_FAST !== "off" && this.excludedIps.size === 0;
+    this.fast = fast
+      ? new FastLines(this.operation, this.excludedYears, outputBytes, this.tokens !== null)
+      : null;
     this.out = this.fast?.output ?? Buffer.allocUnsafe(outputBytes);
     this.outView = viewOf(this.out);
   }
@@ -190,6 +189,8 @@ export class LogReducer {
         if (this.outLength + MAX_ROW_BYTES + HEADER_BYTES.length > this.out.length) this.flush();
         at = fast.scan(at, end, this.outLength, this.wroteHeader, this.counter);
         this.outLength = fast.outputLength;
+        // The tokens of its rows, before anything else reads or moves the output.
+        if (this.tokens !== null) fast.fillTokens(this.tokens, this.outView, this.tokenHoles);
         const stop = fast.stopReason;
         if (stop === STOP_OUTPUT_FULL) {
           this.flush();
