@@ -254,6 +254,14 @@ export async function run(): Promise<void> {
       console.log(
         `  with a second core free (the loop at 2x), those shares would give the chain ${ratio(freeCore)}`,
       );
+    const models = STEPS.map((step) => cpuOf[step]);
+    if (models.every((m) => m !== null)) {
+      const one = models.reduce((sum, m) => sum + m!.one, 0);
+      const two = models.reduce((sum, m) => sum + Math.max(m!.main, m!.worker), 0);
+      console.log(
+        `  in CPU time, the chain on two free cores: ${ratio(one / two)} (${one.toFixed(2)} s on one thread, the busiest thread of each step ${two.toFixed(2)} s)`,
+      );
+    }
     const runBest = (w: 1 | 2) => runs[w].reduce((a, t) => (t.seconds < a.seconds ? t : a));
     const runGain = runBest(1).seconds / runBest(2).seconds;
     console.log(
