@@ -170,3 +170,50 @@ test("a day file read straight into the WebAssembly input gives JavaScript's row
   assert.deepEqual(results[0], results[1]);
   assert.ok(results[0].rows.split("\n").length > 1000);
 });
+
+test("a released reducer's WebAssembly instance serves the next reducer, set up afresh", () => {
+  const bytes = Buffer.from(generatedLines(13, 800).join(""), "latin1");
+  const alone = (options: LogReducerOptions) => reduceBytes(bytes, [], options, false);
+  const run = (reducer: LogReducer, rows: Buffer[]) => {
+    reducer.write(bytes);
+    reducer.end();
+    return { rows: Buffer.concat(rows).toString("latin1"), counts: reducer.counter.toLineCounts() };
+  };
+  const sink = (rows: Buffer[]) => ({
+    output: (chunk: Buffer, length: number) => rows.push(Buffer.from(chunk.subarray(0, length))),
+    malformed: () => {},
+  });
+  // The first excludes the year of every line and keeps HEADs; the next, on its instance, neither.
+  const firstRows: Buffer[] = [];
+  const first = new LogReducer(sink(firstRows), {
+    excludedYears: [2023, 2024],
+    operation: "REST.HEAD.OBJECT",
+  });
+  const firstResult = run(first, firstRows);
+  first.release();
+  first.release();
+  assert.throws(() => first.write(bytes), /released/);
+  const nextRows: Buffer[] = [];
+  const next = new LogReducer(sink(nextRows));
+  const nextResult = run(next, nextRows);
+  const expected = alone({});
+  assert.equal(nextResult.rows, expected.rows);
+  assert.deepEqual(nextResult.counts, expected.counts);
+  assert.deepEqual(
+    firstResult.counts,
+    alone({ excludedYears: [2023, 2024], operation: "REST.HEAD.OBJECT" }).counts,
+  );
+  // Two reducers alive at once never share an instance: their rows stay apart.
+  const aRows: Buffer[] = [];
+  const bRows: Buffer[] = [];
+  const a = new LogReducer(sink(aRows));
+  const b = new LogReducer(sink(bRows), { outputBufferBytes: 256 * 1024 });
+  for (let at = 0; at < bytes.length; at += 5000) {
+    a.write(bytes.subarray(at, at + 5000));
+    b.write(bytes.subarray(at, at + 5000));
+  }
+  a.end();
+  b.end();
+  assert.equal(Buffer.concat(aRows).toString("latin1"), expected.rows);
+  assert.equal(Buffer.concat(bRows).toString("latin1"), expected.rows);
+});

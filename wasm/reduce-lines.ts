@@ -66,6 +66,7 @@ export let excludedYearsAt: usize = 0;
  * and end in the input region and the hole's offset in the output region. Capacity 0: no key.
  */
 export let holesAt: usize = 0;
+let holeRoom: u32 = 0;
 let holeCapacity: u32 = 0;
 export let holeCount: u32 = 0;
 const TOKEN_LENGTH: usize = 34;
@@ -87,8 +88,8 @@ export let filteredYear: u32 = 0;
 export let filteredNotAssetKey: u32 = 0;
 
 /**
- * Lays out memory: the input and output regions, the operation, the token holes (`holes` rows a
- * call, 0 without a key), the tables. Call once.
+ * Lays out memory: the input and output regions, room for an operation of `operation` bytes, the
+ * token holes (`holes` rows a call), the tables. Call once; `configure` before each use.
  */
 export function setUp(input: usize, output: usize, operation: usize, holes: u32): void {
   const tables: usize = 10000 + 256 + (1 << 14) + 16;
@@ -103,10 +104,9 @@ export function setUp(input: usize, output: usize, operation: usize, holes: u32)
   outputBytes = output;
   at += output;
   operationAt = at;
-  operationLength = operation;
   at = (at + operation + 3) & ~(<usize>3);
   holesAt = at;
-  holeCapacity = holes;
+  holeRoom = holes;
   at += <usize>holes * 12;
   excludedYearsAt = at;
   at += 10000;
@@ -135,6 +135,15 @@ export function setUp(input: usize, output: usize, operation: usize, holes: u32)
   setMonth(10, "Oct");
   setMonth(11, "Nov");
   setMonth(12, "Dec");
+}
+
+/**
+ * Sets what the next reducer keeps: an operation of `operation` bytes (JavaScript writes it at
+ * `operationAt`, as it writes the excluded years), and whether its rows hold tokens.
+ */
+export function configure(operation: usize, tokens: bool): void {
+  operationLength = operation;
+  holeCapacity = tokens ? holeRoom : 0;
 }
 
 function setMonth(month: u8, name: string): void {

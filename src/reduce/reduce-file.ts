@@ -173,6 +173,7 @@ export class DayFileReduction {
   }
 
   private close(): void {
+    this.reducer.release();
     this.flush?.close();
     if (this.input !== null) fs.closeSync(this.input);
     this.input = null;
