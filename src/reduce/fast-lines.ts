@@ -54,11 +54,21 @@ const OPERATION_ROOM = 64;
 const POOL_SIZE = 4;
 const pool = new Map<number, FastLines[]>();
 
-let compiled: object | null = null;
+/** The compiled module; null when this engine cannot compile it (no WebAssembly SIMD). */
+let compiled: object | null | undefined;
 
-/** Compiled once per process (about 2 ms), instantiated once per reducer. */
-function fastLinesModule(): object {
-  compiled ??= new wasm.Module(Buffer.from(REDUCE_LINES_WASM, "base64"));
+/**
+ * Compiled once per process (about 2 ms). An engine without WebAssembly SIMD (Node.js has had it
+ * since 16.4 on x64 and arm64) reduces every line in JavaScript instead, to the same output.
+ */
+function fastLinesModule(): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new wasm.Module(Buffer.from(REDUCE_LINES_WASM, "base64"));
+    } catch {
+      compiled = null;
+    }
+  }
   return compiled;
 }
 
@@ -89,14 +99,15 @@ export class FastLines {
     outputBytes: number,
     tokens: boolean,
   ): FastLines | null {
-    if (operation.length > OPERATION_ROOM) return null;
-    const instance = pool.get(outputBytes)?.pop() ?? new FastLines(outputBytes);
+    const module = fastLinesModule();
+    if (operation.length > OPERATION_ROOM || module === null) return null;
+    const instance = pool.get(outputBytes)?.pop() ?? new FastLines(module, outputBytes);
     instance.configure(operation, excludedYears, tokens);
     return instance;
   }
 
-  private constructor(outputBytes: number) {
-    const instance = new wasm.Instance(fastLinesModule(), {});
+  private constructor(module: object, outputBytes: number) {
+    const instance = new wasm.Instance(module, {});
     this.exports = instance.exports as FastLinesExports;
     const e = this.exports;
     e.setUp(INPUT_BYTES, outputBytes, OPERATION_ROOM, TOKEN_HOLES);
