@@ -25,11 +25,21 @@ interface Outcome {
   malformed: string[];
 }
 
-function reduceBytes(bytes: Buffer, cuts: number[], options: LogReducerOptions, fast: boolean): Outcome {
+/** `make()` with the WebAssembly loop on (`fast`) or off for the reducers it makes. */
+function withFastPath<T>(fast: boolean, make: () => T): T {
   const before = process.env[FAST_OFF];
   if (fast) delete process.env[FAST_OFF];
   else process.env[FAST_OFF] = "off";
   try {
+    return make();
+  } finally {
+    if (before === undefined) delete process.env[FAST_OFF];
+    else process.env[FAST_OFF] = before;
+  }
+}
+
+function reduceBytes(bytes: Buffer, cuts: number[], options: LogReducerOptions, fast: boolean): Outcome {
+  return withFastPath(fast, () => {
     const rows: Buffer[] = [];
     const malformed: string[] = [];
     const reducer = new LogReducer(
@@ -51,10 +61,7 @@ function reduceBytes(bytes: Buffer, cuts: number[], options: LogReducerOptions, 
       counts: reducer.counter.toLineCounts(),
       malformed,
     };
-  } finally {
-    if (before === undefined) delete process.env[FAST_OFF];
-    else process.env[FAST_OFF] = before;
-  }
+  });
 }
 
 /** Bytes the fast path reads to decide: field separators, brackets, quotes, digits, line ends. */
@@ -151,9 +158,7 @@ test("a day file read straight into the WebAssembly input gives JavaScript's row
   const results = [true, false].map((fast) => {
     const output = path.join(folder, `${fast}.tsv`);
     const errors: string[] = [];
-    const before = process.env[FAST_OFF];
-    if (!fast) process.env[FAST_OFF] = "off";
-    try {
+    return withFastPath(fast, () => {
       // A read buffer smaller than most lines too: lines then span reads.
       const counts = [1 << 20, 333].map((readBufferBytes) =>
         reduceFile(input, output, `${output}.tmp`, {
@@ -162,10 +167,7 @@ test("a day file read straight into the WebAssembly input gives JavaScript's row
         }),
       );
       return { counts, errors, rows: fs.readFileSync(output, "latin1") };
-    } finally {
-      if (before === undefined) delete process.env[FAST_OFF];
-      else process.env[FAST_OFF] = before;
-    }
+    });
   });
   assert.deepEqual(results[0], results[1]);
   assert.ok(results[0].rows.split("\n").length > 1000);
@@ -216,4 +218,15 @@ test("a released reducer's WebAssembly instance serves the next reducer, set up 
   b.end();
   assert.equal(Buffer.concat(aRows).toString("latin1"), expected.rows);
   assert.equal(Buffer.concat(bRows).toString("latin1"), expected.rows);
+});
+
+test("a reducer made directly refuses an output buffer size that is not a whole number, on either path", () => {
+  const sink = { output: () => {}, malformed: () => {} };
+  for (const fast of [true, false])
+    for (const outputBufferBytes of [Number.NaN, 0, 1000.5, -1])
+      withFastPath(fast, () =>
+        assert.throws(() => new LogReducer(sink, { outputBufferBytes }), {
+          code: "ERR_INVALID_OUTPUT_BUFFER_BYTES",
+        }),
+      );
 });

@@ -1,3 +1,4 @@
+import { checkWholeNumber } from "../check-options.js";
 import { assetKeyEnd } from "../dandi/object-key.js";
 import { copyBytes, viewOf } from "../io/copy-bytes.js";
 import { REDUCED_HEADER } from "../io/table-headers.js";
@@ -118,6 +119,9 @@ export class LogReducer {
     this.wroteHeader = options.header === false;
     this.locator.expectOperation(this.operation);
     this.tokens = options.ipKeyBytes == null ? null : tokenWriterFor(IpKey.fromBytes(options.ipKeyBytes));
+    // Checked here too: a reducer made directly, not through reduceFile, gets no other check, and
+    // an output region of no bytes would leave the WebAssembly loop nowhere to write.
+    checkWholeNumber(options.outputBufferBytes, "outputBufferBytes", 1);
     const outputBytes = Math.max(
       options.outputBufferBytes ?? 256 * 1024,
       MAX_ROW_BYTES + HEADER_BYTES.length,
