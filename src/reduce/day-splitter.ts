@@ -105,7 +105,7 @@ export class DaySplitter {
       const newline = buf.indexOf(NEWLINE, start);
       if (newline === -1 || newline >= end) break;
       // Compared as bytes first, so rows of the same day as the last cost no string.
-      if (runDay === "" || buf.compare(buf, runStart, runStart + 10, start, start + 10) !== 0) {
+      if (runDay === "" || !sameDay(buf, runStart, start)) {
         if (runDay !== "") this.write(runDay, buf, runStart, start);
         runDay = dayOfRow(buf, start);
         runStart = start;
@@ -175,4 +175,13 @@ function copyInto(fd: number, file: string, buffer: Buffer): void {
   } finally {
     fs.closeSync(input);
   }
+}
+
+/**
+ * Whether the rows at `a` and `b` start with the same `YYYY-MM-DD`: ten bytes compared here, the
+ * day's digits first, which cost a tenth of a `Buffer.compare` call (once a row, a native call).
+ */
+function sameDay(buf: Buffer, a: number, b: number): boolean {
+  for (let i = 9; i >= 0; i--) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
 }
