@@ -51,7 +51,17 @@ export function assetsPerWeekText(assetWeeks: Tally): string {
  * `weeks` is keyed `<monday>\t<asset path>` (`byType` false) or `<monday>\t<type>` (true).
  */
 export function assetTypesPerWeekText(weeks: Tally, byType: boolean): string {
-  const cells = weeklyCells(weeks, byType ? (name) => name : assetTypeOf);
+  // Each asset's type once, not once a week (its suffixes are split and compared each time).
+  const typeOf = new Map<string, string>();
+  const typeOfAsset = (name: string) => {
+    let type = typeOf.get(name);
+    if (type === undefined) {
+      type = assetTypeOf(name);
+      typeOf.set(name, type);
+    }
+    return type;
+  };
+  const cells = weeklyCells(weeks, byType ? (name) => name : typeOfAsset);
   const order = ASSET_TYPES.filter((type) => cells.columns.has(type));
   return weeklyText(cells.weeks, order, cells.cells);
 }
