@@ -1,10 +1,6 @@
 import { RunError } from "../errors.js";
+import { type WasmGlobal, wasm } from "../io/wasm-api.js";
 import { REDUCED_ROWS_WASM } from "./reduced-rows-wasm.js";
-
-/** An exported global of the module: a number. */
-interface Global {
-  value: number;
-}
 
 /** The WebAssembly half of the bin step's rows (wasm/reduced-rows.ts), as JavaScript sees it. */
 interface FastRowsExports {
@@ -29,7 +25,7 @@ interface FastRowsExports {
     status: number,
   ): number;
   idOfScratchKey(length: number): number;
-  outOfMemory: Global;
+  outOfMemory: WasmGlobal;
   arrange(
     objectCount: number,
     rows: number,
@@ -40,28 +36,21 @@ interface FastRowsExports {
     header: number,
     headerLength: number,
   ): void;
-  inputStart: Global;
-  scratchKey: Global;
-  keySlots: Global;
-  keyCount: Global;
-  rowsAdded: Global;
-  bytesAdded: Global;
-  validRows: Global;
-  skippedLines: Global;
-  firstTimestamp: Global;
-  lastTimestamp: Global;
-  outGroupStart: Global;
-  outObjectStart: Global;
-  outOrder: Global;
-  outBytes: Global;
+  inputStart: WasmGlobal;
+  scratchKey: WasmGlobal;
+  keySlots: WasmGlobal;
+  keyCount: WasmGlobal;
+  rowsAdded: WasmGlobal;
+  bytesAdded: WasmGlobal;
+  validRows: WasmGlobal;
+  skippedLines: WasmGlobal;
+  firstTimestamp: WasmGlobal;
+  lastTimestamp: WasmGlobal;
+  outGroupStart: WasmGlobal;
+  outObjectStart: WasmGlobal;
+  outOrder: WasmGlobal;
+  outBytes: WasmGlobal;
 }
-
-/** The part of the WebAssembly API used here (@types/node 20 declares none of it; lib.dom would). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
 /** Bytes the key table keeps per key: its length, then the key. */
 const KEY_SLOT_BYTES = 64;

@@ -1,12 +1,8 @@
+import { type WasmGlobal, wasm } from "../io/wasm-api.js";
 import type { IpTokenWriter } from "../privacy/ip-token.js";
 import { R_NOT_ASSET_KEY, R_OPERATION, R_STATUS, R_YEAR } from "../s3log/reasons.js";
 import type { LineCounter } from "./line-counts.js";
 import { REDUCE_LINES_WASM } from "./reduce-lines-wasm.js";
-
-/** An exported global of the module: a number. */
-interface Global {
-  value: number;
-}
 
 /** The WebAssembly half of the reduce step's line loop (wasm/reduce-lines.ts), as JavaScript sees it. */
 interface FastLinesExports {
@@ -14,28 +10,21 @@ interface FastLinesExports {
   setUp(input: number, output: number, operation: number, holes: number): void;
   configure(operation: number, tokens: number): void;
   scan(start: number, end: number, outputStart: number, headerWritten: number): number;
-  inputAt: Global;
-  outputAt: Global;
-  operationAt: Global;
-  excludedYearsAt: Global;
-  holesAt: Global;
-  holeCount: Global;
-  outputLength: Global;
-  stopReason: Global;
-  lines: Global;
-  kept: Global;
-  filteredOperation: Global;
-  filteredStatus: Global;
-  filteredYear: Global;
-  filteredNotAssetKey: Global;
+  inputAt: WasmGlobal;
+  outputAt: WasmGlobal;
+  operationAt: WasmGlobal;
+  excludedYearsAt: WasmGlobal;
+  holesAt: WasmGlobal;
+  holeCount: WasmGlobal;
+  outputLength: WasmGlobal;
+  stopReason: WasmGlobal;
+  lines: WasmGlobal;
+  kept: WasmGlobal;
+  filteredOperation: WasmGlobal;
+  filteredStatus: WasmGlobal;
+  filteredYear: WasmGlobal;
+  filteredNotAssetKey: WasmGlobal;
 }
-
-/** The part of the WebAssembly API used here (@types/node 20 declares none of it; lib.dom would). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
 /** Why `scan` stopped: no complete line left, a line for the JavaScript path, or a full output. */
 export const STOP_NO_LINE = 0;
