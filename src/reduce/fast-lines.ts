@@ -90,7 +90,16 @@ export class FastLines {
   ): FastLines | null {
     const module = fastLinesModule();
     if (operation.length > OPERATION_ROOM || module === null) return null;
-    const instance = pool.get(outputBytes)?.pop() ?? new FastLines(module, outputBytes);
+    let instance = pool.get(outputBytes)?.pop();
+    if (instance === undefined) {
+      try {
+        instance = new FastLines(module, outputBytes);
+      } catch {
+        // No memory for one more instance (an address-space limit: each reserves room to grow):
+        // this reducer takes the JavaScript path, to the same output.
+        return null;
+      }
+    }
     instance.configure(operation, excludedYears, tokens);
     return instance;
   }
