@@ -8,7 +8,7 @@ import { type Catalog, loadCatalog } from "../src/dandi/catalog.ts";
 import { fetchCatalog } from "../src/dandi/fetch-catalog.ts";
 import { backoffMs, DEFAULT_RETRY, retryAfterMs } from "../src/dandi/http-retry.ts";
 import { RunError } from "../src/errors.ts";
-import { FIXTURES } from "./helpers.ts";
+import { FIXTURES, runArgs } from "./helpers.ts";
 import { startApiStandIn } from "./support/api-stand-in.ts";
 
 const FIXTURE_CATALOG = loadCatalog(
@@ -332,11 +332,7 @@ describe("--network_timeout_seconds", () => {
           "--quiet",
         ]),
         runCliAsync("main", [
-          "run",
-          "--raw_s3_logs_folder_path",
-          path.join(root, "raw"),
-          "--work_folder",
-          path.join(root, "work"),
+          ...runArgs(path.join(root, "raw"), path.join(root, "work")),
           "--api_url",
           server.url,
           "--network_timeout_seconds",

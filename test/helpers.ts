@@ -40,7 +40,6 @@ export function runCli(script: string, args: string[], env: Record<string, strin
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Starts a built command without waiting, for tests that interrupt it. */
 /** The arguments of a quiet `reduce` from `raw` into `reduced`, then `more`. */
 export function reduceArgs(raw: string, reduced: string, ...more: string[]): string[] {
   return [
@@ -54,6 +53,12 @@ export function reduceArgs(raw: string, reduced: string, ...more: string[]): str
   ];
 }
 
+/** The arguments of a `run` of `raw` in the work folder `work`, then `more` (the flags each test is about). */
+export function runArgs(raw: string, work: string, ...more: string[]): string[] {
+  return ["run", "--raw_s3_logs_folder_path", raw, "--work_folder", work, ...more];
+}
+
+/** Starts a built command without waiting, for tests that interrupt it. */
 export function startCli(script: string, args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, [path.join(ROOT, "dist", "cli", `${script}.cjs`), ...args], {
     env: { ...process.env, ...env },

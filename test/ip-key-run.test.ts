@@ -6,7 +6,16 @@ import { describe, test } from "node:test";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { parseIpv6 } from "../src/geo/ip-address.ts";
 import { generateRawLogs } from "../src/index.ts";
-import { binnedData, isRunning, readTree, runCli, startCli, tempFolder, waitUntil } from "./helpers.ts";
+import {
+  binnedData,
+  isRunning,
+  readTree,
+  runArgs,
+  runCli,
+  startCli,
+  tempFolder,
+  waitUntil,
+} from "./helpers.ts";
 
 // The keys of these tests: strong enough to pass the check, and told apart by their key checks.
 const KEY = "run-Test-key-0123456789-abcdef";
@@ -96,18 +105,7 @@ describe("IP addresses encrypted at rest", () => {
   const run = (rawFolder: string, work: string, env: Record<string, string> = {}, ...flags: string[]) =>
     runCli(
       "main",
-      [
-        "run",
-        "--raw_s3_logs_folder_path",
-        rawFolder,
-        "--work_folder",
-        work,
-        "--catalog",
-        catalog,
-        "--no-report",
-        "--quiet",
-        ...flags,
-      ],
+      [...runArgs(rawFolder, work), "--catalog", catalog, "--no-report", "--quiet", ...flags],
       env,
     );
 

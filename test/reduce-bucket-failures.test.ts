@@ -9,6 +9,7 @@ import {
   type CliResult,
   readTree,
   reduceArgs,
+  runArgs,
   runCli,
   runCliAsync,
   startCli,
@@ -87,11 +88,7 @@ describe("reading a bucket that misbehaves", () => {
       runCliAsync(
         "main",
         [
-          "run",
-          "--raw_s3_logs_folder_path",
-          "s3://logging/logs/",
-          "--work_folder",
-          work,
+          ...runArgs("s3://logging/logs/", work),
           "--no-report",
           "--quiet",
           "--no-ip_key_warning",

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs } from "../src/index.ts";
-import { binnedData, readTree, runCli, tempFolder } from "./helpers.ts";
+import { binnedData, readTree, runArgs, runCli, tempFolder } from "./helpers.ts";
 
 /** An hour ago: old enough that reduce does not take the file for one still being written. */
 function age(file: string): void {
@@ -102,17 +102,7 @@ describe("raw day files that change between runs", () => {
     // `run` builds on the work folder above: its reduce step meets the same rewritten day.
     const catalog = path.join(tempFolder("catalog"), "catalog.json");
     fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 13, dandisets: 2 })));
-    const run = runCli("main", [
-      "run",
-      "--raw_s3_logs_folder_path",
-      raw,
-      "--work_folder",
-      work,
-      "--catalog",
-      catalog,
-      "--no-report",
-      "--quiet",
-    ]);
+    const run = runCli("main", [...runArgs(raw, work), "--catalog", catalog, "--no-report", "--quiet"]);
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /failed: 2024\/03\/02\.log: changed after it was reduced/);
   });

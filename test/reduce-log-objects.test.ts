@@ -10,6 +10,7 @@ import {
   binnedData,
   readTree,
   reduceArgs,
+  runArgs,
   runCli,
   runCliAsync,
   startCli,
@@ -192,15 +193,7 @@ describe("reduce log objects as AWS delivers them", () => {
     const catalog = path.join(tempFolder("catalog"), "catalog.json");
     fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 11, dandisets: 3 })));
     const work = tempFolder("work");
-    const args = [
-      "run",
-      "--raw_s3_logs_folder_path",
-      "s3://logging/logs/",
-      "--work_folder",
-      work,
-      "--catalog",
-      catalog,
-    ];
+    const args = [...runArgs("s3://logging/logs/", work), "--catalog", catalog];
     const result = await runCliAsync("main", [...args, "--no-report", "--quiet"], env);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(readTree(path.join(work, "reduced")), expectedReduced);

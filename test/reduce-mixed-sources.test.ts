@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateRawLogs, reduceAllDandiRawS3Logs, UsageError } from "../src/index.ts";
-import { readTree, reduceArgs, runCli, tempFolder } from "./helpers.ts";
+import { readTree, reduceArgs, runArgs, runCli, tempFolder } from "./helpers.ts";
 import { cutIntoLogObjects, writeLogObjects } from "./support/log-objects.ts";
 
 /**
@@ -63,16 +63,7 @@ describe("a reduced folder takes one kind of raw logs", () => {
   test("run refuses day files for a work folder made from log objects", () => {
     const work = tempFolder("mixed-run");
     assert.equal(reduce(objects, path.join(work, "reduced")).code, 0);
-    const result = runCli("main", [
-      "run",
-      "--raw_s3_logs_folder_path",
-      days,
-      "--work_folder",
-      work,
-      "--no-report",
-      "--quiet",
-      "--no-ip_key_warning",
-    ]);
+    const result = runCli("main", [...runArgs(days, work), "--no-report", "--quiet", "--no-ip_key_warning"]);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /holds days reduced from log objects/);
     assert.ok(!fs.existsSync(path.join(work, "binned")), "nothing was binned");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { ROOT, readTree, runCli, tempFolder } from "./helpers.ts";
+import { ROOT, readTree, runArgs, runCli, tempFolder } from "./helpers.ts";
 
 const KEY = "a-key-for-the-tests-Z3n8#Qv2!pLw";
 const SAMPLES = path.join(ROOT, "samples");
@@ -15,11 +15,7 @@ const SAMPLES = path.join(ROOT, "samples");
 describe("rekey touches only its own files", () => {
   const work = path.join(tempFolder("rekey-own"), "work");
   const run = runCli("main", [
-    "run",
-    "--raw_s3_logs_folder_path",
-    path.join(SAMPLES, "raw"),
-    "--work_folder",
-    work,
+    ...runArgs(path.join(SAMPLES, "raw"), work),
     "--catalog",
     path.join(SAMPLES, "catalog.json"),
     "--no-report",
@@ -115,14 +111,7 @@ describe("rekey touches only its own files", () => {
       "binned",
     );
     refused(
-      [
-        "run",
-        "--raw_s3_logs_folder_path",
-        path.join(SAMPLES, "raw"),
-        "--work_folder",
-        path.join(work, "reduced", "work"),
-        "--quiet",
-      ],
+      [...runArgs(path.join(SAMPLES, "raw"), path.join(work, "reduced", "work")), "--quiet"],
       "--work_folder",
       "reduced",
     );

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { buildReport } from "../src/report/build-report.ts";
-import { ROOT, readTree, runCli, tempFolder } from "./helpers.ts";
+import { ROOT, readTree, runArgs, runCli, tempFolder } from "./helpers.ts";
 import { writeMappedFolder } from "./report-helpers/mapped-folder.ts";
 
 /**
@@ -98,11 +98,7 @@ describe("a report folder that holds other files too", () => {
   test("run, twice, leaves a site's files in its report folder", () => {
     const work = path.join(tempFolder("report-run"), "work");
     const args = [
-      "run",
-      "--raw_s3_logs_folder_path",
-      path.join(ROOT, "samples", "raw"),
-      "--work_folder",
-      work,
+      ...runArgs(path.join(ROOT, "samples", "raw"), work),
       "--catalog",
       path.join(ROOT, "samples", "catalog.json"),
       "--quiet",

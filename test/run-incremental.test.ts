@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs } from "../src/index.ts";
-import { binnedData, isRunning, readTree, runCli, startCli, tempFolder } from "./helpers.ts";
+import { binnedData, isRunning, readTree, runArgs, runCli, startCli, tempFolder } from "./helpers.ts";
 
 /**
  * The tables of a work folder, the access summaries included: everything but the report, whose pages say when they were made, and
@@ -39,12 +39,8 @@ describe("run, day after day", () => {
   });
   const catalog = path.join(tempFolder("catalog"), "catalog.json");
   fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 51, dandisets: 5 })));
-  const runArgs = (rawFolder: string, work: string, workers = 1) => [
-    "run",
-    "--raw_s3_logs_folder_path",
-    rawFolder,
-    "--work_folder",
-    work,
+  const argsOf = (rawFolder: string, work: string, workers = 1) => [
+    ...runArgs(rawFolder, work),
     "--catalog",
     catalog,
     // Every change published, so that the summaries too are those of one run (see region-disclosure.ts).
@@ -55,7 +51,7 @@ describe("run, day after day", () => {
     "--quiet",
   ];
   const run = (rawFolder: string, work: string, workers = 1) =>
-    runCli("main", runArgs(rawFolder, work, workers));
+    runCli("main", argsOf(rawFolder, work, workers));
 
   const reference = path.join(tempFolder("reference"), "work");
   const first = run(raw, reference);
@@ -116,7 +112,7 @@ describe("run, day after day", () => {
       const missed: string[] = [];
       for (const [moment, reached] of moments) {
         const work = path.join(tempFolder("killed"), "work");
-        const child = startCli("main", runArgs(raw, work, workers));
+        const child = startCli("main", argsOf(raw, work, workers));
         const closed = once(child, "close");
         while (isRunning(child) && !reached(work)) await new Promise((resolve) => setTimeout(resolve, 1));
         const landed = isRunning(child);

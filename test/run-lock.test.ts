@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { acquireRunLock, LockedError } from "../src/io/run-lock.ts";
-import { FIXTURES, ROOT, runCli, tempFolder, waitUntil } from "./helpers.ts";
+import { FIXTURES, ROOT, runArgs, runCli, tempFolder, waitUntil } from "./helpers.ts";
 
 /** A process id that is certainly not running: a child that has exited. */
 async function deadPid(): Promise<number> {
@@ -137,11 +137,7 @@ describe("the run lock", () => {
     try {
       const raw = path.join(FIXTURES, "reduction", "reduction_example_1", "raw_logs");
       const result = runCli("main", [
-        "run",
-        "--raw_s3_logs_folder_path",
-        raw,
-        "--work_folder",
-        work,
+        ...runArgs(raw, work),
         "--catalog",
         path.join(ROOT, "samples", "catalog.json"),
         "--quiet",
@@ -163,11 +159,7 @@ describe("the run lock", () => {
     );
     const run = (...more: string[]) =>
       runCli("main", [
-        "run",
-        "--raw_s3_logs_folder_path",
-        path.join(FIXTURES, "reduction", "reduction_example_1", "raw_logs"),
-        "--work_folder",
-        work,
+        ...runArgs(path.join(FIXTURES, "reduction", "reduction_example_1", "raw_logs"), work),
         "--catalog",
         path.join(ROOT, "samples", "catalog.json"),
         "--quiet",

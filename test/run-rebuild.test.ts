@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { generateCatalog } from "../src/generate/catalog.ts";
 import { generateRawLogs } from "../src/index.ts";
-import { readTree, runCli, tempFolder } from "./helpers.ts";
+import { readTree, runArgs, runCli, tempFolder } from "./helpers.ts";
 
 /**
  * Upgrading a work folder whose rows an earlier version reduced without the HTTP status: `run`
@@ -25,11 +25,7 @@ describe("run --rebuild", () => {
   fs.writeFileSync(catalog, JSON.stringify(generateCatalog(generated.assets, { seed: 61, dandisets: 3 })));
   const run = (work: string, ...more: string[]) =>
     runCli("main", [
-      "run",
-      "--raw_s3_logs_folder_path",
-      raw,
-      "--work_folder",
-      work,
+      ...runArgs(raw, work),
       "--catalog",
       catalog,
       "--no-report",
