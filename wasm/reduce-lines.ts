@@ -43,18 +43,17 @@ const UUID_LENGTH: usize = 36;
 const BLOB_KEY_LENGTH: usize = 50;
 const ZARR_KEY_LENGTH: usize = 41;
 /** Longest row: timestamp, tab, IP (45), tab, key (50), tab, bytes (20 digits), tab, status (3), newline. */
-export const MAX_ROW_BYTES: usize = 19 + 1 + 45 + 1 + 50 + 1 + 20 + 1 + 3 + 1;
+const MAX_ROW_BYTES: usize = 19 + 1 + 45 + 1 + 50 + 1 + 20 + 1 + 3 + 1;
 
 /** Why `scan` returned. */
-export const STOP_NO_LINE: u32 = 0;
-export const STOP_BAIL: u32 = 1;
-export const STOP_OUTPUT_FULL: u32 = 2;
+const STOP_NO_LINE: u32 = 0;
+const STOP_BAIL: u32 = 1;
+const STOP_OUTPUT_FULL: u32 = 2;
 
 // Regions, laid out by setUp.
 export let inputAt: usize = 0;
-export let inputBytes: usize = 0;
 export let outputAt: usize = 0;
-export let outputBytes: usize = 0;
+let outputBytes: usize = 0;
 /** The operation kept (`REST.GET.OBJECT` unless told). */
 export let operationAt: usize = 0;
 let operationLength: usize = 0;
@@ -98,7 +97,6 @@ export function setUp(input: usize, output: usize, operation: usize, holes: u32)
   memory.grow(<i32>((needed - <usize>memory.size() * 65536 + 0xffff) >> 16));
   let at = (<usize>__heap_base + 15) & ~(<usize>15);
   inputAt = at;
-  inputBytes = input;
   at += input + 64;
   outputAt = at;
   outputBytes = output;

@@ -26,8 +26,7 @@ interface FastLinesExports {
   filteredNotAssetKey: WasmGlobal;
 }
 
-/** Why `scan` stopped: no complete line left, a line for the JavaScript path, or a full output. */
-export const STOP_NO_LINE = 0;
+/** Why `scan` stopped, besides 0 (no complete line left): a line for the JavaScript path, or a full output. */
 export const STOP_BAIL = 1;
 export const STOP_OUTPUT_FULL = 2;
 
