@@ -62,7 +62,8 @@ export class OutputWriter {
       this.unchanged++;
       return;
     }
-    this.prepare(relativePath, existing !== null);
+    if (existing === null) this.prepare(relativePath, false);
+    else this.undo.replaced(relativePath, existing);
     replaceFile(file, bytes);
     this.written++;
   }
