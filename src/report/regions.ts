@@ -8,9 +8,13 @@ import { countryOf } from "../formats/mapped-folder.js";
 export { countryOf, firstPartOf } from "../formats/mapped-folder.js";
 
 let countryNames: Intl.DisplayNames | null | undefined;
+/** The names asked for so far: `Intl.DisplayNames.of` costs microseconds, and every page names its countries. */
+const namesOfCodes = new Map<string, string>();
 
 /** `DE` -> `Germany`; the code itself when this Node has no names for it. */
 export function countryName(code: string): string {
+  let name = namesOfCodes.get(code);
+  if (name !== undefined) return name;
   if (countryNames === undefined) {
     try {
       countryNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "code" });
@@ -18,7 +22,9 @@ export function countryName(code: string): string {
       countryNames = null;
     }
   }
-  return countryNames?.of(code) ?? code;
+  name = countryNames?.of(code) ?? code;
+  namesOfCodes.set(code, name);
+  return name;
 }
 
 const NETWORK_NAMES: Record<string, string> = {

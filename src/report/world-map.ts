@@ -114,13 +114,21 @@ function roundPath(d: string): string {
   return d;
 }
 
+/** ISO numeric codes by alpha-2 code, as asked for: the package's lookup walks its whole list each time. */
+const numericCodes = new Map<string, string | undefined>();
+
+function numericCodeOf(alpha2: string): string | undefined {
+  if (!numericCodes.has(alpha2)) numericCodes.set(alpha2, whereAlpha2(alpha2)?.numeric);
+  return numericCodes.get(alpha2);
+}
+
 /** The bytes of each country (ISO numeric code), from regions such as `US/California` and `DE`. */
 function bytesByCountry(byRegion: readonly UsageRow[]): Map<string, { code: string; bytes: number }> {
   const countries = new Map<string, { code: string; bytes: number }>();
   for (const row of byRegion) {
     const code = countryOf(row.key);
     if (code === null) continue;
-    const numeric = whereAlpha2(code)?.numeric;
+    const numeric = numericCodeOf(code);
     if (numeric === undefined) continue;
     const entry = countries.get(numeric) ?? { code, bytes: 0 };
     entry.bytes += row.bytes;
