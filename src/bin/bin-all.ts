@@ -12,10 +12,10 @@ import {
 import { UsageError } from "../errors.js";
 import { binnedHeaderOf, markBinnedFormat } from "../formats/work-formats.js";
 import { removeStaleTempFiles } from "../io/atomic-file.js";
+import { shareThreshold } from "../io/env-number.js";
 import { ErrorLog } from "../io/error-log.js";
 import { isInside, listFiles, prepareOutputFolder, requireFolder } from "../io/folders.js";
 import { acquireRunLock } from "../io/run-lock.js";
-import { shareThreshold } from "../io/share-threshold.js";
 import { claimIpMode, readIpMode, refuseUnfinishedRekey } from "../privacy/ip-mode.js";
 import { openJournal, recoverInterruptedBatch, removeUndoLogs, rollBack } from "./batch-recovery.js";
 import { type BinRunState, report } from "./bin-run-state.js";

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { shareThreshold } from "../io/share-threshold.js";
+import { shareThreshold } from "../io/env-number.js";
 import { binnedPathOf, type ObjectKey } from "./binned-objects.js";
 import type { DandisetsMapped } from "./map-dandisets.js";
 import type { MapRun, ObjectsMapped } from "./map-objects.js";

@@ -170,7 +170,6 @@ export async function reduceAllDandiRawS3Logs(options: ReduceAllOptions): Promis
       const { S3ObjectSource } = await import("../s3/s3-source.js");
       const source = await S3ObjectSource.open(options.rawFolder, {
         inventory: options.inventory,
-        workers: maxWorkers,
         timeoutMs: options.networkTimeoutMs,
       });
       try {

@@ -5,6 +5,7 @@ import { removeStaleTempFiles } from "../io/atomic-file.js";
 import type { ErrorLog } from "../io/error-log.js";
 import { removeEmptyParents } from "../io/folders.js";
 import { lstatNoFollow, symbolicLinkError } from "../io/no-follow.js";
+import { listFrom, movedWindow, readEarlier, unreadEarlierObjects } from "../s3/journal-window.js";
 import type { LogObject, LogObjectSource } from "../s3/log-objects.js";
 import {
   emptyObjectJournal,
@@ -75,7 +76,7 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
   const journal = openObjectJournal(reducedFolder);
   refuseLinkedPending(reducedFolder);
   removeUncommitted(reducedFolder, journal);
-  const listing = await source.list(options.signal);
+  const listing = await source.list(options.signal, listFrom(journal));
   for (const skipped of listing.skipped) summary.filesSkipped.push(skipped);
   refuseRepeatedKeys(listing.objects, source.description);
 
@@ -98,9 +99,12 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
     settledThrough: settledEnd > 0 ? new Date(settledEnd - DAY_MS).toISOString().slice(0, 10) : null,
   };
   const todo: LogObject[] = [];
+  const unread = unreadEarlierObjects(journal, listing);
+  if (unread !== null) summary.failures.push({ file: source.description, message: unread });
   for (const object of listing.objects) {
     const known = journal.objects.get(object.key);
-    if (known === undefined) {
+    if (known === undefined && readEarlier(journal, object)) result.objectsAlreadyReduced++;
+    else if (known === undefined) {
       if (object.delivered < readBefore) todo.push(object);
       else result.objectsWaiting++;
     } else if (
@@ -173,12 +177,13 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
     const written = splitter.dayNames();
     splitter.commit();
 
+    const read = new Map(journal.objects);
+    for (const object of todo) read.set(object.key, { size: object.size, etag: object.etag });
     const committed: ObjectJournal = {
-      objects: new Map(journal.objects),
+      ...movedWindow(journal, read, listing, readBefore, options.now),
       units: new Set(journal.units),
       pending: journal.pending.filter((file) => !settling.includes(file.slice(0, 10))),
     };
-    for (const object of todo) committed.objects.set(object.key, { size: object.size, etag: object.etag });
     for (const day of written) {
       if (!isSettled(day)) {
         const pending = pendingByDay.get(day) ?? [];

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { tempPathFor } from "../io/atomic-file.js";
 import { gunzipFile, isGzipFile } from "../io/gzip.js";
 import { notAFile, walkFolder } from "../io/walk-folder.js";
-import type { LogObject, LogObjectSource } from "./log-objects.js";
+import type { LogObject, LogObjectSource, ObjectListing } from "./log-objects.js";
 import { deliveryTimeOf } from "./object-names.js";
 
 /** A local folder of log objects as AWS names them, in either layout (a copy of the logging bucket). */
@@ -14,7 +14,7 @@ export class LocalObjectFolder implements LogObjectSource {
     this.description = folder;
   }
 
-  async list(): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }> {
+  async list(): Promise<ObjectListing> {
     const objects: LogObject[] = [];
     const skipped: { file: string; reason: string }[] = [];
     // A file reached twice (a link to another object of the folder, a hard link) is read once.
@@ -42,7 +42,7 @@ export class LocalObjectFolder implements LogObjectSource {
       }
     }
     objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { objects, skipped };
+    return { objects, skipped, leftOutBefore: null };
   }
 
   /** The objects' own files; a gzip-compressed one decompressed into `scratchFolder` first. */

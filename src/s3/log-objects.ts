@@ -9,12 +9,29 @@ export interface LogObject {
   delivered: number;
 }
 
+/** Objects delivered before `time` may be left out of a listing whose keys are all `flat` (see ObjectJournal). */
+export interface ListFrom {
+  time: number;
+  flat: boolean;
+}
+
+export interface ObjectListing {
+  objects: LogObject[];
+  skipped: { file: string; reason: string }[];
+  /** The objects delivered before this time were not listed; null when the listing is whole. */
+  leftOutBefore: number | null;
+}
+
 /** Where log objects are read from: a local folder, or an S3 bucket and prefix. */
 export interface LogObjectSource {
   /** What to call the source in messages. */
   readonly description: string;
-  /** Every log object, each key once, in key order, and the keys that are not log objects (with why). */
-  list(signal?: AbortSignal): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }>;
+  /**
+   * Every log object, each key once, in key order, and the keys that are not log objects (with why).
+   * With `from`, the source may leave out the objects delivered before that time, when it can do so
+   * without reading them (a bucket whose keys sort by delivery time); `leftOutBefore` says it did.
+   */
+  list(signal?: AbortSignal, from?: ListFrom): Promise<ObjectListing>;
   /**
    * The objects as local files of plain lines, in the order given: a local folder gives its own
    * paths; a bucket downloads them into `scratchFolder`; either decompresses a gzip-compressed

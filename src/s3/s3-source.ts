@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
@@ -6,10 +7,11 @@ import { createGunzip } from "node:zlib";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { AbortedError, RunError, UsageError } from "../errors.js";
 import { tempPathFor } from "../io/atomic-file.js";
+import { envWholeNumber } from "../io/env-number.js";
 import { gunzipFile, isGzipFile } from "../io/gzip.js";
 import { cleanEtag, inventoryEntry, parseCsvLine, parseManifest } from "./inventory-format.js";
 import { type ListedEntry, uniqueEntries } from "./listed-entries.js";
-import type { LogObject, LogObjectSource } from "./log-objects.js";
+import type { ListFrom, LogObject, LogObjectSource, ObjectListing } from "./log-objects.js";
 import { deliveryTimeOf } from "./object-names.js";
 import { isTimeoutError, S3RetryStrategy, TIMEOUT_ATTEMPTS } from "./retry-strategy.js";
 import { type S3ReadContext, s3Failure } from "./s3-errors.js";
@@ -18,14 +20,23 @@ import { type S3ReadContext, s3Failure } from "./s3-errors.js";
 const OBJECT_ATTEMPTS = 6;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 20_000;
+/**
+ * Objects downloaded at once. A log object is small (a few KB to a few MB) and a GET waits tens of
+ * milliseconds for its first byte, so downloads are bound by the round trips, not the cores: with
+ * 20 ms per request and 50 KB objects, 4 at once read 10 MB/s. The AWS SDK keeps 50 connections.
+ */
+export const DEFAULT_DOWNLOADS = 32;
+/** Abort listeners a download adds at most: its request, its body's pipe, its backoff's sleep. */
+const LISTENERS_PER_DOWNLOAD = 3;
+
 /** How long a request may send nothing (no connection, no answer, no byte of a body) unless told. */
 export const DEFAULT_NETWORK_TIMEOUT_MS = 60_000;
 
 export interface S3SourceOptions {
   /** An S3 Inventory manifest (a path or s3:// URL) to take the keys from instead of listing. */
   inventory?: string;
-  /** Reduce workers: downloads run twice as many at once, at least 4. */
-  workers: number;
+  /** Objects downloaded at once: `DEFAULT_DOWNLOADS` unless told (or `DANDI_S3_LOG_PARSER_S3_DOWNLOADS`). */
+  downloads?: number;
   /**
    * How long a request may send nothing before it is given up: a connection not made, an answer
    * that does not come, a body that stops. Retried, then the run fails naming what it read.
@@ -54,6 +65,7 @@ export function parseS3Url(url: string, option = "rawFolder"): { bucket: string;
 export class S3ObjectSource implements LogObjectSource {
   readonly description: string;
   private readonly timeoutMs: number;
+  private readonly downloads: number;
 
   private constructor(
     private readonly sdk: typeof import("@aws-sdk/client-s3"),
@@ -64,6 +76,7 @@ export class S3ObjectSource implements LogObjectSource {
   ) {
     this.description = `s3://${bucket}/${prefix}`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS;
+    this.downloads = downloadsOf(options);
   }
 
   static async open(url: string, options: S3SourceOptions): Promise<S3ObjectSource> {
@@ -82,7 +95,12 @@ export class S3ObjectSource implements LogObjectSource {
       // The SDK sets no timeout of its own: a server that accepts and never answers held a run,
       // and its lock, forever. `socketTimeout` is the socket's idle time, so a slow body that keeps
       // coming is never cut, one that stops is.
-      requestHandler: { connectionTimeout: timeoutMs, socketTimeout: timeoutMs },
+      // Connections enough for every download at once (the SDK's own agent keeps 50).
+      requestHandler: {
+        connectionTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+        ...agentsFor(downloadsOf(options)),
+      },
       retryStrategy: new S3RetryStrategy(),
     };
     let client = new sdk.S3Client(config);
@@ -111,11 +129,20 @@ export class S3ObjectSource implements LogObjectSource {
     return { what, option, missingKeyIs, timeoutMs: this.timeoutMs, signal };
   }
 
-  async list(
-    signal?: AbortSignal,
-  ): Promise<{ objects: LogObject[]; skipped: { file: string; reason: string }[] }> {
+  /**
+   * With `from` and keys all right below the prefix (SimplePrefix, named by delivery time), the
+   * listing starts at `from`'s name: a daily run then lists the last few days' objects, not every
+   * object the bucket ever got (thousands a day, a thousand keys a request).
+   */
+  async list(signal?: AbortSignal, from?: ListFrom): Promise<ObjectListing> {
+    const startAfter =
+      from?.flat === true && this.options.inventory === undefined
+        ? this.prefix + deliveryStamp(from.time)
+        : undefined;
     const entries = uniqueEntries(
-      this.options.inventory === undefined ? await this.listBucket(signal) : await this.readInventory(signal),
+      this.options.inventory === undefined
+        ? await this.listBucket(signal, startAfter)
+        : await this.readInventory(signal),
       this.options.inventory ?? this.description,
     );
     const objects: LogObject[] = [];
@@ -131,7 +158,7 @@ export class S3ObjectSource implements LogObjectSource {
       else objects.push({ key, size: entry.size, etag: entry.etag, delivered });
     }
     objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { objects, skipped };
+    return { objects, skipped, leftOutBefore: startAfter === undefined ? null : (from?.time ?? null) };
   }
 
   async fetch(
@@ -148,6 +175,9 @@ export class S3ObjectSource implements LogObjectSource {
     // The first failure stops the other downloads: none writes a scratch file after the release.
     const stop = new AbortController();
     const linked = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
+    // Each download listens to it (its request, and the pipe of its body): not a leak, as Node
+    // warns past 10 listeners.
+    setMaxListeners(LISTENERS_PER_DOWNLOAD * this.downloads + 10, linked);
     let next = 0;
     const downloader = async () => {
       while (next < objects.length && !linked.aborted) {
@@ -166,7 +196,7 @@ export class S3ObjectSource implements LogObjectSource {
     };
     try {
       await Promise.all(
-        Array.from({ length: Math.max(4, this.options.workers * 2) }, () =>
+        Array.from({ length: this.downloads }, () =>
           downloader().catch((error) => {
             stop.abort();
             throw error;
@@ -227,7 +257,7 @@ export class S3ObjectSource implements LogObjectSource {
    * Every key under the prefix, a page at a time. A server whose pages never end (a continuation
    * token seen before, or a page of keys all listed already) is stopped, not followed forever.
    */
-  private async listBucket(signal?: AbortSignal): Promise<ListedEntry[]> {
+  private async listBucket(signal?: AbortSignal, startAfter?: string): Promise<ListedEntry[]> {
     const entries: ListedEntry[] = [];
     const seenKeys = new Set<string>();
     const seenTokens = new Set<string>();
@@ -240,6 +270,7 @@ export class S3ObjectSource implements LogObjectSource {
           new this.sdk.ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.prefix,
+            StartAfter: startAfter,
             ContinuationToken: token,
           }),
           { abortSignal: signal },
@@ -374,4 +405,21 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+function downloadsOf(options: S3SourceOptions): number {
+  return options.downloads ?? envWholeNumber("DANDI_S3_LOG_PARSER_S3_DOWNLOADS", DEFAULT_DOWNLOADS);
+}
+
+/** Agents of `downloads` connections when more than the SDK's 50 are asked for; its own otherwise. */
+function agentsFor(downloads: number): { httpAgent?: object; httpsAgent?: object } {
+  if (downloads <= 50) return {};
+  const agent = { keepAlive: true, maxSockets: downloads };
+  return { httpAgent: agent, httpsAgent: agent };
+}
+
+/** The name a log object delivered at `time` starts with: `YYYY-MM-DD-HH-MM-SS`. */
+function deliveryStamp(time: number): string {
+  const iso = new Date(time).toISOString();
+  return `${iso.slice(0, 10)}-${iso.slice(11, 13)}-${iso.slice(14, 16)}-${iso.slice(17, 19)}`;
 }

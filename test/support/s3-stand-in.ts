@@ -19,6 +19,8 @@ export interface S3Faults {
   failLists?: { status: number; code: string };
   /** Answer every request with 403 AccessDenied. */
   denyAccess?: boolean;
+  /** Wait this long before answering each object GET, as a distant S3 does. */
+  getDelayMs?: number;
 }
 
 /**
@@ -30,6 +32,11 @@ export class S3StandIn {
   faults: S3Faults = {};
   /** Answers given, by kind: `list`, `get`, `slowDown`, `dropped`, `held`. */
   readonly served = { list: 0, get: 0, slowDown: 0, dropped: 0, held: 0, unanswered: 0, failed: 0 };
+  /** Keys sent in listings, the `start-after` of each listing, and the most object GETs answered at once. */
+  keysListed = 0;
+  readonly startAfters: string[] = [];
+  mostGetsAtOnce = 0;
+  private getsNow = 0;
   private server: http.Server | null = null;
 
   constructor(private readonly pageSize = 1000) {}
@@ -111,6 +118,19 @@ export class S3StandIn {
       return;
     }
     this.served.get++;
+    if ((this.faults.getDelayMs ?? 0) > 0) {
+      this.getsNow++;
+      this.mostGetsAtOnce = Math.max(this.mostGetsAtOnce, this.getsNow);
+      setTimeout(() => {
+        this.getsNow--;
+        this.sendObject(request, response, body);
+      }, this.faults.getDelayMs);
+      return;
+    }
+    this.sendObject(request, response, body);
+  }
+
+  private sendObject(request: http.IncomingMessage, response: http.ServerResponse, body: Buffer): void {
     response.writeHead(200, {
       "content-length": body.length,
       etag: `"${createHash("md5").update(body).digest("hex")}"`,
@@ -134,10 +154,14 @@ export class S3StandIn {
   private list(objects: Map<string, Buffer>, url: URL, response: http.ServerResponse): void {
     this.served.list++;
     const prefix = url.searchParams.get("prefix") ?? "";
-    const after = url.searchParams.get("continuation-token") ?? "";
+    const startAfter = url.searchParams.get("start-after") ?? "";
+    if (url.searchParams.get("continuation-token") === null) this.startAfters.push(startAfter);
+    // As S3 does: a continuation token goes on from its own place, past `start-after` already.
+    const after = url.searchParams.get("continuation-token") ?? startAfter;
     const keys = [...objects.keys()].filter((key) => key.startsWith(prefix) && key > after).sort();
     const page = keys.slice(0, this.pageSize);
     const truncated = keys.length > page.length;
+    this.keysListed += page.length;
     const contents = page
       .map((key) => {
         const body = objects.get(key) as Buffer;

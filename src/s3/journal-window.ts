@@ -1,0 +1,85 @@
+import type { ListFrom, LogObject, ObjectListing } from "./log-objects.js";
+import type { KeyLayout, ObjectJournal } from "./object-journal.js";
+import { deliveryTimeOf } from "./object-names.js";
+
+/**
+ * How far behind the newest object a run has seen its journal stops listing objects one by one.
+ * A logging bucket gains thousands of objects a day; a journal of every object, and a listing of
+ * every key (a thousand a request), made each daily run cost more with every day of history. An
+ * object is named by its delivery time and appears then; two days is far more than the minutes
+ * that takes, so nothing named before the window can still be on its way.
+ */
+export const JOURNAL_WINDOW_MS = 2 * 24 * 3600 * 1000;
+
+/** What a run may leave out of its listing: the objects delivered before the journal's `readBefore`. */
+export function listFrom(journal: ObjectJournal): ListFrom | undefined {
+  return journal.readBefore === null
+    ? undefined
+    : { time: journal.readBefore, flat: journal.layout === "flat" };
+}
+
+/** Whether an object the journal does not name was read by an earlier run: delivered before its window. */
+export function readEarlier(journal: ObjectJournal, object: LogObject): boolean {
+  return journal.readBefore !== null && object.delivered < journal.readBefore;
+}
+
+/**
+ * A listing that shows more objects before the journal's window than runs had read when they moved
+ * it holds objects added since (a copy of older logs), which no run will read: said, never skipped
+ * in silence. Fewer is fine (a lifecycle rule deletes old logs).
+ */
+export function unreadEarlierObjects(journal: ObjectJournal, listing: ObjectListing): string | null {
+  if (journal.readBefore === null || listing.leftOutBefore !== null) return null;
+  const before = journal.readBefore;
+  const earlier = listing.objects.filter((object) => object.delivered < before).length;
+  if (earlier <= journal.readBeforeCount) return null;
+  return (
+    `${earlier - journal.readBeforeCount} more log objects delivered before ${new Date(before).toISOString()} are ` +
+    `listed than earlier runs read (${journal.readBeforeCount}): added since, they were not read; ` +
+    "reduce the source into a new folder to read them"
+  );
+}
+
+/**
+ * The journal's objects and window after a run: the window moves up to `JOURNAL_WINDOW_MS` before
+ * the newest object listed (never past what the run read, never back), and the objects read before
+ * it leave the list. `objects` holds every object read so far that the journal still lists. Nor
+ * does it pass the clock: an object named in the future by mistake would move it past every log
+ * still to come, and a listing that starts there would never show them.
+ */
+export function movedWindow(
+  journal: ObjectJournal,
+  objects: Map<string, { size: number; etag: string }>,
+  listing: ObjectListing,
+  readBefore: number,
+  now: number,
+): Pick<ObjectJournal, "objects" | "readBefore" | "layout" | "readBeforeCount"> {
+  const layout = layoutOf(journal, [...objects.keys(), ...listing.objects.map((object) => object.key)]);
+  const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
+  if (newest === 0)
+    return { objects, readBefore: journal.readBefore, layout, readBeforeCount: journal.readBeforeCount };
+  const moved = Math.max(journal.readBefore ?? 0, Math.min(readBefore, newest, now) - JOURNAL_WINDOW_MS);
+  const kept = new Map<string, { size: number; etag: string }>();
+  let leaving = 0;
+  for (const [key, object] of objects) {
+    const delivered = deliveryTimeOf(key);
+    if (delivered !== null && delivered < moved) leaving++;
+    else kept.set(key, object);
+  }
+  // A whole listing says how many objects lie before the window now; a partial one cannot.
+  const readBeforeCount =
+    listing.leftOutBefore === null
+      ? listing.objects.filter((object) => object.delivered < moved).length
+      : journal.readBeforeCount + leaving;
+  return { objects: kept, readBefore: moved, layout, readBeforeCount };
+}
+
+function layoutOf(journal: ObjectJournal, keys: Iterable<string>): KeyLayout | null {
+  if (journal.layout === "nested") return "nested";
+  let layout: KeyLayout | null = journal.layout;
+  for (const key of keys) {
+    if (key.includes("/")) return "nested";
+    layout = "flat";
+  }
+  return layout;
+}
