@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { replaceFile } from "../src/io/atomic-file.ts";
+import { OutputWriter } from "../src/map/output-writer.ts";
 import {
   applyUndoLog,
   discardUndoLog,
@@ -64,6 +65,21 @@ describe("map's undo log", () => {
     assert.deepEqual(withoutState(readTree(root)), withoutState(before));
     discardUndoLog(state);
     assert.deepEqual(fs.readdirSync(state), []);
+  });
+
+  test("a table written twice in a run (large, then small) is put back as it was before the run, undone twice over", () => {
+    const { root, state, big } = folderWithTables();
+    const undo = new MapUndoLog(root, state, 7);
+    const writer = new OutputWriter(root, undo);
+    writer.write("000001/by_asset.tsv", "day\tbytes\n2024-01-03\t30\n");
+    writer.write("000001/by_asset.tsv", "day\tbytes\n2024-01-03\t31\n");
+    undo.close();
+    const log = fs.readFileSync(path.join(state, UNDO_LOG_NAME));
+    applyUndoLog(root, state);
+    // Killed before the log was discarded: the next run undoes it again.
+    fs.writeFileSync(path.join(state, UNDO_LOG_NAME), log);
+    applyUndoLog(root, state);
+    assert.equal(fs.readFileSync(path.join(root, "000001", "by_asset.tsv"), "utf8"), big);
   });
 
   test("a replaced record cut short by a kill is ignored, and the file it named was not yet changed", () => {

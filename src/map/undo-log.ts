@@ -75,6 +75,12 @@ export class MapUndoLog implements UndoRecorder {
   private position = 0;
   private pending: Buffer[] = [];
   private savedCount = 0;
+  /**
+   * Files whose content before the run a record already holds (or that the run made): only the
+   * first record of a path is kept. A later one would hold what the run itself wrote, and undoing
+   * twice (a kill during an undo) would put that back after the first undo had restored the old.
+   */
+  private readonly recorded = new Set<string>();
 
   /**
    * Starts the log of batch `batch` in `stateFolder` (`<mapped>/.map_state`, or a folder below it
@@ -100,6 +106,8 @@ export class MapUndoLog implements UndoRecorder {
 
   /** Records that `relativePath` does not exist yet and is about to be made. */
   created(relativePath: string): void {
+    if (this.recorded.has(relativePath)) return;
+    this.recorded.add(relativePath);
     this.queue({ op: "created", path: relativePath });
   }
 
@@ -118,6 +126,8 @@ export class MapUndoLog implements UndoRecorder {
       this.save(relativePath);
       return;
     }
+    if (this.recorded.has(relativePath)) return;
+    this.recorded.add(relativePath);
     this.queue({ op: "replaced", path: relativePath, size: old.length });
     this.pending.push(old);
     this.flush();
@@ -128,6 +138,8 @@ export class MapUndoLog implements UndoRecorder {
    * file can be replaced or removed: a hard link, which costs no copy of the bytes.
    */
   save(relativePath: string): void {
+    if (this.recorded.has(relativePath)) return;
+    this.recorded.add(relativePath);
     const saved = `${SAVED_FOLDER}/${this.savedCount++}`;
     this.queue({ op: "saved", path: relativePath, saved });
     this.flush();
