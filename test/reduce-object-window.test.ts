@@ -146,6 +146,9 @@ describe("the window of a reduced folder's object journal", () => {
       added.failures[0].message,
       /1 more log objects delivered before 2024-05-05T00:04:00\.000Z are listed than earlier runs read/,
     );
+    // Said again by the next run: a cron job that missed one exit code does not lose them in silence.
+    const again = await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-07T07:00:00Z") });
+    assert.equal(again.failures.length, 1);
     assert.deepEqual(readTree(reduced), expected);
   });
 
@@ -164,6 +167,48 @@ describe("the window of a reduced folder's object journal", () => {
     // Every object of the 6 days was read, and only once; the one of 2099 waits for its day. (It
     // settles the 4th early, judged by its name, so that day's later lines come as a second unit.)
     assert.deepEqual(rowsByDay(readTree(reduced)), rowsByDay(expected));
+  });
+
+  test("a bucket switched to PartitionedPrefix since is listed whole: a folder before the window's name is seen", async () => {
+    const reduced = tempFolder("window-switch");
+    const bucket = "switch";
+    const switchAt = Date.parse("2024-05-03T04:00:00Z");
+    for (const object of simple.filter((o) => o.delivered < switchAt))
+      server.put(bucket, object.key, object.body);
+    const options = { rawFolder: `s3://${bucket}/logs/`, reducedFolder: reduced };
+    await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-03T04:00:00Z") });
+    assert.equal(journalLines(reduced, "before")[0][1], "flat");
+    // Its account number sorts before every key named by a date: a listing from the window would miss it.
+    for (const object of partitioned.filter((o) => o.delivered >= switchAt))
+      server.put(bucket, object.key, object.body);
+    const folderListings = server.folderListings;
+    const second = await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-07T04:00:00Z") });
+    assert.equal(server.folderListings, folderListings + 1);
+    assert.equal(server.startAfters.at(-1), "");
+    assert.deepEqual(second.failures, []);
+    // Every row once; a day's rows come in key order, and the account's keys sort before the dates'.
+    assert.deepEqual(rowsByDay(readTree(reduced)), rowsByDay(expected));
+    assert.equal(journalLines(reduced, "before")[0][1], "nested");
+  });
+
+  test("a bucket with nothing new for a day is listed whole, and an older object found there is said each run", async () => {
+    const reduced = tempFolder("window-quiet");
+    const bucket = "quiet";
+    const firstWave = simple.filter((o) => o.delivered < Date.parse("2024-05-04T04:00:00Z"));
+    for (const object of firstWave) server.put(bucket, object.key, object.body);
+    const options = { rawFolder: `s3://${bucket}/logs/`, reducedFolder: reduced };
+    await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-04T04:00:00Z") });
+    // An object named before the window shows up late (a copy put back): the window's listing cannot see it.
+    const late = simple[2] as GeneratedObject;
+    server.put(bucket, late.key.replace(/-[0-9A-F]+$/, "-FFFFFFFFFFFFFFFF"), late.body);
+    for (const day of ["2024-05-06T04:00:00Z", "2024-05-07T04:00:00Z"]) {
+      const quiet = await reduceAllDandiRawS3Logs({ ...options, now: at(day) });
+      assert.equal(server.startAfters.at(-1), "", "nothing for a day: the whole bucket");
+      assert.equal(quiet.failures.length, 1, "said each run until the folder is made anew");
+      assert.match(quiet.failures[0].message, /1 more log objects delivered before/);
+      // Not read: the 1st's rows once.
+      assert.deepEqual(rowsByDay(readTree(reduced)).get("2024/05/01"), rowsByDay(expected).get("2024/05/01"));
+    }
   });
 
   test("downloads run 32 at once unless DANDI_S3_LOG_PARSER_S3_DOWNLOADS says otherwise", async () => {

@@ -5,7 +5,7 @@ import { removeStaleTempFiles } from "../io/atomic-file.js";
 import type { ErrorLog } from "../io/error-log.js";
 import { removeEmptyParents } from "../io/folders.js";
 import { lstatNoFollow, symbolicLinkError } from "../io/no-follow.js";
-import { listFrom, movedWindow, readEarlier, unreadEarlierObjects } from "../s3/journal-window.js";
+import { listObjects, movedWindow, readEarlier, unreadEarlierObjects } from "../s3/journal-window.js";
 import type { LogObject, LogObjectSource } from "../s3/log-objects.js";
 import {
   emptyObjectJournal,
@@ -76,7 +76,7 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
   const journal = openObjectJournal(reducedFolder);
   refuseLinkedPending(reducedFolder);
   removeUncommitted(reducedFolder, journal);
-  const listing = await source.list(options.signal, listFrom(journal));
+  const listing = await listObjects(source, journal, options.now, options.signal);
   for (const skipped of listing.skipped) summary.filesSkipped.push(skipped);
   refuseRepeatedKeys(listing.objects, source.description);
 

@@ -1,4 +1,4 @@
-import type { ListFrom, LogObject, ObjectListing } from "./log-objects.js";
+import type { LogObject, LogObjectSource, ObjectListing } from "./log-objects.js";
 import type { KeyLayout, ObjectJournal } from "./object-journal.js";
 import { deliveryTimeOf } from "./object-names.js";
 
@@ -11,12 +11,27 @@ import { deliveryTimeOf } from "./object-names.js";
  */
 export const JOURNAL_WINDOW_MS = 2 * 24 * 3600 * 1000;
 
-/** What a run may leave out of its listing: the objects delivered before the journal's `readBefore`. */
-export function listFrom(journal: ObjectJournal): ListFrom | undefined {
-  return journal.readBefore === null
-    ? undefined
-    : { time: journal.readBefore, flat: journal.layout === "flat" };
+/**
+ * The listing a run works from: from the journal's window when the source can start there, but
+ * whole when that shows nothing delivered in the day before `now`: a logging bucket of an archive
+ * in use gets objects every hour, so their keys may now sort where that listing does not look (a
+ * layout changed). A quiet day costs a whole listing; nothing is missed.
+ */
+export async function listObjects(
+  source: LogObjectSource,
+  journal: ObjectJournal,
+  now: number,
+  signal?: AbortSignal,
+): Promise<ObjectListing> {
+  if (journal.readBefore === null) return source.list(signal);
+  const listing = await source.list(signal, { time: journal.readBefore, flat: journal.layout === "flat" });
+  if (listing.leftOutBefore === null) return listing;
+  const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
+  return newest >= now - QUIET_MS ? listing : source.list(signal);
 }
+
+/** How long a logging bucket may go without a new object before a run lists it whole. */
+const QUIET_MS = 24 * 3600 * 1000;
 
 /** Whether an object the journal does not name was read by an earlier run: delivered before its window. */
 export function readEarlier(journal: ObjectJournal, object: LogObject): boolean {
@@ -66,11 +81,14 @@ export function movedWindow(
     if (delivered !== null && delivered < moved) leaving++;
     else kept.set(key, object);
   }
-  // A whole listing says how many objects lie before the window now; a partial one cannot.
+  // What lies before the window: the objects before it already, and those leaving the list now.
+  // A whole listing may show fewer (a lifecycle rule deleted old logs), never more: objects added
+  // there were not read, and taking them in the count would say so once, then never again.
+  const expected = journal.readBeforeCount + leaving;
   const readBeforeCount =
     listing.leftOutBefore === null
-      ? listing.objects.filter((object) => object.delivered < moved).length
-      : journal.readBeforeCount + leaving;
+      ? Math.min(expected, listing.objects.filter((object) => object.delivered < moved).length)
+      : expected;
   return { objects: kept, readBefore: moved, layout, readBeforeCount };
 }
 

@@ -132,11 +132,14 @@ export class S3ObjectSource implements LogObjectSource {
   /**
    * With `from` and keys all right below the prefix (SimplePrefix, named by delivery time), the
    * listing starts at `from`'s name: a daily run then lists the last few days' objects, not every
-   * object the bucket ever got (thousands a day, a thousand keys a request).
+   * object the bucket ever got (thousands a day, a thousand keys a request). Unless the prefix now
+   * holds folders too (PartitionedPrefix turned on since, whose keys start with an account number
+   * that may sort before that name): a first page listed by folder shows them, and the listing is
+   * whole.
    */
   async list(signal?: AbortSignal, from?: ListFrom): Promise<ObjectListing> {
     const startAfter =
-      from?.flat === true && this.options.inventory === undefined
+      from?.flat === true && this.options.inventory === undefined && !(await this.holdsFolders(signal))
         ? this.prefix + deliveryStamp(from.time)
         : undefined;
     const entries = uniqueEntries(
@@ -250,6 +253,19 @@ export class S3ObjectSource implements LogObjectSource {
           throw s3Failure(error, context);
         });
       }
+    }
+  }
+
+  /** Whether the first page of the prefix listed by folder (`/`) shows a folder. */
+  private async holdsFolders(signal?: AbortSignal): Promise<boolean> {
+    try {
+      const page = await this.client.send(
+        new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, Delimiter: "/" }),
+        { abortSignal: signal },
+      );
+      return (page.CommonPrefixes?.length ?? 0) > 0;
+    } catch (error) {
+      throw s3Failure(error, this.context(this.description, "rawFolder", "usage", signal));
     }
   }
 

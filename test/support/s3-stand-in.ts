@@ -36,6 +36,8 @@ export class S3StandIn {
   keysListed = 0;
   readonly startAfters: string[] = [];
   mostGetsAtOnce = 0;
+  /** Listings by folder (`delimiter=/`) answered. */
+  folderListings = 0;
   private getsNow = 0;
   private server: http.Server | null = null;
 
@@ -154,6 +156,10 @@ export class S3StandIn {
   private list(objects: Map<string, Buffer>, url: URL, response: http.ServerResponse): void {
     this.served.list++;
     const prefix = url.searchParams.get("prefix") ?? "";
+    if (url.searchParams.get("delimiter") === "/") {
+      this.listFolders(objects, prefix, response);
+      return;
+    }
     const startAfter = url.searchParams.get("start-after") ?? "";
     if (url.searchParams.get("continuation-token") === null) this.startAfters.push(startAfter);
     // As S3 does: a continuation token goes on from its own place, past `start-after` already.
@@ -176,6 +182,36 @@ export class S3StandIn {
       (truncated
         ? `<NextContinuationToken>${escapeXml(page[page.length - 1])}</NextContinuationToken>`
         : "") +
+      "</ListBucketResult>";
+    response.writeHead(200, { "content-type": "application/xml" });
+    response.end(xml);
+  }
+
+  /** The first page of a listing by folder (`delimiter=/`): the keys right below the prefix, and its folders. */
+  private listFolders(objects: Map<string, Buffer>, prefix: string, response: http.ServerResponse): void {
+    this.folderListings++;
+    const entries = new Set<string>();
+    for (const key of objects.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const slash = key.indexOf("/", prefix.length);
+      entries.add(slash === -1 ? key : key.slice(0, slash + 1));
+    }
+    const page = [...entries].sort().slice(0, this.pageSize);
+    const keys = page.filter((entry) => !entry.endsWith("/"));
+    const folders = page.filter((entry) => entry.endsWith("/"));
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Prefix>${escapeXml(prefix)}</Prefix><Delimiter>/</Delimiter><KeyCount>${page.length}</KeyCount>` +
+      `<MaxKeys>${this.pageSize}</MaxKeys><IsTruncated>${entries.size > page.length}</IsTruncated>` +
+      keys
+        .map(
+          (key) =>
+            `<Contents><Key>${escapeXml(key)}</Key><Size>${objects.get(key)?.length ?? 0}</Size></Contents>`,
+        )
+        .join("") +
+      folders
+        .map((folder) => `<CommonPrefixes><Prefix>${escapeXml(folder)}</Prefix></CommonPrefixes>`)
+        .join("") +
       "</ListBucketResult>";
     response.writeHead(200, { "content-type": "application/xml" });
     response.end(xml);
