@@ -17,10 +17,14 @@ const RUNS = 3;
 
 export async function run(): Promise<void> {
   const days = tempFolder("bucket-days");
+  // Days ending yesterday: a daily run lists from its window only while the bucket got objects in the
+  // day before it (by the clock); older days would be listed whole.
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const startDate = new Date(today - DAYS * 86_400_000).toISOString().slice(0, 10);
   generateRawLogs(days, {
     seed: 31,
     days: DAYS,
-    startDate: "2024-01-01",
+    startDate,
     bytesPerDay: 120_000,
     blobCount: 100,
   });
@@ -65,7 +69,7 @@ export async function run(): Promise<void> {
     );
 
     server.faults = {};
-    const lastDay = Date.parse("2024-01-31T00:00:00Z");
+    const lastDay = today - 86_400_000;
     const history = objects.filter((o: GeneratedObject) => o.delivered < lastDay);
     for (const object of history) server.put("daily", object.key, object.body);
     const reduced = path.join(tempFolder("bucket-daily"), "reduced");
