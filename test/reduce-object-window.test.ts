@@ -126,7 +126,7 @@ describe("the window of a reduced folder's object journal", () => {
     const options = { rawFolder: raw, reducedFolder: reduced };
     await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-07T04:00:00Z") });
     assert.deepEqual(readTree(reduced), expected);
-    assert.equal(journalLines(reduced, "before")[0][1], "nested");
+    assert.equal(journalLines(reduced, "before")[0][1], "dated"); // a local folder is listed whole all the same
 
     // A lifecycle rule deletes old logs: nothing to say.
     const oldest = partitioned[0] as GeneratedObject;
@@ -166,6 +166,47 @@ describe("the window of a reduced folder's object journal", () => {
     assert.equal(server.startAfters.at(-1), "logs/2024-05-02-04-00-00");
     // Every object of the 6 days was read, and only once; the one of 2099 waits for its day. (It
     // settles the 4th early, judged by its name, so that day's later lines come as a second unit.)
+    assert.deepEqual(rowsByDay(readTree(reduced)), rowsByDay(expected));
+  });
+
+  test("PartitionedPrefix by delivery day: each account/region/bucket folder is listed from the window's day", async () => {
+    const reduced = tempFolder("window-dated");
+    const bucket = "dated";
+    const firstWave = partitioned.filter((o) => o.delivered < Date.parse("2024-05-03T04:00:00Z"));
+    for (const object of firstWave) server.put(bucket, object.key, object.body);
+    const options = { rawFolder: `s3://${bucket}/logs/`, reducedFolder: reduced };
+    await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-03T04:00:00Z") });
+    assert.equal(journalLines(reduced, "before")[0][1], "dated");
+    for (const object of partitioned.slice(firstWave.length)) server.put(bucket, object.key, object.body);
+    const listedBefore = server.keysListed;
+    await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-07T04:00:00Z") });
+    assert.equal(
+      server.startAfters.at(-1),
+      "logs/123456789012/us-east-1/dandiarchive/2024/05/01/2024-05-01-03-00-00",
+    );
+    const window = Date.parse("2024-05-01T03:00:00Z");
+    assert.equal(server.keysListed - listedBefore, partitioned.filter((o) => o.delivered >= window).length);
+    assert.deepEqual(readTree(reduced), expected);
+  });
+
+  test("keys in dated folders whose names are not of their folder's day are listed whole", async () => {
+    const reduced = tempFolder("window-odd-folders");
+    const bucket = "odd-folders";
+    // The day's last hour, delivered at 00:04, filed under the day before.
+    const oddFolders = partitioned.map((o) => {
+      const stamp = new Date(o.delivered).toISOString();
+      if (stamp.slice(11, 13) !== "00") return o;
+      const day = new Date(o.delivered - 3600_000).toISOString().slice(0, 10).replaceAll("-", "/");
+      return { ...o, key: o.key.replace(/\d{4}\/\d{2}\/\d{2}\/(?=[^/]+$)/, `${day}/`) };
+    });
+    const firstWave = oddFolders.filter((o) => o.delivered < Date.parse("2024-05-03T04:00:00Z"));
+    for (const object of firstWave) server.put(bucket, object.key, object.body);
+    const options = { rawFolder: `s3://${bucket}/logs/`, reducedFolder: reduced };
+    await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-03T04:00:00Z") });
+    assert.equal(journalLines(reduced, "before")[0][1], "nested");
+    for (const object of oddFolders.slice(firstWave.length)) server.put(bucket, object.key, object.body);
+    await reduceAllDandiRawS3Logs({ ...options, now: at("2024-05-07T04:00:00Z") });
+    assert.equal(server.startAfters.at(-1), "");
     assert.deepEqual(rowsByDay(readTree(reduced)), rowsByDay(expected));
   });
 

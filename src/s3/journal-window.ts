@@ -1,6 +1,7 @@
 import type { LogObject, LogObjectSource, ObjectListing } from "./log-objects.js";
 import type { KeyLayout, ObjectJournal } from "./object-journal.js";
 import { deliveryTimeOf } from "./object-names.js";
+import { joinedLayout, layoutOfKey } from "./window-listing.js";
 
 /**
  * How far behind the newest object a run has seen its journal stops listing objects one by one.
@@ -24,7 +25,7 @@ export async function listObjects(
   signal?: AbortSignal,
 ): Promise<ObjectListing> {
   if (journal.readBefore === null) return source.list(signal);
-  const listing = await source.list(signal, { time: journal.readBefore, flat: journal.layout === "flat" });
+  const listing = await source.list(signal, { time: journal.readBefore, layout: journal.layout });
   if (listing.leftOutBefore === null) return listing;
   const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
   return newest >= now - QUIET_MS ? listing : source.list(signal);
@@ -93,11 +94,10 @@ export function movedWindow(
 }
 
 function layoutOf(journal: ObjectJournal, keys: Iterable<string>): KeyLayout | null {
-  if (journal.layout === "nested") return "nested";
   let layout: KeyLayout | null = journal.layout;
   for (const key of keys) {
-    if (key.includes("/")) return "nested";
-    layout = "flat";
+    layout = joinedLayout(layout, layoutOfKey(key));
+    if (layout === "nested") break;
   }
   return layout;
 }

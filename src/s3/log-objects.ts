@@ -1,3 +1,5 @@
+import type { KeyLayout } from "./object-journal.js";
+
 /** A server access log object as AWS delivered it, wherever it is kept. */
 export interface LogObject {
   /** Its key below the source's prefix (a path below a local folder), `/`-separated. */
@@ -9,10 +11,10 @@ export interface LogObject {
   delivered: number;
 }
 
-/** Objects delivered before `time` may be left out of a listing whose keys are all `flat` (see ObjectJournal). */
+/** Objects delivered before `time` may be left out of a listing, as the keys' layout allows (see window-listing.ts). */
 export interface ListFrom {
   time: number;
-  flat: boolean;
+  layout: KeyLayout | null;
 }
 
 export interface ObjectListing {

@@ -18,8 +18,12 @@ import { readTextIfExists } from "../io/read-if-exists.js";
 export const OBJECT_JOURNAL_NAME = ".reduced_objects";
 export const PENDING_FOLDER = ".pending_days";
 const HEADER = "kind\tname\tsize\tetag";
-const LAYOUTS = ["flat", "nested"] as const;
-/** `flat`: every key read so far is a name right below the prefix (SimplePrefix), so keys sort by delivery time. */
+const LAYOUTS = ["flat", "dated", "nested"] as const;
+/**
+ * How the keys read so far lie below the prefix: `flat`, names right below it (SimplePrefix);
+ * `dated`, in folders of their delivery day (PartitionedPrefix by delivery time); `nested`, any
+ * other way, or a mix. See window-listing.ts.
+ */
 export type KeyLayout = (typeof LAYOUTS)[number];
 
 export interface ObjectJournal {

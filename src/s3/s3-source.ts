@@ -15,6 +15,7 @@ import type { ListFrom, LogObject, LogObjectSource, ObjectListing } from "./log-
 import { deliveryTimeOf } from "./object-names.js";
 import { isTimeoutError, S3RetryStrategy, TIMEOUT_ATTEMPTS } from "./retry-strategy.js";
 import { type S3ReadContext, s3Failure } from "./s3-errors.js";
+import { type BucketLister, keysFromWindow } from "./window-listing.js";
 
 /** Attempts at one object whose body breaks off (the SDK's own retries of a request come on top). */
 const OBJECT_ATTEMPTS = 6;
@@ -130,22 +131,24 @@ export class S3ObjectSource implements LogObjectSource {
   }
 
   /**
-   * With `from` and keys all right below the prefix (SimplePrefix, named by delivery time), the
-   * listing starts at `from`'s name: a daily run then lists the last few days' objects, not every
-   * object the bucket ever got (thousands a day, a thousand keys a request). Unless the prefix now
-   * holds folders too (PartitionedPrefix turned on since, whose keys start with an account number
-   * that may sort before that name): a first page listed by folder shows them, and the listing is
-   * whole.
+   * With `from`, the listing leaves out what the keys' layout lets it (window-listing.ts): a daily
+   * run then lists the last few days' objects, not every object the bucket ever got (thousands a
+   * day, a thousand keys a request).
    */
   async list(signal?: AbortSignal, from?: ListFrom): Promise<ObjectListing> {
-    const startAfter =
-      from?.flat === true && this.options.inventory === undefined && !(await this.holdsFolders(signal))
-        ? this.prefix + deliveryStamp(from.time)
-        : undefined;
+    const lister: BucketLister = {
+      keys: (prefix, startAfter) => this.listBucket(signal, prefix, startAfter),
+      folders: (prefix) => this.listFolders(prefix, signal),
+    };
+    const windowKeys =
+      from === undefined || this.options.inventory !== undefined
+        ? null
+        : await keysFromWindow(lister, this.prefix, from);
     const entries = uniqueEntries(
-      this.options.inventory === undefined
-        ? await this.listBucket(signal, startAfter)
-        : await this.readInventory(signal),
+      windowKeys ??
+        (this.options.inventory === undefined
+          ? await this.listBucket(signal, this.prefix)
+          : await this.readInventory(signal)),
       this.options.inventory ?? this.description,
     );
     const objects: LogObject[] = [];
@@ -161,7 +164,7 @@ export class S3ObjectSource implements LogObjectSource {
       else objects.push({ key, size: entry.size, etag: entry.etag, delivered });
     }
     objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { objects, skipped, leftOutBefore: startAfter === undefined ? null : (from?.time ?? null) };
+    return { objects, skipped, leftOutBefore: windowKeys === null ? null : (from?.time ?? null) };
   }
 
   async fetch(
@@ -256,24 +259,50 @@ export class S3ObjectSource implements LogObjectSource {
     }
   }
 
-  /** Whether the first page of the prefix listed by folder (`/`) shows a folder. */
-  private async holdsFolders(signal?: AbortSignal): Promise<boolean> {
-    try {
-      const page = await this.client.send(
-        new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, Delimiter: "/" }),
-        { abortSignal: signal },
-      );
-      return (page.CommonPrefixes?.length ?? 0) > 0;
-    } catch (error) {
-      throw s3Failure(error, this.context(this.description, "rawFolder", "usage", signal));
-    }
+  /**
+   * What lies right below `prefix`, listed by folder (`/`): its folders, and whether it holds keys.
+   * A prefix of log objects named right below it stops at its first page: it holds keys, which is
+   * all that is asked of it.
+   */
+  private async listFolders(
+    prefix: string,
+    signal?: AbortSignal,
+  ): Promise<{ folders: string[]; holdsKeys: boolean }> {
+    const folders: string[] = [];
+    let holdsKeys = false;
+    let token: string | undefined;
+    do {
+      let page: import("@aws-sdk/client-s3").ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new this.sdk.ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            Delimiter: "/",
+            ContinuationToken: token,
+          }),
+          { abortSignal: signal },
+        );
+      } catch (error) {
+        throw s3Failure(error, this.context(`s3://${this.bucket}/${prefix}`, "rawFolder", "usage", signal));
+      }
+      for (const folder of page.CommonPrefixes ?? [])
+        if (folder.Prefix !== undefined) folders.push(folder.Prefix);
+      holdsKeys ||= (page.Contents ?? []).length > 0;
+      token = page.IsTruncated && !holdsKeys ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return { folders, holdsKeys };
   }
 
   /**
    * Every key under the prefix, a page at a time. A server whose pages never end (a continuation
    * token seen before, or a page of keys all listed already) is stopped, not followed forever.
    */
-  private async listBucket(signal?: AbortSignal, startAfter?: string): Promise<ListedEntry[]> {
+  private async listBucket(
+    signal: AbortSignal | undefined,
+    prefix: string,
+    startAfter?: string,
+  ): Promise<ListedEntry[]> {
     const entries: ListedEntry[] = [];
     const seenKeys = new Set<string>();
     const seenTokens = new Set<string>();
@@ -285,7 +314,7 @@ export class S3ObjectSource implements LogObjectSource {
         page = await this.client.send(
           new this.sdk.ListObjectsV2Command({
             Bucket: this.bucket,
-            Prefix: this.prefix,
+            Prefix: prefix,
             StartAfter: startAfter,
             ContinuationToken: token,
           }),
@@ -432,10 +461,4 @@ function agentsFor(downloads: number): { httpAgent?: object; httpsAgent?: object
   if (downloads <= 50) return {};
   const agent = { keepAlive: true, maxSockets: downloads };
   return { httpAgent: agent, httpsAgent: agent };
-}
-
-/** The name a log object delivered at `time` starts with: `YYYY-MM-DD-HH-MM-SS`. */
-function deliveryStamp(time: number): string {
-  const iso = new Date(time).toISOString();
-  return `${iso.slice(0, 10)}-${iso.slice(11, 13)}-${iso.slice(14, 16)}-${iso.slice(17, 19)}`;
 }
