@@ -14,7 +14,7 @@ export const JOURNAL_WINDOW_MS = 2 * 24 * 3600 * 1000;
 
 /**
  * The listing a run works from: from the journal's window when the source can start there, but
- * whole when that shows nothing delivered in the day before `now`: a logging bucket of an archive
+ * whole when that shows nothing delivered in the 36 hours before `now`: a logging bucket of an archive
  * in use gets objects every hour, so their keys may now sort where that listing does not look (a
  * layout changed). A quiet day costs a whole listing; nothing is missed.
  */
@@ -31,8 +31,11 @@ export async function listObjects(
   return newest >= now - QUIET_MS ? listing : source.list(signal);
 }
 
-/** How long a logging bucket may go without a new object before a run lists it whole. */
-const QUIET_MS = 24 * 3600 * 1000;
+/**
+ * How long a logging bucket may go without a new object before a run lists it whole: a day and a
+ * half, since PartitionedPrefix by event time names a day's objects by its midnight.
+ */
+const QUIET_MS = 36 * 3600 * 1000;
 
 /** Whether an object the journal does not name was read by an earlier run: delivered before its window. */
 export function readEarlier(journal: ObjectJournal, object: LogObject): boolean {
