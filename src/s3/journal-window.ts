@@ -73,7 +73,12 @@ export function movedWindow(
   readBefore: number,
   now: number,
 ): Pick<ObjectJournal, "objects" | "readBefore" | "layout" | "readBeforeCount"> {
-  const layout = layoutOf(journal, [...objects.keys(), ...listing.objects.map((object) => object.key)]);
+  // A whole listing shows every key: the layout is theirs (one odd key or a format since changed
+  // does not keep every later run on whole listings); a partial one adds to what was known.
+  const layout = layoutOf(listing.leftOutBefore === null ? null : journal.layout, [
+    ...objects.keys(),
+    ...listing.objects.map((object) => object.key),
+  ]);
   const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
   if (newest === 0)
     return { objects, readBefore: journal.readBefore, layout, readBeforeCount: journal.readBeforeCount };
@@ -96,8 +101,8 @@ export function movedWindow(
   return { objects: kept, readBefore: moved, layout, readBeforeCount };
 }
 
-function layoutOf(journal: ObjectJournal, keys: Iterable<string>): KeyLayout | null {
-  let layout: KeyLayout | null = journal.layout;
+function layoutOf(known: KeyLayout | null, keys: Iterable<string>): KeyLayout | null {
+  let layout: KeyLayout | null = known;
   for (const key of keys) {
     layout = joinedLayout(layout, layoutOfKey(key));
     if (layout === "nested") break;

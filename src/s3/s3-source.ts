@@ -5,17 +5,18 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { AbortedError, RunError, UsageError } from "../errors.js";
+import { AbortedError, UsageError } from "../errors.js";
 import { tempPathFor } from "../io/atomic-file.js";
 import { envWholeNumber } from "../io/env-number.js";
 import { gunzipFile, isGzipFile } from "../io/gzip.js";
-import { cleanEtag, inventoryEntry, parseCsvLine, parseManifest } from "./inventory-format.js";
+import { BucketListing } from "./bucket-listing.js";
+import { inventoryEntry, parseCsvLine, parseManifest } from "./inventory-format.js";
 import { type ListedEntry, uniqueEntries } from "./listed-entries.js";
 import type { ListFrom, LogObject, LogObjectSource, ObjectListing } from "./log-objects.js";
 import { deliveryTimeOf } from "./object-names.js";
 import { isTimeoutError, S3RetryStrategy, TIMEOUT_ATTEMPTS } from "./retry-strategy.js";
 import { type S3ReadContext, s3Failure } from "./s3-errors.js";
-import { type BucketLister, keysFromWindow } from "./window-listing.js";
+import { keysFromWindow } from "./window-listing.js";
 
 /** Attempts at one object whose body breaks off (the SDK's own retries of a request come on top). */
 const OBJECT_ATTEMPTS = 6;
@@ -136,18 +137,23 @@ export class S3ObjectSource implements LogObjectSource {
    * day, a thousand keys a request).
    */
   async list(signal?: AbortSignal, from?: ListFrom): Promise<ObjectListing> {
-    const lister: BucketLister = {
-      keys: (prefix, startAfter) => this.listBucket(signal, prefix, startAfter),
-      folders: (prefix) => this.listFolders(prefix, signal),
-    };
+    const lister = new BucketListing(
+      { client: this.client, sdk: this.sdk, bucket: this.bucket },
+      (what) => this.context(what, "rawFolder", "usage", signal),
+      signal,
+    );
     const windowKeys =
       from === undefined || this.options.inventory !== undefined
         ? null
-        : await keysFromWindow(lister, this.prefix, from);
+        : await keysFromWindow(lister, this.prefix, from).catch((error: unknown) => {
+            // A policy that lets the prefix be listed, and no deeper prefix: list it whole, as before.
+            if ((error as { code?: string }).code === "ERR_S3_ACCESS_DENIED") return null;
+            throw error;
+          });
     const entries = uniqueEntries(
       windowKeys ??
         (this.options.inventory === undefined
-          ? await this.listBucket(signal, this.prefix)
+          ? await lister.keys(this.prefix)
           : await this.readInventory(signal)),
       this.options.inventory ?? this.description,
     );
@@ -257,89 +263,6 @@ export class S3ObjectSource implements LogObjectSource {
         });
       }
     }
-  }
-
-  /**
-   * What lies right below `prefix`, listed by folder (`/`): its folders, and whether it holds keys.
-   * A prefix of log objects named right below it stops at its first page: it holds keys, which is
-   * all that is asked of it.
-   */
-  private async listFolders(
-    prefix: string,
-    signal?: AbortSignal,
-  ): Promise<{ folders: string[]; holdsKeys: boolean }> {
-    const folders: string[] = [];
-    let holdsKeys = false;
-    let token: string | undefined;
-    do {
-      let page: import("@aws-sdk/client-s3").ListObjectsV2CommandOutput;
-      try {
-        page = await this.client.send(
-          new this.sdk.ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            Delimiter: "/",
-            ContinuationToken: token,
-          }),
-          { abortSignal: signal },
-        );
-      } catch (error) {
-        throw s3Failure(error, this.context(`s3://${this.bucket}/${prefix}`, "rawFolder", "usage", signal));
-      }
-      for (const folder of page.CommonPrefixes ?? [])
-        if (folder.Prefix !== undefined) folders.push(folder.Prefix);
-      holdsKeys ||= (page.Contents ?? []).length > 0;
-      token = page.IsTruncated && !holdsKeys ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
-    return { folders, holdsKeys };
-  }
-
-  /**
-   * Every key under the prefix, a page at a time. A server whose pages never end (a continuation
-   * token seen before, or a page of keys all listed already) is stopped, not followed forever.
-   */
-  private async listBucket(
-    signal: AbortSignal | undefined,
-    prefix: string,
-    startAfter?: string,
-  ): Promise<ListedEntry[]> {
-    const entries: ListedEntry[] = [];
-    const seenKeys = new Set<string>();
-    const seenTokens = new Set<string>();
-    const context = this.context(this.description, "rawFolder", "usage", signal);
-    let token: string | undefined;
-    do {
-      let page: import("@aws-sdk/client-s3").ListObjectsV2CommandOutput;
-      try {
-        page = await this.client.send(
-          new this.sdk.ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            StartAfter: startAfter,
-            ContinuationToken: token,
-          }),
-          { abortSignal: signal },
-        );
-      } catch (error) {
-        throw s3Failure(error, context);
-      }
-      let added = 0;
-      for (const item of page.Contents ?? []) {
-        if (item.Key === undefined) continue;
-        if (!seenKeys.has(item.Key)) added++;
-        seenKeys.add(item.Key);
-        entries.push({ key: item.Key, size: item.Size ?? 0, etag: cleanEtag(item.ETag) });
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      if (token !== undefined && (seenTokens.has(token) || added === 0))
-        throw new RunError(
-          `the listing of ${this.description} repeats itself (a page of keys already listed, or a continuation ` +
-            "token seen before); stopped: check the S3 endpoint",
-          { code: "ERR_S3_ENDLESS_LISTING" },
-        );
-      if (token !== undefined) seenTokens.add(token);
-    } while (token !== undefined);
-    return entries;
   }
 
   /**

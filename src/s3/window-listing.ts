@@ -6,8 +6,11 @@ import type { KeyLayout } from "./object-journal.js";
 export interface BucketLister {
   /** Every key below `prefix` after `startAfter`. */
   keys(prefix: string, startAfter: string): Promise<ListedEntry[]>;
-  /** What lies right below `prefix` (listed by `/`): its folders, and whether it holds keys too. */
-  folders(prefix: string): Promise<{ folders: string[]; holdsKeys: boolean }>;
+  /**
+   * Below `prefix`, listed by `delimiter`: the keys folded up to the first delimiter after the
+   * prefix (S3's common prefixes), and whether some key holds none.
+   */
+  folders(prefix: string, delimiter: string): Promise<{ folders: string[]; holdsKeys: boolean }>;
 }
 
 /**
@@ -15,10 +18,12 @@ export interface BucketLister {
  * when the layout does not allow it (list whole then):
  *  - `flat` (SimplePrefix): keys right below the prefix, named by delivery time, so one listing from
  *    that time's name; unless the prefix now holds folders too (PartitionedPrefix turned on since,
- *    whose keys start with an account number that may sort before that name);
+ *    or a second source's, whose keys start with an account number that may sort before that
+ *    name). Listed by `-`, names fold into one entry a year, so one page shows any such folder;
  *  - `dated` (PartitionedPrefix): `ACCOUNT/REGION/BUCKET/YYYY/MM/DD/name`, the name of the folder's
  *    day, so each `ACCOUNT/REGION/BUCKET/` (found by listing by folder, a request a level) is listed
- *    from that time's folder and name; unless a level holds keys. By event time (AWS's default for
+ *    from that time's folder and name; unless a level holds keys, or a bucket's folder holds
+ *    anything but year folders (a key there may sort before the window's). By event time (AWS's default for
  *    this format) a name is the day of the object's lines at 00:00:00, and the object comes during
  *    that day and the next, within the journal's window.
  * Keys laid out any other way make the layout `nested`, listed whole.
@@ -30,19 +35,25 @@ export async function keysFromWindow(
 ): Promise<ListedEntry[] | null> {
   const stamp = deliveryStamp(from.time);
   if (from.layout === "flat") {
-    const top = await lister.folders(prefix);
-    return top.folders.length > 0 ? null : lister.keys(prefix, prefix + stamp);
+    const years = await lister.folders(prefix, "-");
+    const nested = years.folders.some((folder) => folder.indexOf("/", prefix.length) !== -1);
+    return nested ? null : lister.keys(prefix, prefix + stamp);
   }
   if (from.layout !== "dated") return null;
   let level = [prefix];
   for (let depth = 0; depth < 3; depth++) {
     const below: string[] = [];
     for (const folder of level) {
-      const found = await lister.folders(folder);
+      const found = await lister.folders(folder, "/");
       if (found.holdsKeys) return null;
       below.push(...found.folders);
     }
     level = below;
+  }
+  for (const head of level) {
+    const found = await lister.folders(head, "/");
+    if (found.holdsKeys || found.folders.some((folder) => !/^\d{4}\/$/.test(folder.slice(head.length))))
+      return null;
   }
   const day = `${stamp.slice(0, 4)}/${stamp.slice(5, 7)}/${stamp.slice(8, 10)}/`;
   const keys: ListedEntry[] = [];

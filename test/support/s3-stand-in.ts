@@ -21,6 +21,10 @@ export interface S3Faults {
   denyAccess?: boolean;
   /** Wait this long before answering each object GET, as a distant S3 does. */
   getDelayMs?: number;
+  /** Refuse (403) every listing of a prefix longer than this one, as a policy with `StringEquals` does. */
+  listOnlyPrefix?: string;
+  /** Answer every listing by a delimiter as truncated, with the same continuation token each time. */
+  repeatFolderToken?: boolean;
 }
 
 /**
@@ -92,6 +96,16 @@ export class S3StandIn {
       this.served.unanswered++;
       return;
     }
+    const listedPrefix = url.searchParams.get("prefix") ?? "";
+    if (
+      listing &&
+      this.faults.listOnlyPrefix !== undefined &&
+      listedPrefix.length > this.faults.listOnlyPrefix.length
+    ) {
+      this.served.failed++;
+      error(response, 403, "AccessDenied");
+      return;
+    }
     if (listing && this.faults.failLists !== undefined) {
       this.served.failed++;
       error(response, this.faults.failLists.status, this.faults.failLists.code);
@@ -156,8 +170,15 @@ export class S3StandIn {
   private list(objects: Map<string, Buffer>, url: URL, response: http.ServerResponse): void {
     this.served.list++;
     const prefix = url.searchParams.get("prefix") ?? "";
-    if (url.searchParams.get("delimiter") === "/") {
-      this.listFolders(objects, prefix, response);
+    const delimiter = url.searchParams.get("delimiter");
+    if (delimiter !== null) {
+      this.listFolders(
+        objects,
+        prefix,
+        delimiter,
+        url.searchParams.get("continuation-token") ?? "",
+        response,
+      );
       return;
     }
     const startAfter = url.searchParams.get("start-after") ?? "";
@@ -187,22 +208,37 @@ export class S3StandIn {
     response.end(xml);
   }
 
-  /** The first page of a listing by folder (`delimiter=/`): the keys right below the prefix, and its folders. */
-  private listFolders(objects: Map<string, Buffer>, prefix: string, response: http.ServerResponse): void {
+  /**
+   * A page of a listing by `delimiter`: the keys below the prefix without it, and the rest folded up
+   * to its first occurrence (common prefixes), in one order, a page at a time as S3 pages them.
+   */
+  private listFolders(
+    objects: Map<string, Buffer>,
+    prefix: string,
+    delimiter: string,
+    after: string,
+    response: http.ServerResponse,
+  ): void {
     this.folderListings++;
     const entries = new Set<string>();
     for (const key of objects.keys()) {
       if (!key.startsWith(prefix)) continue;
-      const slash = key.indexOf("/", prefix.length);
-      entries.add(slash === -1 ? key : key.slice(0, slash + 1));
+      const at = key.indexOf(delimiter, prefix.length);
+      entries.add(at === -1 ? key : key.slice(0, at + delimiter.length));
     }
-    const page = [...entries].sort().slice(0, this.pageSize);
-    const keys = page.filter((entry) => !entry.endsWith("/"));
-    const folders = page.filter((entry) => entry.endsWith("/"));
+    const sorted = [...entries].filter((entry) => entry > after).sort();
+    const page = sorted.slice(0, this.pageSize);
+    const isFolder = (entry: string) => entry.endsWith(delimiter) && !objects.has(entry);
+    const keys = page.filter((entry) => !isFolder(entry));
+    const folders = page.filter(isFolder);
+    const truncated = sorted.length > page.length || this.faults.repeatFolderToken === true;
     const xml =
       '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-      `<Prefix>${escapeXml(prefix)}</Prefix><Delimiter>/</Delimiter><KeyCount>${page.length}</KeyCount>` +
-      `<MaxKeys>${this.pageSize}</MaxKeys><IsTruncated>${entries.size > page.length}</IsTruncated>` +
+      `<Prefix>${escapeXml(prefix)}</Prefix><Delimiter>${escapeXml(delimiter)}</Delimiter><KeyCount>${page.length}</KeyCount>` +
+      `<MaxKeys>${this.pageSize}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
+      (truncated
+        ? `<NextContinuationToken>${this.faults.repeatFolderToken ? "again" : escapeXml(page[page.length - 1])}</NextContinuationToken>`
+        : "") +
       keys
         .map(
           (key) =>
