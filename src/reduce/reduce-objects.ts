@@ -5,7 +5,13 @@ import { removeStaleTempFiles } from "../io/atomic-file.js";
 import type { ErrorLog } from "../io/error-log.js";
 import { removeEmptyParents } from "../io/folders.js";
 import { lstatNoFollow, symbolicLinkError } from "../io/no-follow.js";
-import { listObjects, movedWindow, readEarlier, unreadEarlierObjects } from "../s3/journal-window.js";
+import {
+  listObjects,
+  movedWindow,
+  newestDelivery,
+  readEarlier,
+  unreadEarlierObjects,
+} from "../s3/journal-window.js";
 import type { LogObject, LogObjectSource } from "../s3/log-objects.js";
 import {
   emptyObjectJournal,
@@ -80,7 +86,7 @@ export async function reduceLogObjects(options: ObjectRunOptions): Promise<Objec
   for (const skipped of listing.skipped) summary.filesSkipped.push(skipped);
   refuseRepeatedKeys(listing.objects, source.description);
 
-  const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
+  const newest = newestDelivery(listing);
   const settledBefore = Math.max(newest, options.now) - options.settleHours * 3600 * 1000;
   // Days that end at or before `settledBefore` are settled.
   const settledEnd = Math.floor(settledBefore / DAY_MS) * DAY_MS;

@@ -27,8 +27,14 @@ export async function listObjects(
   if (journal.readBefore === null) return source.list(signal);
   const listing = await source.list(signal, { time: journal.readBefore, layout: journal.layout });
   if (listing.leftOutBefore === null) return listing;
-  const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
-  return newest >= now - QUIET_MS ? listing : source.list(signal);
+  return newestDelivery(listing) >= now - QUIET_MS ? listing : source.list(signal);
+}
+
+/** The delivery time of the newest object listed, 0 for none. */
+export function newestDelivery(listing: ObjectListing): number {
+  let newest = 0;
+  for (const object of listing.objects) if (object.delivered > newest) newest = object.delivered;
+  return newest;
 }
 
 /**
@@ -75,11 +81,8 @@ export function movedWindow(
 ): Pick<ObjectJournal, "objects" | "readBefore" | "layout" | "readBeforeCount"> {
   // A whole listing shows every key: the layout is theirs (one odd key or a format since changed
   // does not keep every later run on whole listings); a partial one adds to what was known.
-  const layout = layoutOf(listing.leftOutBefore === null ? null : journal.layout, [
-    ...objects.keys(),
-    ...listing.objects.map((object) => object.key),
-  ]);
-  const newest = listing.objects.reduce((latest, o) => Math.max(latest, o.delivered), 0);
+  const layout = layoutOf(listing.leftOutBefore === null ? null : journal.layout, objects, listing);
+  const newest = newestDelivery(listing);
   if (newest === 0)
     return { objects, readBefore: journal.readBefore, layout, readBeforeCount: journal.readBeforeCount };
   const moved = Math.max(journal.readBefore ?? 0, Math.min(readBefore, newest, now) - JOURNAL_WINDOW_MS);
@@ -101,11 +104,20 @@ export function movedWindow(
   return { objects: kept, readBefore: moved, layout, readBeforeCount };
 }
 
-function layoutOf(known: KeyLayout | null, keys: Iterable<string>): KeyLayout | null {
+/** The layout of the keys read and listed, joined to `known` (see window-listing.ts). */
+function layoutOf(
+  known: KeyLayout | null,
+  read: Map<string, unknown>,
+  listing: ObjectListing,
+): KeyLayout | null {
   let layout: KeyLayout | null = known;
-  for (const key of keys) {
+  for (const key of read.keys()) {
+    if (layout === "nested") return layout;
     layout = joinedLayout(layout, layoutOfKey(key));
-    if (layout === "nested") break;
+  }
+  for (const object of listing.objects) {
+    if (layout === "nested") return layout;
+    layout = joinedLayout(layout, layoutOfKey(object.key));
   }
   return layout;
 }
